@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: MIT
+// Run a Pipeline: threads, batches, bounded queues, watermarks, deterministic output.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+
+#include "pulse/core/bad_record.h"
+#include "pulse/core/pipeline.h"
+#include "pulse/core/status.h"
+
+namespace pulse {
+
+/// A snapshot of a run's progress.
+struct RunProgress {
+  uint64_t records_read = 0;
+  uint64_t bytes_read = 0;
+  uint64_t results_written = 0;
+  uint64_t bytes_written = 0;
+  std::array<uint64_t, kNumBadReasons> bad{};  // by BadReason (late and channel_full included)
+  EventTime watermark = kMinWatermark;
+  uint64_t open_windows = 0;
+  double seconds = 0;
+  bool cancelled = false;  // stopped by the stop flag before the input ended
+};
+
+struct RunOptions {
+  /// Threads for keyed work; 0 means one per core. Output does not depend on it.
+  int workers = 0;
+  /// Records per batch between stages. Output does not depend on it.
+  size_t batch_size = 4096;
+  /// Batches each queue holds before its producer blocks (backpressure).
+  size_t queue_capacity = 8;
+  /// Opt-in lossy bound on records in flight between the source and the keyed workers
+  /// (the original's PULSE_CHANNEL_BOUND); 0 disables it. Excess records are dropped and
+  /// counted as channel_full; watermarks are never dropped.
+  uint64_t channel_bound = 0;
+  /// Set (e.g. by a signal handler) to stop reading; what is complete is emitted and the run
+  /// ends cleanly with progress.cancelled = true.
+  const std::atomic<bool>* stop = nullptr;
+  /// Called about once a second from a monitor thread, and once at the end.
+  std::function<void(const RunProgress&)> on_progress;
+};
+
+/// Run `pipeline` to the end of its input (or until options.stop). Returns the final progress.
+/// Errors: the pipeline's Validate() errors, and the first error any stage returns (the sink
+/// is then aborted so that no partial output becomes visible).
+Result<RunProgress> Run(Pipeline pipeline, const RunOptions& options = {});
+
+}  // namespace pulse

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+// File source (JSON lines or CSV) and file sink (JSON lines).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "pulse/core/connector.h"
+#include "pulse/core/status.h"
+
+namespace pulse::io {
+
+enum class FileFormat : uint8_t { kJsonl, kCsv };
+
+struct FileSourceOptions {
+  /// A file path, a glob (`data/*.jsonl`; matching files are read in sorted order), or "-"
+  /// for standard input.
+  std::string path;
+  FileFormat format = FileFormat::kJsonl;
+  /// The top-level field holding the event time: an RFC 3339 string or integer epoch ms
+  /// (in CSV: a cell of epoch-ms digits or an RFC 3339 string).
+  std::string time_field = "event_time";
+  /// Keep reading a growing file until stopped (Ctrl-C), polling every `poll_interval_ms`.
+  bool follow = false;
+  DurationMs poll_interval_ms = 100;
+  /// Lines (JSONL) or records (CSV) longer than this are bad records (`line_too_long`).
+  size_t max_line_bytes = 16u << 20;
+
+  Status Validate() const;
+};
+
+/// Requires: options.Validate() is OK. Missing files are reported by Open().
+std::unique_ptr<Source> FileSource(FileSourceOptions options);
+
+struct FileSinkOptions {
+  /// Output file; empty means standard output. The file is written under a temporary name in
+  /// the same directory and renamed into place by Close(); a failed run leaves no file.
+  std::string path;
+};
+
+/// Writes each record's value as one compact JSON line.
+std::unique_ptr<Sink> FileSink(FileSinkOptions options);
+
+}  // namespace pulse::io

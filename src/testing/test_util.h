@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: MIT
+// Test helpers: status assertions, a temporary directory, file helpers, collecting sink.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "pulse/core/connector.h"
+#include "pulse/core/json.h"
+#include "pulse/core/status.h"
+
+#define ASSERT_OK(expr)                                   \
+  do {                                                    \
+    ::pulse::Status _st = (expr);                         \
+    ASSERT_TRUE(_st.ok()) << _st.ToString();              \
+  } while (false)
+
+#define EXPECT_OK(expr)                                   \
+  do {                                                    \
+    ::pulse::Status _st = (expr);                         \
+    EXPECT_TRUE(_st.ok()) << _st.ToString();              \
+  } while (false)
+
+#define PULSE_TEST_CONCAT_(a, b) a##b
+#define PULSE_TEST_CONCAT(a, b) PULSE_TEST_CONCAT_(a, b)
+#define ASSERT_OK_AND_ASSIGN_IMPL(tmp, lhs, expr)        \
+  auto tmp = (expr);                                     \
+  ASSERT_TRUE(tmp.ok()) << tmp.status().ToString();      \
+  lhs = std::move(tmp).value()
+#define ASSERT_OK_AND_ASSIGN(lhs, expr) \
+  ASSERT_OK_AND_ASSIGN_IMPL(PULSE_TEST_CONCAT(_res_, __LINE__), lhs, expr)
+
+namespace pulse::testing {
+
+/// A fresh directory under the system temp dir, removed when the fixture ends.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "pulse-test-XXXXXX").string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline void WriteFile(const std::string& path, const std::string& contents) {
+  std::ofstream f(path, std::ios::binary);
+  f << contents;
+}
+
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+/// A sink that keeps every record it is given, as compact JSON lines.
+class CollectingSink : public Sink {
+ public:
+  explicit CollectingSink(std::vector<std::string>* lines) : lines_(lines) {}
+  Status Open(SinkCounters* counters) override {
+    counters_ = counters;
+    return Status::OK();
+  }
+  Status Write(std::span<const Record> records) override {
+    for (const Record& r : records) {
+      lines_->push_back(r.value.ToJson());
+      counters_->records++;
+    }
+    return Status::OK();
+  }
+  Status Close() override { return Status::OK(); }
+  std::string Describe() const override { return "collecting sink"; }
+
+ private:
+  std::vector<std::string>* lines_;
+  SinkCounters* counters_ = nullptr;
+};
+
+}  // namespace pulse::testing
