@@ -90,7 +90,8 @@ class KeyedOperatorFactory {
  public:
   virtual ~KeyedOperatorFactory() = default;
   virtual std::string Describe() const = 0;
-  /// Top-level record fields the operator reads (for source projection); empty = all.
+  /// Top-level record fields the operator reads, so that sources can skip the others;
+  /// {"*"} means any field. The key is not included (the executor extracts it).
   virtual std::vector<std::string> InputFields() const = 0;
   virtual std::unique_ptr<KeyedOperator> Make() const = 0;
 };

@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: MIT
+// The executor: a source thread, N keyed worker threads and a sink thread joined by bounded
+// queues (see docs/architecture.md).
+//
+// Source thread: reads a batch, gives each record the watermark W in effect before it, runs the
+// stateless operators, extracts the key and routes each record to the worker owning its key
+// group. Every batch goes to every worker (possibly empty) with the watermark after it, so all
+// workers advance together. Worker: feeds its records to its keyed operator instance, then
+// advances the watermark. Sink thread: takes batch k's outputs from every worker, sorts the
+// results by their order key and late records by sequence, and writes them. Since a result is
+// released exactly when W ≥ its order, and W only grows, this gives one global order that does
+// not depend on the worker count or the batch size.
+#include "pulse/core/executor.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "core/blocking_queue.h"
+#include "core/output_file.h"
+#include "pulse/core/json.h"
+#include "pulse/core/key_group.h"
+
+namespace pulse {
+namespace {
+
+using internal::BlockingQueue;
+using Clock = std::chrono::steady_clock;
+
+struct WorkerTask {
+  std::vector<KeyedRecord> records;
+  EventTime watermark = kMinWatermark;  // W after the batch
+  bool last = false;
+};
+
+struct WorkerOutput {
+  KeyedOutput output;
+  EventTime watermark = kMinWatermark;
+  bool last = false;
+};
+
+struct PlainBatch {
+  std::vector<Record> records;
+  EventTime watermark = kMinWatermark;
+  bool last = false;
+};
+
+/// Collects operator outputs for the record being processed.
+class VectorCollector final : public Collector {
+ public:
+  explicit VectorCollector(std::vector<Record>* out) : out_(out) {}
+  void Emit(Record record) override { out_->push_back(std::move(record)); }
+
+ private:
+  std::vector<Record>* out_;
+};
+
+/// Run `record` through `ops` in order, appending the final outputs to `out`.
+Status RunChain(std::vector<std::unique_ptr<Operator>>& ops, size_t first, Record record,
+                std::vector<Record>* out) {
+  if (first == ops.size()) {
+    out->push_back(std::move(record));
+    return Status::OK();
+  }
+  std::vector<Record> produced;
+  VectorCollector collector(&produced);
+  PULSE_RETURN_IF_ERROR(ops[first]->Process(std::move(record), collector));
+  for (Record& r : produced) PULSE_RETURN_IF_ERROR(RunChain(ops, first + 1, std::move(r), out));
+  return Status::OK();
+}
+
+class Execution {
+ public:
+  Execution(Pipeline::Parts& parts, const RunOptions& options)
+      : parts_(parts), options_(options) {}
+
+  Result<RunProgress> Run() {
+    start_ = Clock::now();
+    PULSE_ASSIGN_OR_RETURN(bad_, BadRecordHandler::Open(parts_.bad_records));
+    if (!parts_.late_output_path.empty()) {
+      PULSE_ASSIGN_OR_RETURN(late_file_, internal::OutputFile::Create(parts_.late_output_path));
+    }
+    keyed_ = parts_.keyed != nullptr;
+    if (keyed_) {
+      int n = options_.workers > 0 ? options_.workers
+                                   : static_cast<int>(std::thread::hardware_concurrency());
+      workers_ = static_cast<uint32_t>(std::clamp(n, 1, static_cast<int>(kMaxKeyGroups)));
+    }
+    batch_size_ = std::max<size_t>(1, options_.batch_size);
+    SetProjection();
+
+    SourceContext ctx{bad_.get(), &source_counters_, options_.stop ? options_.stop : &no_stop_};
+    Status open = parts_.source->Open(ctx);
+    if (!open.ok()) return open.WithContext("source");
+    open = parts_.sink->Open(&sink_counters_);
+    if (!open.ok()) {
+      (void)parts_.source->Close();
+      return open.WithContext("sink");
+    }
+
+    for (uint32_t i = 0; i < workers_; ++i) {
+      worker_in_.push_back(std::make_unique<BlockingQueue<WorkerTask>>(options_.queue_capacity));
+      worker_out_.push_back(
+          std::make_unique<BlockingQueue<WorkerOutput>>(options_.queue_capacity));
+      worker_open_windows_.push_back(std::make_unique<std::atomic<uint64_t>>(0));
+    }
+    std::vector<std::thread> threads;
+    threads.emplace_back([this] { Check(SourceLoop(ctx_stop())); });
+    for (uint32_t i = 0; i < workers_; ++i) {
+      threads.emplace_back([this, i] { Check(WorkerLoop(i)); });
+    }
+    threads.emplace_back([this] { Check(SinkLoop()); });
+    std::thread monitor;
+    if (options_.on_progress) monitor = std::thread([this] { MonitorLoop(); });
+
+    for (std::thread& t : threads) t.join();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    done_cv_.notify_all();
+    if (monitor.joinable()) monitor.join();
+
+    Status source_close = parts_.source->Close();
+    Status error = FirstError();
+    if (error.ok()) error = source_close;
+    if (error.ok()) error = bad_->Close();
+    if (error.ok() && late_file_) error = late_file_->Commit();
+    if (error.ok()) error = parts_.sink->Close().WithContext("sink");
+    if (!error.ok()) {
+      parts_.sink->Abort();
+      if (late_file_) late_file_->Abort();
+      return error;
+    }
+    RunProgress final_progress = Snapshot();
+    if (options_.on_progress) options_.on_progress(final_progress);
+    return final_progress;
+  }
+
+ private:
+  const std::atomic<bool>& ctx_stop() const { return options_.stop ? *options_.stop : no_stop_; }
+
+  // Only the fields that the key and the keyed operator read need to leave the source, unless
+  // user code may look at the whole record.
+  void SetProjection() {
+    if (!keyed_ || !parts_.before_key.empty() || !parts_.late_output_path.empty()) return;
+    std::vector<std::string> fields;
+    if (parts_.key_field) {
+      fields.push_back(*parts_.key_field);
+    } else if (parts_.key_selector_fields.empty()) {
+      return;
+    } else {
+      fields = parts_.key_selector_fields;
+    }
+    for (std::string& f : parts_.keyed->InputFields()) {
+      if (f == "*") return;
+      fields.push_back(std::move(f));
+    }
+    parts_.source->SetProjection(std::move(fields));
+  }
+
+  void Check(Status status) {
+    if (status.ok()) return;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (first_error_.ok()) first_error_ = std::move(status);
+    }
+    failed_.store(true);
+    plain_queue_.Close();
+    for (auto& q : worker_in_) q->Close();
+    for (auto& q : worker_out_) q->Close();
+  }
+
+  Status FirstError() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return first_error_;
+  }
+
+  Status SourceLoop(const std::atomic<bool>& stop) {
+    EventTime watermark = kMinWatermark;
+    uint64_t sequence = 0;
+    const std::optional<DurationMs> bound = parts_.watermarks.max_out_of_orderness;
+    std::vector<Record> read;
+    std::vector<Record> transformed;
+    std::vector<std::vector<KeyedRecord>> routed(workers_);
+    std::string key_text;
+    bool more = true;
+    while (more && !failed_.load()) {
+      read.clear();
+      Result<bool> r = parts_.source->Read(batch_size_, &read);
+      if (!r.ok()) return r.status().WithContext("source");
+      more = *r;
+      if (read.empty() && more) continue;
+      PlainBatch plain;
+      for (Record& record : read) {
+        const EventTime before = watermark;
+        if (bound) watermark = std::max(watermark, record.time - *bound);
+        transformed.clear();
+        PULSE_RETURN_IF_ERROR(RunChain(parts_.before_key, 0, std::move(record), &transformed));
+        for (Record& out : transformed) {
+          if (!keyed_) {
+            plain.records.push_back(std::move(out));
+            continue;
+          }
+          if (options_.channel_bound > 0 &&
+              in_flight_.load(std::memory_order_relaxed) >= options_.channel_bound) {
+            bad_->Count(BadReason::kChannelFull);
+            continue;
+          }
+          KeyedRecord kr;
+          kr.watermark = before;
+          kr.sequence = sequence;
+          if (parts_.key_field) {
+            const Value* v = out.value.Find(*parts_.key_field);
+            if (v != nullptr) kr.key_value = *v;
+          } else {
+            kr.key_value = parts_.key_selector(out);
+          }
+          key_text.clear();
+          AppendJson(kr.key_value, &key_text);
+          kr.key = key_text;
+          kr.record = std::move(out);
+          uint32_t w = WorkerOfKeyGroup(KeyGroupOf(KeyHash(kr.key)), workers_);
+          routed[w].push_back(std::move(kr));
+          in_flight_.fetch_add(1, std::memory_order_relaxed);
+        }
+        ++sequence;
+      }
+      const bool stopped = !more && stop.load();
+      if (!more) stopped_ = stopped;
+      const EventTime batch_watermark = (!more && !stopped) ? kMaxWatermark : watermark;
+      if (!keyed_) {
+        plain.watermark = batch_watermark;
+        plain.last = !more;
+        if (!plain_queue_.Push(std::move(plain))) return Status::OK();
+        continue;
+      }
+      for (uint32_t i = 0; i < workers_; ++i) {
+        WorkerTask task;
+        task.records = std::move(routed[i]);
+        routed[i].clear();
+        task.watermark = batch_watermark;
+        task.last = !more;
+        if (!worker_in_[i]->Push(std::move(task))) return Status::OK();
+      }
+    }
+    return Status::OK();
+  }
+
+  Status WorkerLoop(uint32_t index) {
+    std::unique_ptr<KeyedOperator> op = parts_.keyed->Make();
+    while (std::optional<WorkerTask> task = worker_in_[index]->Pop()) {
+      WorkerOutput out;
+      const size_t n = task->records.size();
+      for (KeyedRecord& r : task->records) {
+        PULSE_RETURN_IF_ERROR(op->Process(std::move(r), &out.output));
+      }
+      PULSE_RETURN_IF_ERROR(op->AdvanceWatermark(task->watermark, &out.output));
+      in_flight_.fetch_sub(n, std::memory_order_relaxed);
+      worker_open_windows_[index]->store(op->stats().open_windows, std::memory_order_relaxed);
+      out.watermark = task->watermark;
+      out.last = task->last;
+      if (!worker_out_[index]->Push(std::move(out))) return Status::OK();
+      if (task->last) break;
+    }
+    return Status::OK();
+  }
+
+  Status SinkLoop() {
+    std::vector<Record> batch;
+    std::string late_text;
+    while (true) {
+      batch.clear();
+      EventTime watermark;
+      bool last;
+      if (!keyed_) {
+        std::optional<PlainBatch> plain = plain_queue_.Pop();
+        if (!plain) return Status::OK();
+        batch = std::move(plain->records);
+        watermark = plain->watermark;
+        last = plain->last;
+      } else {
+        std::vector<KeyedResult> results;
+        std::vector<KeyedRecord> late;
+        watermark = kMinWatermark;
+        last = false;
+        for (uint32_t i = 0; i < workers_; ++i) {
+          std::optional<WorkerOutput> out = worker_out_[i]->Pop();
+          if (!out) return Status::OK();
+          watermark = out->watermark;
+          last = out->last;
+          auto& r = out->output.results;
+          results.insert(results.end(), std::make_move_iterator(r.begin()),
+                         std::make_move_iterator(r.end()));
+          auto& l = out->output.late;
+          late.insert(late.end(), std::make_move_iterator(l.begin()),
+                      std::make_move_iterator(l.end()));
+        }
+        if (workers_ > 1) std::sort(results.begin(), results.end());
+        for (KeyedResult& r : results) {
+          PULSE_RETURN_IF_ERROR(RunChain(parts_.after_key, 0, std::move(r.record), &batch));
+        }
+        if (!late.empty()) {
+          std::sort(late.begin(), late.end(), [](const KeyedRecord& a, const KeyedRecord& b) {
+            return a.sequence < b.sequence;
+          });
+          bad_->Count(BadReason::kLate, late.size());
+          if (late_file_) {
+            late_text.clear();
+            for (const KeyedRecord& r : late) {
+              AppendJson(r.record.value, &late_text);
+              late_text += '\n';
+            }
+            PULSE_RETURN_IF_ERROR(late_file_->Append(late_text).WithContext("late output"));
+          }
+        }
+      }
+      if (!batch.empty()) PULSE_RETURN_IF_ERROR(parts_.sink->Write(batch).WithContext("sink"));
+      PULSE_RETURN_IF_ERROR(parts_.sink->OnWatermark(watermark).WithContext("sink"));
+      sink_watermark_.store(watermark, std::memory_order_relaxed);
+      if (last) return Status::OK();
+    }
+  }
+
+  void MonitorLoop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!done_) {
+      if (done_cv_.wait_for(lock, std::chrono::seconds(1), [this] { return done_; })) break;
+      lock.unlock();
+      options_.on_progress(Snapshot());
+      lock.lock();
+    }
+  }
+
+  RunProgress Snapshot() const {
+    RunProgress p;
+    p.records_read = source_counters_.records.load();
+    p.bytes_read = source_counters_.bytes.load();
+    p.results_written = sink_counters_.records.load();
+    p.bytes_written = sink_counters_.bytes.load();
+    for (int i = 0; i < kNumBadReasons; ++i) p.bad[i] = bad_->count(static_cast<BadReason>(i));
+    p.watermark = sink_watermark_.load();
+    for (const auto& w : worker_open_windows_) p.open_windows += w->load();
+    p.seconds = std::chrono::duration<double>(Clock::now() - start_).count();
+    p.cancelled = stopped_.load();
+    return p;
+  }
+
+  Pipeline::Parts& parts_;
+  const RunOptions& options_;
+  Clock::time_point start_;
+  std::unique_ptr<BadRecordHandler> bad_;
+  std::unique_ptr<internal::OutputFile> late_file_;
+  bool keyed_ = false;
+  uint32_t workers_ = 0;
+  size_t batch_size_ = 4096;
+  const std::atomic<bool> no_stop_{false};
+
+  SourceCounters source_counters_;
+  SinkCounters sink_counters_;
+  std::atomic<uint64_t> in_flight_{0};
+  std::atomic<EventTime> sink_watermark_{kMinWatermark};
+  std::atomic<bool> stopped_{false};
+  std::vector<std::unique_ptr<std::atomic<uint64_t>>> worker_open_windows_;
+
+  BlockingQueue<PlainBatch> plain_queue_{8};
+  std::vector<std::unique_ptr<BlockingQueue<WorkerTask>>> worker_in_;
+  std::vector<std::unique_ptr<BlockingQueue<WorkerOutput>>> worker_out_;
+
+  std::mutex mu_;
+  std::condition_variable done_cv_;
+  bool done_ = false;           // guarded by mu_
+  Status first_error_;          // guarded by mu_
+  std::atomic<bool> failed_{false};
+};
+
+}  // namespace
+
+Result<RunProgress> Run(Pipeline pipeline, const RunOptions& options) {
+  PULSE_RETURN_IF_ERROR(pipeline.Validate());
+  Execution execution(pipeline.parts(), options);
+  return execution.Run();
+}
+
+}  // namespace pulse
