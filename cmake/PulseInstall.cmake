@@ -1,20 +1,78 @@
 # SPDX-License-Identifier: MIT
-# Install the libraries, public headers and a CMake package so that find_package(Pulse) works.
+# Install the public libraries, headers, the `pulse` binary and a CMake package, so that a user's
+# project can do find_package(Pulse) and link pulse::core, pulse::ops, pulse::io.
+# Included last by the top-level CMakeLists.txt, after every target exists.
 include(CMakePackageConfigHelpers)
-get_property(_pulse_targets GLOBAL PROPERTY PULSE_EXPORTED_TARGETS)
+
+set(PULSE_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/Pulse)
+
+# Libraries that exist only to build the `pulse` binary (the CLI's config parser uses toml++)
+# are not part of the package.
+set(PULSE_INTERNAL_TARGETS pulse_cli)
+
+get_property(_pulse_all GLOBAL PROPERTY PULSE_EXPORTED_TARGETS)
+set(_pulse_targets "")
+foreach(t IN LISTS _pulse_all)
+  if(NOT t IN_LIST PULSE_INTERNAL_TARGETS)
+    list(APPEND _pulse_targets ${t})
+  endif()
+endforeach()
+
+# Packages a consumer must find for the exported targets. The libraries are static, so even
+# their PRIVATE dependencies (simdjson, fmt, ...) end up on the consumer's link line.
+# An imported target Ns::name is assumed to come from find_package(Ns) (Threads, simdjson, fmt,
+# RocksDB, Arrow, Parquet, ...). A pkg-config target PkgConfig::X must say which module it is:
+#   set_property(TARGET PkgConfig::X PROPERTY PULSE_PKG_CONFIG_MODULE "rdkafka")
+set(_pulse_find_deps "")
+foreach(t IN LISTS _pulse_targets)
+  # Pulse's headers use C++20, so consumers compile with at least that.
+  target_compile_features(${t} INTERFACE cxx_std_20)
+  get_target_property(_libs ${t} LINK_LIBRARIES)
+  get_target_property(_ilibs ${t} INTERFACE_LINK_LIBRARIES)
+  foreach(lib IN LISTS _libs _ilibs)
+    string(REGEX REPLACE "^\\$<LINK_ONLY:(.*)>$" "\\1" lib "${lib}")
+    if(NOT lib MATCHES "^([A-Za-z0-9_]+)::")
+      continue()
+    endif()
+    set(_ns ${CMAKE_MATCH_1})
+    if(_ns STREQUAL "pulse")
+      continue()
+    endif()
+    if(_ns STREQUAL "PkgConfig")
+      get_target_property(_module ${lib} PULSE_PKG_CONFIG_MODULE)
+      if(NOT _module)
+        message(FATAL_ERROR "PulseInstall: ${t} links ${lib}; set its PULSE_PKG_CONFIG_MODULE "
+                            "property so that PulseConfig.cmake can find it for consumers")
+      endif()
+      string(REGEX REPLACE "^PkgConfig::" "" _prefix "${lib}")
+      set(_call "find_dependency(PkgConfig)\n"
+                "pkg_check_modules(${_prefix} REQUIRED IMPORTED_TARGET ${_module})")
+    else()
+      set(_call "find_dependency(${_ns})")
+    endif()
+    if(NOT _call IN_LIST _pulse_find_deps)
+      list(APPEND _pulse_find_deps "${_call}")
+    endif()
+  endforeach()
+endforeach()
+list(JOIN _pulse_find_deps "\n" PULSE_FIND_DEPENDENCIES)
+
 install(TARGETS ${_pulse_targets} EXPORT PulseTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 if(TARGET pulse)
   install(TARGETS pulse RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()
-install(DIRECTORY include/pulse DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/pulse DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+        FILES_MATCHING PATTERN "*.h")
 install(FILES ${PROJECT_BINARY_DIR}/include/pulse/config.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/pulse)
-install(EXPORT PulseTargets NAMESPACE pulse:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Pulse)
-configure_package_config_file(cmake/PulseConfig.cmake.in
-  ${PROJECT_BINARY_DIR}/PulseConfig.cmake INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Pulse)
+install(EXPORT PulseTargets NAMESPACE pulse:: DESTINATION ${PULSE_INSTALL_CMAKEDIR})
+
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/PulseConfig.cmake.in
+  ${PROJECT_BINARY_DIR}/PulseConfig.cmake INSTALL_DESTINATION ${PULSE_INSTALL_CMAKEDIR})
+# 0.x: minor versions may break the API.
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/PulseConfigVersion.cmake
   COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/PulseConfig.cmake ${PROJECT_BINARY_DIR}/PulseConfigVersion.cmake
-        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Pulse)
+        DESTINATION ${PULSE_INSTALL_CMAKEDIR})

@@ -1,0 +1,66 @@
+# SPDX-License-Identifier: MIT
+# A thin wrapper over scripts/setup.sh, the CMake presets and ctest. `make help` lists targets.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+BUILD_DIR := build/release
+PULSE := $(BUILD_DIR)/bin/pulse
+# The pipeline `make run` runs (paths in it are relative to the repository root).
+PIPELINE ?= examples/pipelines/sliding_avg.toml
+# Where `make install` puts Pulse.
+PREFIX ?= /usr/local
+# Extra ctest arguments, e.g. `make test CTEST_ARGS="-L examples"`.
+CTEST_ARGS ?=
+
+.PHONY: help deps build run test install consumer examples format clean
+
+help:
+	@echo "Pulse: event-time stream processing. Targets:"
+	@echo "  make run        install dependencies, build, run $(PIPELINE), show the results"
+	@echo "  make test       install dependencies, build, run every test (what .ci/run does)"
+	@echo "  make build      install dependencies and build (build/release)"
+	@echo "  make deps       only install the Debian packages (apt-get, as root or via sudo)"
+	@echo "  make install    install bin/pulse, headers, libraries, CMake package to PREFIX=$(PREFIX)"
+	@echo "  make consumer   install to a scratch prefix, build and run examples/consumer"
+	@echo "  make examples   run the C++ example programs on the bundled data"
+	@echo "  make format     clang-format the C++ sources (needs clang-format)"
+	@echo "  make clean      remove build/ and out/"
+
+deps:
+	scripts/setup.sh --deps-only
+
+build:
+	scripts/setup.sh
+
+run: build
+	scripts/run_example.sh $(PIPELINE) $(PULSE)
+
+test: build
+	@echo
+	@echo "==> Test: ctest --preset release"
+	ctest --preset release --no-tests=error $(CTEST_ARGS)
+
+install: build
+	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
+
+consumer: build
+	scripts/consumer.sh
+
+examples: build
+	@echo "==> pulse_wordcount examples/data/wordcount.jsonl (first 5 results)"
+	@mkdir -p out
+	@$(BUILD_DIR)/bin/pulse_wordcount examples/data/wordcount.jsonl > out/wordcount.jsonl
+	@head -n 5 out/wordcount.jsonl
+	@echo "==> pulse_sliding_avg examples/data/sliding_avg.jsonl (first 5 results)"
+	@$(BUILD_DIR)/bin/pulse_sliding_avg examples/data/sliding_avg.jsonl > out/sliding_avg_program.jsonl
+	@head -n 5 out/sliding_avg_program.jsonl
+	@echo "(all results: out/wordcount.jsonl, out/sliding_avg_program.jsonl)"
+
+format:
+	@command -v clang-format >/dev/null || { echo "clang-format is not installed" >&2; exit 1; }
+	find include src examples bench tests \( -name '*.h' -o -name '*.cc' \) -print0 | \
+	  xargs -0 clang-format -i
+
+clean:
+	rm -rf build out outputs

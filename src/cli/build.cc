@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: MIT
+// From a checked PipelineConfig to a Pipeline (source → key by → window → sink), and the plan
+// that `pulse validate` prints.
+#include <string>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "cli/config.h"
+#include "pulse/ops/window.h"
+
+namespace pulse::cli {
+namespace {
+
+Status ErrorAt(const PipelineConfig& c, int line, std::string_view message) {
+  if (line <= 0) return Status::InvalidArgument(fmt::format("{}: {}", c.name, message));
+  return Status::InvalidArgument(fmt::format("{}:{}: {}", c.name, line, message));
+}
+
+ops::WindowSpec MakeWindowSpec(const WindowConfig& w) {
+  switch (w.type.value) {
+    case ops::WindowSpec::Kind::kSliding:
+      return ops::WindowSpec::Sliding(w.size.value, w.slide.value);
+    case ops::WindowSpec::Kind::kSession:
+      return ops::WindowSpec::Session(w.gap.value);
+    case ops::WindowSpec::Kind::kTumbling:
+      break;
+  }
+  return ops::WindowSpec::Tumbling(w.size.value);
+}
+
+ops::AggSpec MakeAggSpec(const OpsConfig& o) {
+  return ops::AggSpec{o.agg.value, o.agg.value == ops::AggSpec::Kind::kCount
+                                       ? std::string()
+                                       : o.agg_field.value};
+}
+
+std::string Quoted(std::string_view s) { return fmt::format("\"{}\"", s); }
+
+}  // namespace
+
+std::string_view SourceKindName(SourceKind kind) {
+  return kind == SourceKind::kKafka ? "kafka" : "file";
+}
+
+std::string_view SinkKindName(SinkKind kind) {
+  switch (kind) {
+    case SinkKind::kParquet:
+      return "parquet";
+    case SinkKind::kKafka:
+      return "kafka";
+    case SinkKind::kFile:
+      break;
+  }
+  return "file";
+}
+
+std::string_view WindowKindName(ops::WindowSpec::Kind kind) {
+  switch (kind) {
+    case ops::WindowSpec::Kind::kSliding:
+      return "sliding";
+    case ops::WindowSpec::Kind::kSession:
+      return "session";
+    case ops::WindowSpec::Kind::kTumbling:
+      break;
+  }
+  return "tumbling";
+}
+
+std::string_view AggKindName(ops::AggSpec::Kind kind) {
+  switch (kind) {
+    case ops::AggSpec::Kind::kSum:
+      return "sum";
+    case ops::AggSpec::Kind::kAvg:
+      return "avg";
+    case ops::AggSpec::Kind::kDistinct:
+      return "distinct";
+    case ops::AggSpec::Kind::kMin:
+      return "min";
+    case ops::AggSpec::Kind::kMax:
+      return "max";
+    case ops::AggSpec::Kind::kCount:
+      break;
+  }
+  return "count";
+}
+
+Result<Pipeline> BuildPipeline(const PipelineConfig& c) {
+  if (c.source.kind.value == SourceKind::kKafka) {
+    return ErrorAt(c, c.source.kind.line,
+                   "source.kind = \"kafka\": the Kafka source is not built yet in this version "
+                   "of Pulse; use kind = \"file\"");
+  }
+  if (c.sink.kind.value == SinkKind::kParquet) {
+    return ErrorAt(c, c.sink.kind.line,
+                   "sink.kind = \"parquet\": the parquet sink is not built yet in this version "
+                   "of Pulse; use kind = \"file\" (JSON lines)");
+  }
+  if (c.sink.kind.value == SinkKind::kKafka) {
+    return ErrorAt(c, c.sink.kind.line,
+                   "sink.kind = \"kafka\": the Kafka sink is not built yet in this version of "
+                   "Pulse; use kind = \"file\" (JSON lines)");
+  }
+
+  io::FileSourceOptions source;
+  source.path = c.source.path.value;
+  source.format = c.source.format.value;
+  source.time_field = c.source.time_field.value;
+  source.follow = c.source.follow.value;
+  source.max_line_bytes = static_cast<size_t>(c.source.max_line_bytes.value);
+  if (Status st = source.Validate(); !st.ok()) {
+    return ErrorAt(c, c.source.line, st.message());
+  }
+
+  ops::WindowOptions window;
+  window.window = MakeWindowSpec(c.window);
+  window.agg = MakeAggSpec(c.ops);
+  window.allowed_lateness_ms = c.time.allowed_lateness.value;
+  if (Status st = window.Validate(); !st.ok()) {
+    return ErrorAt(c, c.window.line, st.message());
+  }
+
+  Pipeline pipeline;
+  pipeline.From(io::FileSource(std::move(source)))
+      .KeyBy(c.ops.count_by.value)
+      .Apply(ops::WindowedAggregate(std::move(window)))
+      .To(io::FileSink(io::FileSinkOptions{c.sink.path.value}));
+  pipeline.Watermarks(WatermarkOptions{c.time.max_out_of_orderness.value});
+  pipeline.BadRecords(BadRecordHandler::Options{c.source.on_error.value, c.dead_letter.path.value});
+  if (!c.late_output.path.value.empty()) pipeline.LateOutput(c.late_output.path.value);
+  if (Status st = pipeline.Validate(); !st.ok()) return ErrorAt(c, 0, st.message());
+  return Result<Pipeline>(std::move(pipeline));
+}
+
+std::string DescribePlan(const PipelineConfig& c) {
+  std::string out;
+  auto line = [&out](std::string_view label, const std::string& text) {
+    out += fmt::format("{:<13}{}\n", label, text);
+  };
+
+  const SourceConfig& s = c.source;
+  if (s.kind.value == SourceKind::kKafka) {
+    line("source:", fmt::format("kafka topic {} at {}, group {}, event time from field {}",
+                                Quoted(s.topic.value), Quoted(s.bootstrap_servers.value),
+                                Quoted(s.group_id.value), Quoted(s.time_field.value)));
+  } else {
+    std::string where = s.path.value == "-" ? "standard input" : Quoted(s.path.value);
+    line("source:", fmt::format("file {} ({}{}), event time from field {}", where,
+                                s.format.value == io::FileFormat::kCsv ? "csv" : "jsonl",
+                                s.follow.value ? ", follow" : "", Quoted(s.time_field.value)));
+  }
+  line("bad input:", s.on_error.value == OnError::kFail
+                         ? std::string("fail the run on the first bad record")
+                         : std::string("skip and count"));
+
+  if (c.time.max_out_of_orderness.value) {
+    line("watermark:", fmt::format("after each record, W = max(W, event time - {}); the end of "
+                                   "input flushes every window",
+                                   FormatDuration(*c.time.max_out_of_orderness.value)));
+  } else {
+    line("watermark:", "none until the end of input, which flushes every window");
+  }
+
+  const WindowConfig& w = c.window;
+  switch (w.type.value) {
+    case ops::WindowSpec::Kind::kTumbling:
+      line("window:", "tumbling " + FormatDuration(w.size.value));
+      break;
+    case ops::WindowSpec::Kind::kSliding:
+      line("window:", fmt::format("sliding {} every {}", FormatDuration(w.size.value),
+                                  FormatDuration(w.slide.value)));
+      break;
+    case ops::WindowSpec::Kind::kSession:
+      line("window:", "session with gap " + FormatDuration(w.gap.value));
+      break;
+  }
+  line("key:", "field " + Quoted(c.ops.count_by.value));
+  ops::AggSpec agg = MakeAggSpec(c.ops);
+  if (agg.kind == ops::AggSpec::Kind::kCount) {
+    line("aggregation:", "count");
+  } else {
+    line("aggregation:", fmt::format("{} of field {}", AggKindName(agg.kind), Quoted(agg.field)));
+  }
+  std::string lateness = FormatDuration(c.time.allowed_lateness.value);
+  line("lateness:", fmt::format("{} (a window [s, e) is emitted when the watermark reaches e + {})",
+                                lateness, lateness));
+
+  const SinkConfig& k = c.sink;
+  switch (k.kind.value) {
+    case SinkKind::kFile:
+      line("sink:", k.path.value.empty() ? std::string("standard output (JSON lines)")
+                                         : "file " + Quoted(k.path.value) + " (JSON lines)");
+      break;
+    case SinkKind::kParquet:
+      line("sink:", fmt::format("parquet under {} (compression {})",
+                                Quoted(k.out_dir.value.empty() ? "." : k.out_dir.value),
+                                k.compression.value));
+      break;
+    case SinkKind::kKafka:
+      line("sink:", fmt::format("kafka topic {} at {}", Quoted(k.topic.value),
+                                Quoted(k.bootstrap_servers.value)));
+      break;
+  }
+  line("dead letter:", c.dead_letter.path.value.empty()
+                           ? std::string("none (bad records are only counted)")
+                           : Quoted(c.dead_letter.path.value));
+  line("late output:", c.late_output.path.value.empty()
+                           ? std::string("none (late records are only counted)")
+                           : Quoted(c.late_output.path.value));
+  return out;
+}
+
+}  // namespace pulse::cli

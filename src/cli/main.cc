@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: MIT
+// The `pulse` program: parses flags, runs or validates a pipeline config, and is the one place
+// that turns a Status into a message and an exit code (0 ok, 1 runtime failure, 2 bad config).
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "cli/config.h"
+#include "cli/summary.h"
+#include "pulse/config.h"
+#include "pulse/core/executor.h"
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitRuntimeError = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitInterrupted = 130;  // 128 + SIGINT, as shells report it
+
+std::atomic<bool> g_stop{false};
+
+// The signal that wakes threads blocked in a system call once a stop is requested; its handler
+// does nothing, and without SA_RESTART the call fails with EINTR and the thread sees g_stop.
+constexpr int kWakeSignal = SIGUSR2;
+// How often the watcher re-sends the wake signal while the run drains: a thread that checked
+// the flag just before blocking is woken by the next one.
+constexpr long kWakeIntervalNs = 100'000'000;
+
+extern "C" void OnWakeSignal(int /*signo*/) {}
+
+// Turns SIGINT/SIGTERM into g_stop. The signals are blocked in every thread (the executor's
+// threads inherit the mask) and taken by sigtimedwait on the watcher thread, so no handler runs
+// inside engine code. The first one sets g_stop and wakes blocked threads; a second one exits
+// at once with 130.
+class StopSignals {
+ public:
+  StopSignals() {
+    struct sigaction wake = {};
+    wake.sa_handler = OnWakeSignal;
+    sigemptyset(&wake.sa_mask);
+    wake.sa_flags = 0;
+    sigaction(kWakeSignal, &wake, nullptr);
+
+    sigemptyset(&stop_set_);
+    sigaddset(&stop_set_, SIGINT);
+    sigaddset(&stop_set_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_set_, nullptr);
+    watcher_ = std::thread([this] { Watch(); });
+  }
+
+  ~StopSignals() {
+    done_.store(true);
+    watcher_.join();
+  }
+
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+
+ private:
+  void Watch() {
+    const struct timespec interval = {0, kWakeIntervalNs};
+    int signals = 0;
+    while (!done_.load()) {
+      int signo = sigtimedwait(&stop_set_, nullptr, &interval);
+      if (signo == SIGINT || signo == SIGTERM) {
+        if (++signals > 1) _exit(kExitInterrupted);
+        g_stop.store(true);
+        fmt::print(stderr, "\npulse: stopping; press Ctrl-C again to quit at once\n");
+      }
+      if (g_stop.load() && !done_.load()) WakeOtherThreads();
+    }
+  }
+
+  // Send kWakeSignal to every other thread of the process.
+  static void WakeOtherThreads() {
+    const pid_t self = static_cast<pid_t>(syscall(SYS_gettid));
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+      const pid_t tid = static_cast<pid_t>(std::atoi(entry.path().filename().c_str()));
+      if (tid > 0 && tid != self) syscall(SYS_tgkill, getpid(), tid, kWakeSignal);
+    }
+  }
+
+  sigset_t stop_set_;
+  std::atomic<bool> done_{false};
+  std::thread watcher_;
+};
+
+// Logs go to stderr only; the level comes from PULSE_LOG (debug, info, warn, error).
+void InitLogging() {
+  auto logger = spdlog::stderr_color_mt("pulse");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::info);
+  const char* env = std::getenv("PULSE_LOG");
+  if (env == nullptr || *env == '\0') return;
+  std::string level(env);
+  if (level == "debug") {
+    spdlog::set_level(spdlog::level::debug);
+  } else if (level == "info") {
+    spdlog::set_level(spdlog::level::info);
+  } else if (level == "warn" || level == "warning") {
+    spdlog::set_level(spdlog::level::warn);
+  } else if (level == "error") {
+    spdlog::set_level(spdlog::level::err);
+  } else {
+    spdlog::warn("ignoring PULSE_LOG={}: expected debug, info, warn or error", level);
+  }
+}
+
+// CLI11 messages can span lines; the contract is one line on stderr.
+std::string OneLine(std::string text) {
+  for (char& c : text) {
+    if (c == '\n') c = ' ';
+  }
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  return text;
+}
+
+int Fail(int code, const std::string& message) {
+  fmt::print(stderr, "error: {}\n", OneLine(message));
+  return code;
+}
+
+// The original's opt-in lossy bound: unset, unparsable or <= 0 disables it.
+uint64_t ChannelBoundFromEnv() {
+  const char* env = std::getenv("PULSE_CHANNEL_BOUND");
+  if (env == nullptr || *env == '\0') return 0;
+  char* end = nullptr;
+  long long v = std::strtoll(env, &end, 10);
+  if (*end != '\0') {
+    spdlog::warn("ignoring PULSE_CHANNEL_BOUND={}: not an integer", env);
+    return 0;
+  }
+  return v > 0 ? static_cast<uint64_t>(v) : 0;
+}
+
+// Redraws the progress line at most once a second (from the executor's monitor thread).
+class ProgressLine {
+ public:
+  void Update(const pulse::RunProgress& progress) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto now = std::chrono::steady_clock::now();
+    if (drawn_ && now - last_ < std::chrono::seconds(1)) return;
+    last_ = now;
+    drawn_ = true;
+    fmt::print(stderr, "\r\033[K{}", pulse::cli::FormatProgress(progress));
+    std::fflush(stderr);
+  }
+
+  // Erase the line so that the summary takes its place.
+  void Clear() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (drawn_) fmt::print(stderr, "\r\033[K");
+    drawn_ = false;
+  }
+
+ private:
+  std::mutex mu_;
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point last_;
+};
+
+struct RunFlags {
+  std::string config_path;
+  int workers = 0;
+  size_t batch_size = pulse::RunOptions{}.batch_size;
+};
+
+int RunCommand(const RunFlags& flags) {
+  pulse::Result<pulse::cli::PipelineConfig> config = pulse::cli::LoadConfig(flags.config_path);
+  if (!config.ok()) return Fail(kExitUsage, config.status().message());
+  for (const std::string& warning : config->warnings) spdlog::warn("{}", warning);
+  pulse::Result<pulse::Pipeline> pipeline = pulse::cli::BuildPipeline(*config);
+  if (!pipeline.ok()) return Fail(kExitUsage, pipeline.status().message());
+
+  StopSignals stop_signals;
+  pulse::RunOptions options;
+  options.workers = flags.workers;
+  options.batch_size = flags.batch_size;
+  options.channel_bound = ChannelBoundFromEnv();
+  options.stop = &g_stop;
+  ProgressLine progress_line;
+  if (isatty(STDERR_FILENO) != 0) {
+    options.on_progress = [&progress_line](const pulse::RunProgress& p) {
+      progress_line.Update(p);
+    };
+  }
+  spdlog::debug("running {} with {} workers, batches of {}", flags.config_path,
+                flags.workers == 0 ? std::string("one per core") : std::to_string(flags.workers),
+                flags.batch_size);
+
+  pulse::Result<pulse::RunProgress> result = pulse::Run(std::move(pipeline).value(), options);
+  progress_line.Clear();
+  if (!result.ok()) return Fail(kExitRuntimeError, result.status().message());
+  fmt::print(stderr, "{}\n", pulse::cli::FormatSummary(*result));
+  return kExitOk;
+}
+
+int ValidateCommand(const std::string& path) {
+  pulse::Result<pulse::cli::PipelineConfig> config = pulse::cli::LoadConfig(path);
+  if (!config.ok()) return Fail(kExitUsage, config.status().message());
+  for (const std::string& warning : config->warnings) spdlog::warn("{}", warning);
+  pulse::Result<pulse::Pipeline> pipeline = pulse::cli::BuildPipeline(*config);
+  if (!pipeline.ok()) return Fail(kExitUsage, pipeline.status().message());
+  fmt::print("{}: OK\n{}", path, pulse::cli::DescribePlan(*config));
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  InitLogging();
+
+  CLI::App app{"Pulse: event-time windows over JSON lines and CSV, from a pipeline.toml",
+               "pulse"};
+  app.set_version_flag("--version", std::string("pulse ") + PULSE_VERSION,
+                       "Print the version and exit");
+  app.require_subcommand(1);
+
+  RunFlags run_flags;
+  CLI::App* run = app.add_subcommand("run", "Run a pipeline from a pipeline.toml");
+  run->add_option("-c,--config", run_flags.config_path, "Pipeline config file (TOML)")
+      ->required();
+  run->add_option("--workers", run_flags.workers,
+                  "Threads for keyed window work (default: one per core)")
+      ->check(CLI::Range(1, 4096));
+  run->add_option("--batch-size", run_flags.batch_size, "Records per batch between stages")
+      ->check(CLI::Range(1, 1 << 24));
+
+  std::string validate_path;
+  CLI::App* validate =
+      app.add_subcommand("validate", "Check a pipeline config and print its plan");
+  validate->add_option("config,-c,--config", validate_path, "Pipeline config file (TOML)")
+      ->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version: stdout, exit 0
+    return Fail(kExitUsage, std::string(e.what()) + " (see 'pulse --help')");
+  }
+
+  if (run->parsed()) return RunCommand(run_flags);
+  if (validate->parsed()) return ValidateCommand(validate_path);
+  return Fail(kExitUsage, "no command given (see 'pulse --help')");
+}

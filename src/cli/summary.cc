@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+// Formatting of the run summary and progress line.
+#include "cli/summary.h"
+
+#include <fmt/format.h>
+
+#include "pulse/core/bad_record.h"
+#include "pulse/core/time.h"
+
+namespace pulse::cli {
+
+std::string FormatBytes(uint64_t bytes) {
+  constexpr double kUnit = 1000.0;
+  if (bytes < 1000) return fmt::format("{} B", bytes);
+  double v = static_cast<double>(bytes) / kUnit;
+  for (const char* unit : {"KB", "MB", "GB"}) {
+    if (v < kUnit) return fmt::format("{:.1f} {}", v, unit);
+    v /= kUnit;
+  }
+  return fmt::format("{:.1f} TB", v);
+}
+
+std::string FormatSummary(const RunProgress& p) {
+  uint64_t bad_total = 0;
+  std::string reasons;
+  for (int i = 0; i < kNumBadReasons; ++i) {
+    auto reason = static_cast<BadReason>(i);
+    if (reason == BadReason::kLate || reason == BadReason::kChannelFull) continue;
+    uint64_t n = p.bad[i];
+    if (n == 0) continue;
+    bad_total += n;
+    if (!reasons.empty()) reasons += ", ";
+    reasons += fmt::format("{} {}", BadReasonName(reason), n);
+  }
+  std::string out = fmt::format("pulse: read {} records ({}) in {:.2f} s; wrote {} results; bad {}",
+                                p.records_read, FormatBytes(p.bytes_read), p.seconds,
+                                p.results_written, bad_total);
+  if (bad_total > 0) out += fmt::format(" ({})", reasons);
+  out += fmt::format("; late {}", p.bad[static_cast<int>(BadReason::kLate)]);
+  if (uint64_t dropped = p.bad[static_cast<int>(BadReason::kChannelFull)]; dropped > 0) {
+    out += fmt::format("; dropped {} (channel_full)", dropped);
+  }
+  if (p.cancelled) out += "; cancelled";
+  return out;
+}
+
+std::string FormatProgress(const RunProgress& p) {
+  double mb_per_s = p.seconds > 0 ? static_cast<double>(p.bytes_read) / 1e6 / p.seconds : 0.0;
+  return fmt::format("pulse: {} records, {:.1f} MB/s, {} results, watermark {}", p.records_read,
+                     mb_per_s, p.results_written, FormatEventTime(p.watermark));
+}
+
+}  // namespace pulse::cli

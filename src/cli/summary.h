@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: MIT
+// The text of the run summary and of the live progress line that `pulse run` shows on stderr.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "pulse/core/executor.h"
+
+namespace pulse::cli {
+
+/// "812 B", "62.1 KB", "3.4 MB", "1.2 GB" (powers of 1000).
+std::string FormatBytes(uint64_t bytes);
+
+/// The one-line summary printed at the end of every run (no trailing newline), e.g.
+/// "pulse: read 1000 records (62.1 KB) in 0.04 s; wrote 9 results; bad 2 (bad_event_time 1,
+/// invalid_json 1); late 3". Bad reasons are listed in BadReason order, only when non-zero;
+/// records dropped by the channel bound and a cancelled run are noted when they happen.
+std::string FormatSummary(const RunProgress& progress);
+
+/// The progress line (no carriage return or newline), e.g.
+/// "pulse: 1200000 records, 45.3 MB/s, 12 results, watermark 2024-01-01T00:00:40.000Z".
+std::string FormatProgress(const RunProgress& progress);
+
+}  // namespace pulse::cli

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: MIT
+// BadRecordHandler: per-reason counts, the dead-letter JSON lines file, the on_error policy.
+#include "pulse/core/bad_record.h"
+
+#include <simdjson.h>
+
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "core/output_file.h"
+#include "pulse/core/json.h"
+
+namespace pulse {
+namespace {
+
+// Append `text` as a JSON string; invalid UTF-8 bytes become U+FFFD.
+void AppendJsonText(std::string_view text, std::string* out, std::string* scratch) {
+  if (simdjson::validate_utf8(text.data(), text.size())) {
+    AppendJsonString(text, out);
+    return;
+  }
+  scratch->clear();
+  internal::AppendUtf8Lossy(text, scratch);
+  AppendJsonString(*scratch, out);
+}
+
+}  // namespace
+
+std::string_view BadReasonName(BadReason reason) {
+  switch (reason) {
+    case BadReason::kBadEventTime: return "bad_event_time";
+    case BadReason::kInvalidJson: return "invalid_json";
+    case BadReason::kNotAnObject: return "not_an_object";
+    case BadReason::kRaggedRow: return "ragged_row";
+    case BadReason::kInvalidUtf8: return "invalid_utf8";
+    case BadReason::kLineTooLong: return "line_too_long";
+    case BadReason::kLate: return "late";
+    case BadReason::kChannelFull: return "channel_full";
+  }
+  return "unknown";
+}
+
+// Writes one JSON line per bad record:
+// {"reason":…,"origin":…,"position":…,"error":…,"raw":…}
+class BadRecordHandler::Writer {
+ public:
+  explicit Writer(std::unique_ptr<internal::OutputFile> file) : file_(std::move(file)) {}
+
+  Status Write(const BadRecord& bad) {
+    line_.clear();
+    line_.append("{\"reason\":\"");
+    line_.append(BadReasonName(bad.reason));
+    line_.append("\",\"origin\":");
+    AppendJsonText(bad.origin, &line_, &scratch_);
+    fmt::format_to(std::back_inserter(line_), ",\"position\":{},\"error\":", bad.position);
+    AppendJsonText(bad.error, &line_, &scratch_);
+    line_.append(",\"raw\":");
+    AppendJsonText(bad.raw, &line_, &scratch_);
+    line_.append("}\n");
+    return file_->Append(line_);
+  }
+
+  Status Commit() { return file_->Commit(); }
+
+ private:
+  std::unique_ptr<internal::OutputFile> file_;
+  std::string line_;     // reused for each line
+  std::string scratch_;  // reused for UTF-8 repair
+};
+
+BadRecordHandler::BadRecordHandler(Options options) : options_(std::move(options)) {}
+
+BadRecordHandler::~BadRecordHandler() = default;
+
+Result<std::unique_ptr<BadRecordHandler>> BadRecordHandler::Open(Options options) {
+  std::unique_ptr<BadRecordHandler> handler(new BadRecordHandler(std::move(options)));
+  if (!handler->options_.dead_letter_path.empty()) {
+    auto file = internal::OutputFile::Create(handler->options_.dead_letter_path);
+    if (!file.ok()) return file.status().WithContext("dead-letter output");
+    handler->writer_ = std::make_unique<Writer>(std::move(file).value());
+  }
+  return handler;
+}
+
+Status BadRecordHandler::Report(const BadRecord& bad) {
+  counts_[static_cast<size_t>(bad.reason)].fetch_add(1, std::memory_order_relaxed);
+  if (writer_ != nullptr) {
+    Status st = writer_->Write(bad);
+    if (!st.ok()) return st.WithContext("dead-letter output");
+  }
+  if (options_.on_error == OnError::kFail) {
+    return Status::InvalidArgument(fmt::format("{}:{}: {}: {}", bad.origin, bad.position,
+                                               BadReasonName(bad.reason), bad.error));
+  }
+  return Status::OK();
+}
+
+void BadRecordHandler::Count(BadReason reason, uint64_t n) {
+  counts_[static_cast<size_t>(reason)].fetch_add(n, std::memory_order_relaxed);
+}
+
+uint64_t BadRecordHandler::count(BadReason reason) const {
+  return counts_[static_cast<size_t>(reason)].load(std::memory_order_relaxed);
+}
+
+uint64_t BadRecordHandler::total() const {
+  uint64_t sum = 0;
+  for (const auto& c : counts_) sum += c.load(std::memory_order_relaxed);
+  return sum;
+}
+
+Status BadRecordHandler::Close() {
+  if (writer_ == nullptr) return Status::OK();
+  std::unique_ptr<Writer> writer = std::move(writer_);
+  Status st = writer->Commit();
+  return st.ok() ? st : st.WithContext("dead-letter output");
+}
+
+}  // namespace pulse

@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: MIT
+// Validation of the file source and sink options.
+#include <string>
+
+#include <fmt/format.h>
+
+#include "io/file_paths.h"
+#include "pulse/io/file.h"
+
+namespace pulse::io {
+namespace {
+
+// A line is held in memory whole and parsed at once; beyond this, memory use is unreasonable.
+constexpr size_t kMaxLineBytesLimit = 1u << 30;
+
+}  // namespace
+
+Status FileSourceOptions::Validate() const {
+  if (path.empty()) return Status::InvalidArgument("file source: path is empty");
+  if (time_field.empty()) return Status::InvalidArgument("file source: time_field is empty");
+  if (max_line_bytes < 1 || max_line_bytes > kMaxLineBytesLimit) {
+    return Status::InvalidArgument(fmt::format(
+        "file source: max_line_bytes must be between 1 and {}, got {}", kMaxLineBytesLimit,
+        max_line_bytes));
+  }
+  if (poll_interval_ms <= 0) {
+    return Status::InvalidArgument(
+        fmt::format("file source: poll_interval_ms must be positive, got {}", poll_interval_ms));
+  }
+  if (follow && (path == "-" || internal::IsGlob(path))) {
+    const std::string what = path == "-" ? "stdin ('-')" : fmt::format("a glob ('{}')", path);
+    return Status::InvalidArgument("file source: follow needs a single file, not " + what);
+  }
+  return Status::OK();
+}
+
+}  // namespace pulse::io

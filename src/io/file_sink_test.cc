@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: MIT
+// Tests for the JSON-lines file sink and the OutputFile it writes through.
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/output_file.h"
+#include "pulse/io/file.h"
+#include "testing/test_util.h"
+
+namespace pulse::io {
+namespace {
+
+using pulse::internal::OutputFile;
+using pulse::testing::ReadFile;
+using pulse::testing::TempDir;
+
+std::vector<std::string> DirEntries(const std::filesystem::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    names.push_back(e.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::vector<Record> SomeRecords() {
+  std::vector<Record> records(3);
+  records[0].value = Value(Object{{"a", Value(1)}});
+  records[1].value = Value(Object{{"b", Value(2.0)}, {"s", Value("x\"y")}});
+  records[2].value = Value(Array{Value(), Value(true)});
+  return records;
+}
+
+TEST(FileSinkTest, WritesLinesAndRenamesOnClose) {
+  TempDir dir;
+  const std::string path = dir.file("out/results.jsonl");
+  std::unique_ptr<Sink> sink = FileSink({path});
+  EXPECT_EQ(sink->Describe(), "file sink '" + path + "'");
+  SinkCounters counters;
+  ASSERT_OK(sink->Open(&counters));
+  std::vector<Record> records = SomeRecords();
+  ASSERT_OK(sink->Write(records));
+  ASSERT_OK(sink->Write(std::span<const Record>(records).subspan(0, 1)));
+  ASSERT_OK(sink->OnWatermark(5));
+  EXPECT_FALSE(std::filesystem::exists(path));
+  ASSERT_EQ(DirEntries(dir.path() / "out").size(), 1u);
+  EXPECT_EQ(DirEntries(dir.path() / "out")[0].rfind(".results.jsonl.inprogress-", 0), 0u);
+  ASSERT_OK(sink->Close());
+  const std::string expected =
+      "{\"a\":1}\n{\"b\":2.0,\"s\":\"x\\\"y\"}\n[null,true]\n{\"a\":1}\n";
+  EXPECT_EQ(ReadFile(path), expected);
+  EXPECT_EQ(DirEntries(dir.path() / "out"), (std::vector<std::string>{"results.jsonl"}));
+  EXPECT_EQ(counters.records.load(), 4u);
+  EXPECT_EQ(counters.bytes.load(), expected.size());
+}
+
+TEST(FileSinkTest, ReplacesAnExistingFile) {
+  TempDir dir;
+  const std::string path = dir.file("results.jsonl");
+  pulse::testing::WriteFile(path, "old\n");
+  std::unique_ptr<Sink> sink = FileSink({path});
+  SinkCounters counters;
+  ASSERT_OK(sink->Open(&counters));
+  ASSERT_OK(sink->Write(SomeRecords()));
+  EXPECT_EQ(ReadFile(path), "old\n");
+  ASSERT_OK(sink->Close());
+  EXPECT_EQ(ReadFile(path), "{\"a\":1}\n{\"b\":2.0,\"s\":\"x\\\"y\"}\n[null,true]\n");
+}
+
+TEST(FileSinkTest, AbortLeavesNothing) {
+  TempDir dir;
+  std::unique_ptr<Sink> sink = FileSink({dir.file("results.jsonl")});
+  SinkCounters counters;
+  ASSERT_OK(sink->Open(&counters));
+  ASSERT_OK(sink->Write(SomeRecords()));
+  sink->Abort();
+  EXPECT_TRUE(DirEntries(dir.path()).empty());
+}
+
+TEST(FileSinkTest, DestroyedWithoutCloseLeavesNothing) {
+  TempDir dir;
+  {
+    std::unique_ptr<Sink> sink = FileSink({dir.file("results.jsonl")});
+    SinkCounters counters;
+    ASSERT_OK(sink->Open(&counters));
+    ASSERT_OK(sink->Write(SomeRecords()));
+  }
+  EXPECT_TRUE(DirEntries(dir.path()).empty());
+}
+
+TEST(FileSinkTest, EmptyOutputGivesEmptyFile) {
+  TempDir dir;
+  std::unique_ptr<Sink> sink = FileSink({dir.file("results.jsonl")});
+  SinkCounters counters;
+  ASSERT_OK(sink->Open(&counters));
+  ASSERT_OK(sink->Close());
+  EXPECT_EQ(ReadFile(dir.file("results.jsonl")), "");
+}
+
+TEST(FileSinkTest, UnwritablePathFailsOpen) {
+  TempDir dir;
+  pulse::testing::WriteFile(dir.file("file"), "x");
+  std::unique_ptr<Sink> sink = FileSink({dir.file("file/results.jsonl")});
+  SinkCounters counters;
+  Status st = sink->Open(&counters);
+  EXPECT_EQ(st.code(), StatusCode::kIOError);
+}
+
+TEST(FileSinkTest, StdoutWhenNoPath) {
+  TempDir dir;
+  const std::string captured = dir.file("stdout.txt");
+  std::fflush(stdout);
+  const int saved = ::dup(STDOUT_FILENO);
+  ASSERT_GE(saved, 0);
+  std::FILE* f = std::fopen(captured.c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  ::dup2(::fileno(f), STDOUT_FILENO);
+  Status write_status;
+  Status close_status;
+  SinkCounters counters;
+  {
+    std::unique_ptr<Sink> sink = FileSink({});
+    EXPECT_EQ(sink->Describe(), "file sink stdout");
+    Status open_status = sink->Open(&counters);
+    write_status = open_status.ok() ? sink->Write(SomeRecords()) : open_status;
+    close_status = sink->Close();
+  }
+  ::dup2(saved, STDOUT_FILENO);
+  ::close(saved);
+  std::fclose(f);
+  ASSERT_OK(write_status);
+  ASSERT_OK(close_status);
+  EXPECT_EQ(ReadFile(captured), "{\"a\":1}\n{\"b\":2.0,\"s\":\"x\\\"y\"}\n[null,true]\n");
+  EXPECT_EQ(counters.records.load(), 3u);
+  EXPECT_EQ(DirEntries(dir.path()), (std::vector<std::string>{"stdout.txt"}));
+}
+
+TEST(OutputFileTest, LargeAppendsAreWrittenInOrder) {
+  TempDir dir;
+  const std::string path = dir.file("big.txt");
+  ASSERT_OK_AND_ASSIGN(auto file, OutputFile::Create(path));
+  EXPECT_EQ(file->path(), path);
+  std::string expected;
+  const std::string big(OutputFile::kBufferBytes + 17, 'b');
+  for (int i = 0; i < 3; ++i) {
+    const std::string small = "line " + std::to_string(i) + "\n";
+    ASSERT_OK(file->Append(small));
+    ASSERT_OK(file->Append(big));
+    expected += small + big;
+  }
+  const std::string almost(OutputFile::kBufferBytes - 3, 'c');
+  ASSERT_OK(file->Append(almost));
+  ASSERT_OK(file->Append("0123456789"));
+  expected += almost + "0123456789";
+  EXPECT_EQ(file->bytes_written(), expected.size());
+  ASSERT_OK(file->Commit());
+  EXPECT_EQ(ReadFile(path), expected);
+  EXPECT_EQ(std::filesystem::status(path).permissions() & std::filesystem::perms::owner_read,
+            std::filesystem::perms::owner_read);
+  file->Abort();  // no-op after commit
+  EXPECT_TRUE(std::filesystem::exists(path));
+}
+
+TEST(OutputFileTest, CommitIntoADirectoryFailsAndCleansUp) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.path() / "target" / "inner");
+  ASSERT_OK_AND_ASSIGN(auto file, OutputFile::Create(dir.file("target")));
+  ASSERT_OK(file->Append("x"));
+  Status st = file->Commit();
+  EXPECT_EQ(st.code(), StatusCode::kIOError);
+  EXPECT_EQ(DirEntries(dir.path()), (std::vector<std::string>{"target"}));
+}
+
+}  // namespace
+}  // namespace pulse::io

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+// LineReader: splits a file descriptor's bytes into lines (JSONL) or CSV records, in large
+// blocks, with bounded memory for over-long lines.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "pulse/core/status.h"
+
+namespace pulse::io::internal {
+
+/// How records are delimited.
+enum class Framing : uint8_t {
+  kLines,  // every '\n' ends a record
+  kCsv,    // '\n' ends a record except inside a double-quoted field (RFC 4180)
+};
+
+/// What Next() does when the input has no more bytes right now.
+enum class AtEnd : uint8_t {
+  kEmit,   // end of input: return a final line that has no '\n'
+  kHold,   // the input may grow (follow mode): keep a partial line buffered and return false
+  kDrain,  // stop reading: return what is buffered (complete lines, then the partial one)
+};
+
+/// One line (or CSV record). Views stay valid until the next call to Next() or Reset().
+struct Line {
+  /// The text without its line end ("\n" or "\r\n"). For a too-long line, only its first
+  /// kRawPrefixBytes bytes (cut at a UTF-8 character boundary).
+  std::string_view text;
+  uint64_t number = 0;              // 1-based number of the line where the record starts
+  bool too_long = false;            // longer than max_line_bytes
+  bool unterminated_quote = false;  // kCsv: the input ended inside a quoted field
+};
+
+/// Reads a file descriptor (not owned) in blocks and returns its lines. A UTF-8 byte-order mark
+/// at the start of the input is skipped. Memory stays below about
+/// max(block_bytes, max_line_bytes) + kPaddingBytes whatever the line lengths.
+/// Every returned text that is not too_long is followed in memory by at least kPaddingBytes
+/// readable bytes, so it can be parsed in place by simdjson. Not thread-safe.
+class LineReader {
+ public:
+  static constexpr size_t kDefaultBlockBytes = 4u << 20;
+  static constexpr size_t kPaddingBytes = 64;
+  static constexpr size_t kRawPrefixBytes = 1024;
+
+  LineReader(Framing framing, size_t max_line_bytes, size_t block_bytes = kDefaultBlockBytes);
+  LineReader(const LineReader&) = delete;
+  LineReader& operator=(const LineReader&) = delete;
+
+  /// Start reading `fd` from its current offset; line numbers restart at 1. `stop` (may be null)
+  /// ends a read(2) interrupted by a signal; `bytes_read` (may be null) is advanced by every
+  /// byte read. Both are borrowed until the next Reset().
+  void Reset(int fd, const std::atomic<bool>* stop, std::atomic<uint64_t>* bytes_read);
+
+  /// Return true with the next line in `*line`, or false when there is none (see AtEnd).
+  /// Errors: IOError from read(2).
+  Result<bool> Next(AtEnd at_end, Line* line);
+
+  /// Bytes read from the descriptor since Reset().
+  uint64_t offset() const { return offset_; }
+
+  /// Bytes of line buffer allocated now (for tests of the memory bound).
+  size_t buffer_capacity() const { return capacity_; }
+
+ private:
+  enum class CsvState : uint8_t { kFieldStart, kUnquoted, kQuoted, kQuoteInQuoted };
+
+  // Scan [scan_, end_) for the end of the current record; on success set *newline.
+  bool FindEnd(size_t* newline);
+  // Read more bytes (compacting or growing the buffer first). Returns bytes read; 0 at EOF.
+  Result<size_t> Fill();
+  void SkipByteOrderMark();
+  // Produce a line from [begin_, end) and move past `consumed` bytes.
+  void TakeLine(size_t end, size_t next_begin, Line* line);
+  void TakeSkippedLine(Line* line);
+  // Add the bytes of a too-long line that are still needed for its raw prefix.
+  void AppendSkipped(std::string_view data);
+  static std::string_view RawPrefix(std::string_view text);
+
+  const Framing framing_;
+  const size_t max_line_bytes_;
+  const size_t block_bytes_;
+  const size_t max_capacity_;
+
+  int fd_ = -1;
+  const std::atomic<bool>* stop_ = nullptr;
+  std::atomic<uint64_t>* bytes_read_ = nullptr;
+  uint64_t offset_ = 0;
+
+  std::unique_ptr<char[]> buf_;
+  size_t capacity_ = 0;  // usable bytes; kPaddingBytes more are allocated
+  size_t begin_ = 0;     // start of the current record
+  size_t scan_ = 0;      // scanned up to here without finding the record's end
+  size_t end_ = 0;       // end of valid data
+  uint64_t next_line_ = 1;
+  uint64_t inner_newlines_ = 0;  // kCsv: newlines inside quotes in the current record
+  CsvState csv_state_ = CsvState::kFieldStart;
+  bool at_input_start_ = true;
+
+  bool skipping_ = false;  // discarding the rest of a too-long line
+  std::string skipped_prefix_;  // start of the too-long line being skipped
+  uint64_t skipped_line_ = 0;
+};
+
+}  // namespace pulse::io::internal
