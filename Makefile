@@ -28,13 +28,13 @@ help:
 	@echo "  make clean      remove build/ and out/"
 
 deps:
-	scripts/setup.sh --deps-only
+	bash scripts/setup.sh --deps-only
 
 build:
-	scripts/setup.sh
+	bash scripts/setup.sh
 
 run: build
-	scripts/run_example.sh $(PIPELINE) $(PULSE)
+	bash scripts/run_example.sh $(PIPELINE) $(PULSE)
 
 test: build
 	@echo
@@ -45,7 +45,7 @@ install: build
 	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
 consumer: build
-	scripts/consumer.sh
+	bash scripts/consumer.sh
 
 examples: build
 	@echo "==> pulse_wordcount examples/data/wordcount.jsonl (first 5 results)"

@@ -63,7 +63,7 @@ install_packages() {
 build() {
   cd "$ROOT"
   step "Configure: cmake --preset release (build/release)"
-  cmake --preset release
+  cmake --preset release --log-level=NOTICE
   step "Build: cmake --build --preset release"
   cmake --build --preset release ${PULSE_JOBS:+--parallel "$PULSE_JOBS"}
   step "Built: $ROOT/build/release/bin/pulse"
