@@ -184,6 +184,7 @@ class Execution {
     uint64_t sequence = 0;
     const std::optional<DurationMs> bound = parts_.watermarks.max_out_of_orderness;
     std::vector<Record> read;
+    std::vector<SourceWatermark> marks;
     std::vector<Record> transformed;
     std::vector<std::vector<KeyedRecord>> routed(workers_);
     std::string key_text;
@@ -193,9 +194,16 @@ class Execution {
       Result<bool> r = parts_.source->Read(batch_size_, &read);
       if (!r.ok()) return r.status().WithContext("source");
       more = *r;
-      if (read.empty() && more) continue;
+      marks.clear();
+      parts_.source->TakeWatermarks(&marks);
+      if (read.empty() && marks.empty() && more) continue;
       PlainBatch plain;
-      for (Record& record : read) {
+      size_t next_mark = 0;
+      for (size_t index = 0; index < read.size(); ++index) {
+        Record& record = read[index];
+        for (; next_mark < marks.size() && marks[next_mark].index <= index; ++next_mark) {
+          watermark = std::max(watermark, marks[next_mark].watermark);
+        }
         const EventTime before = watermark;
         if (bound) watermark = std::max(watermark, record.time - *bound);
         transformed.clear();
@@ -228,6 +236,9 @@ class Execution {
           in_flight_.fetch_add(1, std::memory_order_relaxed);
         }
         ++sequence;
+      }
+      for (; next_mark < marks.size(); ++next_mark) {
+        watermark = std::max(watermark, marks[next_mark].watermark);
       }
       const bool stopped = !more && stop.load();
       if (!more) stopped_ = stopped;

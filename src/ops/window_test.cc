@@ -124,6 +124,27 @@ TEST(Window, LateForSomeSlidingWindowsStillCountsInOthers) {
   EXPECT_EQ(Late(r), 0u);
 }
 
+TEST(Window, ExplicitSourceWatermarksReleaseAndMakeLate) {
+  // No strategy: only the source's own watermarks. W rises to 10 before record 2 (so [0,10) is
+  // released and the record at 5 is late), then to 100 after the last record.
+  for (size_t per_read : {size_t{1}, size_t{2}, SIZE_MAX}) {
+    std::vector<std::string> lines;
+    Pipeline p;
+    p.From(std::make_unique<VectorSource>(
+               std::vector<Record>{Rec(1, "a"), Rec(2, "a"), Rec(5, "a"), Rec(12, "a")},
+               per_read, std::vector<SourceWatermark>{{2, 10}, {4, 100}}))
+        .KeyBy("k")
+        .Apply(WindowedAggregate({WindowSpec::Tumbling(10), AggSpec::Count(), 0}))
+        .To(std::make_unique<CollectingSink>(&lines));
+    Result<RunProgress> r = pulse::Run(std::move(p));
+    ASSERT_OK(r.status());
+    EXPECT_EQ(lines, (std::vector<std::string>{Row(0, 10, "a", "\"count\":2"),
+                                               Row(10, 20, "a", "\"count\":1")}))
+        << per_read;
+    EXPECT_EQ(r->bad[static_cast<int>(BadReason::kLate)], 1u);
+  }
+}
+
 TEST(Window, EqualTimestampsAndKeyOrder) {
   auto r = RunWindow({Rec(5, "b"), Rec(5, "a"), Rec(5, "b")},
                      {WindowSpec::Tumbling(10), AggSpec::Count(), 0});

@@ -9,20 +9,35 @@
 
 namespace pulse::testing {
 
-/// Yields the given records, at most `max_per_read` per Read call.
+/// Yields the given records, at most `max_per_read` per Read call, and declares `marks`
+/// (whose indexes count from the first record of the whole vector).
 class VectorSource : public Source {
  public:
-  explicit VectorSource(std::vector<Record> records, size_t max_per_read = SIZE_MAX)
-      : records_(std::move(records)), max_per_read_(max_per_read) {}
+  explicit VectorSource(std::vector<Record> records, size_t max_per_read = SIZE_MAX,
+                        std::vector<SourceWatermark> marks = {})
+      : records_(std::move(records)), max_per_read_(max_per_read), marks_(std::move(marks)) {}
   Status Open(const SourceContext& ctx) override {
     ctx_ = ctx;
     return Status::OK();
   }
   Result<bool> Read(size_t max_records, std::vector<Record>* out) override {
+    const size_t first = next_;
     size_t n = std::min({max_records, max_per_read_, records_.size() - next_});
     for (size_t i = 0; i < n; ++i) out->push_back(records_[next_++]);
     ctx_.counters->records += n;
-    return next_ < records_.size();
+    const bool more = next_ < records_.size();
+    // Marks before the records of this call, and (on the last call) those after the end.
+    for (; next_mark_ < marks_.size() &&
+           (marks_[next_mark_].index < next_ || (!more && marks_[next_mark_].index >= next_));
+         ++next_mark_) {
+      size_t index = std::max(marks_[next_mark_].index, first) - first;
+      pending_.push_back({std::min(index, n), marks_[next_mark_].watermark});
+    }
+    return more;
+  }
+  void TakeWatermarks(std::vector<SourceWatermark>* out) override {
+    out->insert(out->end(), pending_.begin(), pending_.end());
+    pending_.clear();
   }
   Status Close() override { return Status::OK(); }
   std::string Describe() const override { return "vector source"; }
@@ -30,7 +45,10 @@ class VectorSource : public Source {
  private:
   std::vector<Record> records_;
   size_t max_per_read_;
+  std::vector<SourceWatermark> marks_;
   size_t next_ = 0;
+  size_t next_mark_ = 0;
+  std::vector<SourceWatermark> pending_;
   SourceContext ctx_;
 };
 

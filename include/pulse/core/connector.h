@@ -27,6 +27,14 @@ struct SourceContext {
   const std::atomic<bool>* stop = nullptr;     // set on Ctrl-C/SIGTERM; a source polls it
 };
 
+/// A watermark a source declares itself (explicit test steps, per-partition Kafka watermarks):
+/// before the record at `index` of the last Read() call's output (index == number of records
+/// read: after the last of them), the pipeline watermark rises to at least `watermark`.
+struct SourceWatermark {
+  size_t index = 0;
+  EventTime watermark = 0;
+};
+
 /// Produces records in a deterministic order.
 /// Lifecycle: SetProjection? → Open → Read… → Close, all on the executor's source thread.
 /// Not thread-safe.
@@ -46,6 +54,11 @@ class Source {
   /// ctx.bad_records (whose error, with on_error = fail, is returned). Returns true while more
   /// may follow, false once the input is exhausted or ctx.stop was seen.
   virtual Result<bool> Read(size_t max_records, std::vector<Record>* out) = 0;
+
+  /// Move the watermarks declared during the last Read() into `out` (in index order).
+  /// Called right after each Read(). The pipeline watermark is the maximum of these and of the
+  /// pipeline's WatermarkOptions strategy. Default: none.
+  virtual void TakeWatermarks(std::vector<SourceWatermark>* out) { (void)out; }
 
   /// Release resources.
   virtual Status Close() = 0;
