@@ -40,6 +40,18 @@ class BlockingQueue {
     return item;
   }
 
+  /// Like Pop, but gives up after `timeout`: returns nullopt with *timed_out = true.
+  template <typename Duration>
+  std::optional<T> PopFor(Duration timeout, bool* timed_out) {
+    std::unique_lock<std::mutex> lock(mu_);
+    *timed_out = !not_empty_.wait_for(lock, timeout, [&] { return closed_ || !items_.empty(); });
+    if (items_.empty()) return std::nullopt;
+    T item = std::move(items_.front());
+    items_.pop_front();
+    not_full_.notify_one();
+    return item;
+  }
+
   void Close() {
     std::lock_guard<std::mutex> lock(mu_);
     closed_ = true;

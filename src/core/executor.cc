@@ -30,6 +30,9 @@ namespace {
 using internal::BlockingQueue;
 using Clock = std::chrono::steady_clock;
 
+/// How often Sink::Tick() runs.
+constexpr std::chrono::milliseconds kTickInterval{1000};
+
 struct WorkerTask {
   std::vector<KeyedRecord> records;
   EventTime watermark = kMinWatermark;  // W after the batch
@@ -280,6 +283,21 @@ class Execution {
     return Status::OK();
   }
 
+  // Pop from `queue`, calling the sink's Tick() every kTickInterval while waiting and between
+  // batches. Returns nullopt when the queue is closed.
+  template <typename T>
+  Result<std::optional<T>> PopTicking(BlockingQueue<T>& queue) {
+    while (true) {
+      if (Clock::now() - last_tick_ >= kTickInterval) {
+        last_tick_ = Clock::now();
+        PULSE_RETURN_IF_ERROR(parts_.sink->Tick().WithContext("sink"));
+      }
+      bool timed_out = false;
+      std::optional<T> item = queue.PopFor(kTickInterval, &timed_out);
+      if (!timed_out) return item;
+    }
+  }
+
   Status SinkLoop() {
     std::vector<Record> batch;
     std::string late_text;
@@ -288,7 +306,7 @@ class Execution {
       EventTime watermark;
       bool last;
       if (!keyed_) {
-        std::optional<PlainBatch> plain = plain_queue_.Pop();
+        PULSE_ASSIGN_OR_RETURN(std::optional<PlainBatch> plain, PopTicking(plain_queue_));
         if (!plain) return Status::OK();
         batch = std::move(plain->records);
         watermark = plain->watermark;
@@ -299,7 +317,7 @@ class Execution {
         watermark = kMinWatermark;
         last = false;
         for (uint32_t i = 0; i < workers_; ++i) {
-          std::optional<WorkerOutput> out = worker_out_[i]->Pop();
+          PULSE_ASSIGN_OR_RETURN(std::optional<WorkerOutput> out, PopTicking(*worker_out_[i]));
           if (!out) return Status::OK();
           watermark = out->watermark;
           last = out->last;
@@ -363,6 +381,7 @@ class Execution {
   Pipeline::Parts& parts_;
   const RunOptions& options_;
   Clock::time_point start_;
+  Clock::time_point last_tick_ = Clock::now();  // sink thread only
   std::unique_ptr<BadRecordHandler> bad_;
   std::unique_ptr<internal::OutputFile> late_file_;
   bool keyed_ = false;

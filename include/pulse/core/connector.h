@@ -91,6 +91,10 @@ class Sink {
     return Status::OK();
   }
 
+  /// Called on the sink thread about once a second, whatever the data rate, so
+  /// that a sink can act on processing time, e.g. roll files by age. Default: nothing.
+  virtual Status Tick() { return Status::OK(); }
+
   /// Flush and make the output visible (e.g. rename temporary files into place).
   virtual Status Close() = 0;
 
