@@ -9,6 +9,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
 #include <cstring>
 #include <optional>
 #include <thread>
@@ -16,6 +20,7 @@
 
 #include <fmt/format.h>
 
+#include "core/blocking_queue.h"
 #include "core/json_dom.h"
 #include "io/csv_reader.h"
 #include "io/file_paths.h"
@@ -33,6 +38,9 @@ static_assert(internal::LineReader::kPaddingBytes >= simdjson::SIMDJSON_PADDING,
               "lines are parsed in place and need simdjson's padding");
 
 constexpr size_t kInitialParserCapacity = 64u << 10;
+// A chunk handed to a decode thread ends after this many bytes or lines.
+constexpr size_t kChunkBytes = 1u << 20;
+constexpr size_t kChunkLines = 8192;
 // Longest sleep between checks of the stop flag while following a file.
 constexpr DurationMs kMaxStopCheckMs = 20;
 
@@ -57,14 +65,258 @@ std::string_view TypePhrase(simdjson::dom::element_type type) {
   return "a value";
 }
 
+// A line that could not be decoded: why, and a short description.
+struct Problem {
+  BadReason reason;
+  std::string error;
+};
+
+// Decodes lines into records. One per thread; not thread-safe.
+class LineDecoder {
+ public:
+  LineDecoder(const FileSourceOptions& options, const std::vector<std::string>& projection)
+      : options_(options), projection_(projection) {}
+
+  // Decode a JSON line: append its record to `out`, or return the problem. Blank lines give
+  // neither. Requires: readable padding after line.text unless line.too_long (LineReader's
+  // guarantee). Errors: Internal when no parser memory can be had.
+  Result<std::optional<Problem>> DecodeJson(const Line& line, std::vector<Record>* out) {
+    if (line.too_long) return std::optional<Problem>(TooLong("line"));
+    if (IsBlank(line.text)) return std::optional<Problem>();
+    PULSE_RETURN_IF_ERROR(EnsureParserCapacity(line.text.size()));
+    simdjson::dom::element root;
+    // Parsed in place: LineReader guarantees readable padding after the line.
+    const simdjson::error_code parse_error =
+        parser_.parse_into_document(document_, line.text.data(), line.text.size(), false)
+            .get(root);
+    if (parse_error != simdjson::SUCCESS) {
+      return std::optional<Problem>(Problem{parse_error == simdjson::UTF8_ERROR
+                                                ? BadReason::kInvalidUtf8
+                                                : BadReason::kInvalidJson,
+                                            simdjson::error_message(parse_error)});
+    }
+    if (root.type() != simdjson::dom::element_type::OBJECT) {
+      return std::optional<Problem>(Problem{
+          BadReason::kNotAnObject,
+          fmt::format("expected a JSON object, got {}", TypePhrase(root.type()))});
+    }
+    const simdjson::dom::object object = root.get_object().value_unsafe();
+    std::optional<simdjson::dom::element> time_value;
+    for (simdjson::dom::key_value_pair field : object) {
+      if (field.key == options_.time_field) time_value = field.value;  // a later duplicate wins
+    }
+    std::string time_error;
+    const std::optional<EventTime> time = JsonEventTime(time_value, &time_error);
+    if (!time.has_value()) {
+      return std::optional<Problem>(Problem{BadReason::kBadEventTime, std::move(time_error)});
+    }
+    out->push_back(
+        Record{*time, FromSimdjsonObject(object, projection_.empty() ? nullptr : &projection_)});
+    return std::optional<Problem>();
+  }
+
+  // The problem that keeps a CSV line (header or row) from being split into cells, if any.
+  std::optional<Problem> CheckCsv(const Line& line) const {
+    if (line.too_long) return TooLong("record");
+    if (line.unterminated_quote) return Problem{BadReason::kRaggedRow, "unterminated quoted field"};
+    if (!simdjson::validate_utf8(line.text.data(), line.text.size())) {
+      return Problem{BadReason::kInvalidUtf8, "invalid UTF-8"};
+    }
+    return std::nullopt;
+  }
+
+  // The schema a header line defines. Requires: CheckCsv(line) found no problem.
+  std::shared_ptr<const internal::CsvSchema> MakeSchema(const Line& line) {
+    const size_t n = internal::SplitCsvRecord(line.text, &cells_);
+    return std::make_shared<const internal::CsvSchema>(cells_, n, options_.time_field,
+                                                       projection_);
+  }
+
+  // Decode a CSV row (not blank, not the header) as DecodeJson does a JSON line.
+  std::optional<Problem> DecodeCsvRow(const Line& line, const internal::CsvSchema& schema,
+                                      std::vector<Record>* out) {
+    if (std::optional<Problem> problem = CheckCsv(line)) return problem;
+    const size_t n = internal::SplitCsvRecord(line.text, &cells_);
+    if (n != schema.num_columns()) {
+      return Problem{BadReason::kRaggedRow,
+                     fmt::format("expected {} cells, got {}", schema.num_columns(), n)};
+    }
+    const int time_column = schema.time_column();
+    if (time_column < 0) {
+      return Problem{BadReason::kBadEventTime,
+                     fmt::format("no column '{}' in the header", options_.time_field)};
+    }
+    const std::string& cell = cells_[static_cast<size_t>(time_column)];
+    const std::optional<EventTime> time = ParseEventTimeText(cell);
+    if (!time.has_value()) {
+      return Problem{BadReason::kBadEventTime,
+                     cell.empty() ? fmt::format("time cell '{}' is empty", options_.time_field)
+                                  : fmt::format("time cell '{}' is not epoch ms or an RFC "
+                                                "3339 time",
+                                                options_.time_field)};
+    }
+    out->push_back(Record{*time, schema.MakeObject(&cells_)});
+    return std::nullopt;
+  }
+
+ private:
+  Problem TooLong(std::string_view what) const {
+    return Problem{BadReason::kLineTooLong,
+                   fmt::format("{} is longer than max_line_bytes ({})", what,
+                               options_.max_line_bytes)};
+  }
+
+  Status EnsureParserCapacity(size_t len) {
+    if (len <= parser_capacity_) return Status::OK();
+    size_t capacity = std::max({len, parser_capacity_ * 2, kInitialParserCapacity});
+    capacity = std::min(capacity, std::max(len, options_.max_line_bytes));
+    if (parser_.allocate(capacity) != simdjson::SUCCESS ||
+        document_.allocate(capacity) != simdjson::SUCCESS) {
+      parser_capacity_ = 0;
+      return Status::Internal(fmt::format("cannot allocate a JSON parser for {} bytes", len));
+    }
+    parser_capacity_ = capacity;
+    return Status::OK();
+  }
+
+  std::optional<EventTime> JsonEventTime(const std::optional<simdjson::dom::element>& value,
+                                         std::string* error) const {
+    using simdjson::dom::element_type;
+    const std::string& name = options_.time_field;
+    if (!value.has_value()) {
+      *error = fmt::format("missing time field '{}'", name);
+      return std::nullopt;
+    }
+    switch (value->type()) {
+      case element_type::INT64: {
+        const int64_t ms = value->get_int64().value_unsafe();
+        if (ms >= kMinEventTime && ms <= kMaxEventTime) return ms;
+        break;
+      }
+      case element_type::UINT64:
+        break;
+      case element_type::STRING: {
+        std::optional<EventTime> t = ParseRfc3339(value->get_string().value_unsafe());
+        if (!t.has_value()) *error = fmt::format("time field '{}' is not an RFC 3339 time", name);
+        return t;
+      }
+      default:
+        *error = fmt::format("time field '{}' is {}, not an RFC 3339 string or integer epoch ms",
+                             name, TypePhrase(value->type()));
+        return std::nullopt;
+    }
+    *error = fmt::format("time field '{}' is out of range", name);
+    return std::nullopt;
+  }
+
+  const FileSourceOptions& options_;
+  const std::vector<std::string>& projection_;
+  simdjson::dom::parser parser_;
+  simdjson::dom::document document_;
+  size_t parser_capacity_ = 0;
+  std::vector<std::string> cells_;
+};
+
+// A run of consecutive lines of one file, copied out of the LineReader so that a decode
+// thread can work on it, and what decoding them gave.
+struct Chunk {
+  struct LineRef {
+    size_t offset;
+    Line line;  // text points into `bytes` once the chunk is sealed
+  };
+  struct BadLine {
+    size_t records_before;  // records of this chunk that come before the bad line
+    size_t line_index;
+    Problem problem;
+  };
+
+  std::shared_ptr<const std::string> origin;
+  std::shared_ptr<const internal::CsvSchema> schema;  // CSV only
+  std::string bytes;                                  // the lines, each followed by '\n'
+  std::vector<LineRef> lines;
+
+  // Results, written by one decode thread, read by the source after `done`.
+  std::vector<Record> records;
+  std::vector<BadLine> bad;
+  Status status;
+  bool done = false;  // guarded by the pool's mutex
+};
+
+// Decode threads with one LineDecoder each. Chunks are decoded in any order; the source
+// waits for them in its own order.
+class DecodePool {
+ public:
+  DecodePool(int threads, const FileSourceOptions& options,
+             const std::vector<std::string>& projection)
+      : queue_(static_cast<size_t>(threads) * 2) {
+    for (int i = 0; i < threads; ++i) {
+      threads_.emplace_back([this, &options, &projection] { Loop(options, projection); });
+    }
+  }
+  ~DecodePool() {
+    queue_.Close();
+    for (std::thread& t : threads_) t.join();
+  }
+  DecodePool(const DecodePool&) = delete;
+  DecodePool& operator=(const DecodePool&) = delete;
+
+  void Submit(std::shared_ptr<Chunk> chunk) { queue_.Push(std::move(chunk)); }
+
+  void Wait(const Chunk& chunk) {
+    std::unique_lock<std::mutex> lock(mu_);
+    done_cv_.wait(lock, [&] { return chunk.done; });
+  }
+
+ private:
+  void Loop(const FileSourceOptions& options, const std::vector<std::string>& projection) {
+    LineDecoder decoder(options, projection);
+    while (std::optional<std::shared_ptr<Chunk>> chunk = queue_.Pop()) {
+      Decode(decoder, **chunk);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        (*chunk)->done = true;
+      }
+      done_cv_.notify_all();
+    }
+  }
+
+  static void Decode(LineDecoder& decoder, Chunk& chunk) {
+    for (size_t i = 0; i < chunk.lines.size(); ++i) {
+      const Line& line = chunk.lines[i].line;
+      std::optional<Problem> problem;
+      if (chunk.schema) {
+        if (line.text.empty() && !line.too_long) continue;  // blank CSV line
+        problem = decoder.DecodeCsvRow(line, *chunk.schema, &chunk.records);
+      } else {
+        Result<std::optional<Problem>> r = decoder.DecodeJson(line, &chunk.records);
+        if (!r.ok()) {
+          chunk.status = r.status();
+          return;
+        }
+        problem = std::move(*r);
+      }
+      if (problem) chunk.bad.push_back({chunk.records.size(), i, std::move(*problem)});
+    }
+  }
+
+  pulse::internal::BlockingQueue<std::shared_ptr<Chunk>> queue_;
+  std::vector<std::thread> threads_;
+  std::mutex mu_;
+  std::condition_variable done_cv_;
+};
+
 class FileSourceImpl final : public Source {
  public:
   explicit FileSourceImpl(FileSourceOptions options)
       : options_(std::move(options)),
         reader_(options_.format == FileFormat::kCsv ? Framing::kCsv : Framing::kLines,
-                options_.max_line_bytes) {}
+                options_.max_line_bytes),
+        decoder_(options_, projection_) {}
 
-  ~FileSourceImpl() override { CloseFile(); }
+  ~FileSourceImpl() override {
+    pool_.reset();
+    CloseFile();
+  }
 
   void SetProjection(std::vector<std::string> fields) override { projection_ = std::move(fields); }
 
@@ -74,17 +326,26 @@ class FileSourceImpl final : public Source {
     next_file_ = 0;
     finished_ = false;
     draining_ = false;
+    const int threads = options_.decode_threads > 0 ? options_.decode_threads
+                        : ctx.parallelism >= 2  ? ctx.parallelism
+                                                : 0;
+    if (threads > 0 && !options_.follow) {
+      pool_ = std::make_unique<DecodePool>(threads, options_, projection_);
+      max_in_flight_ = static_cast<size_t>(threads) * 2 + 2;
+    }
     return OpenNextFile();
   }
 
   Result<bool> Read(size_t max_records, std::vector<Record>* out) override {
     const size_t before = out->size();
-    Result<bool> more = ReadInto(max_records, out);
+    Result<bool> more = pool_ ? ReadParallel(max_records, out) : ReadInto(max_records, out);
     ctx_.counters->records.fetch_add(out->size() - before, std::memory_order_relaxed);
     return more;
   }
 
   Status Close() override {
+    pool_.reset();
+    in_flight_.clear();
     CloseFile();
     finished_ = true;
     return Status::OK();
@@ -108,15 +369,15 @@ class FileSourceImpl final : public Source {
       finished_ = true;
       return Status::OK();
     }
-    origin_ = files_[next_file_++];
-    if (origin_ == "-") {
+    origin_ = std::make_shared<const std::string>(files_[next_file_++]);
+    if (*origin_ == "-") {
       fd_ = STDIN_FILENO;
       owns_fd_ = false;
     } else {
-      fd_ = ::open(origin_.c_str(), O_RDONLY | O_CLOEXEC);
+      fd_ = ::open(origin_->c_str(), O_RDONLY | O_CLOEXEC);
       if (fd_ < 0) {
         const int err = errno;
-        std::string msg = fmt::format("cannot open '{}': {}", origin_, std::strerror(err));
+        std::string msg = fmt::format("cannot open '{}': {}", *origin_, std::strerror(err));
         return err == ENOENT || err == ENOTDIR ? Status::NotFound(std::move(msg))
                                                : Status::IOError(std::move(msg));
       }
@@ -124,7 +385,7 @@ class FileSourceImpl final : public Source {
       struct stat st {};
       if (::fstat(fd_, &st) == 0 && S_ISDIR(st.st_mode)) {
         CloseFile();
-        return Status::IOError(fmt::format("cannot read '{}': it is a directory", origin_));
+        return Status::IOError(fmt::format("cannot read '{}': it is a directory", *origin_));
       }
     }
     reader_.Reset(fd_, ctx_.stop, &ctx_.counters->bytes);
@@ -159,10 +420,9 @@ class FileSourceImpl final : public Source {
           draining_ ? AtEnd::kDrain : (options_.follow ? AtEnd::kHold : AtEnd::kEmit);
       Line line;
       Result<bool> got = reader_.Next(at_end, &line);
-      if (!got.ok()) return got.status().WithContext(fmt::format("reading '{}'", origin_));
+      if (!got.ok()) return got.status().WithContext(fmt::format("reading '{}'", *origin_));
       if (*got) {
-        PULSE_RETURN_IF_ERROR(options_.format == FileFormat::kCsv ? HandleCsvLine(line, out)
-                                                                   : HandleJsonLine(line, out));
+        PULSE_RETURN_IF_ERROR(HandleLine(line, out));
         continue;
       }
       if (draining_ || !options_.follow) {
@@ -176,6 +436,118 @@ class FileSourceImpl final : public Source {
     return true;
   }
 
+  // Decode one line on this thread.
+  Status HandleLine(const Line& line, std::vector<Record>* out) {
+    if (options_.format == FileFormat::kCsv) {
+      if (line.text.empty() && !line.too_long) return Status::OK();  // blank line
+      if (!csv_schema_) return TakeHeader(line);
+      return Report(line, decoder_.DecodeCsvRow(line, *csv_schema_, out));
+    }
+    PULSE_ASSIGN_OR_RETURN(std::optional<Problem> problem, decoder_.DecodeJson(line, out));
+    return Report(line, std::move(problem));
+  }
+
+  // The first non-blank line of a CSV file is its header; a bad one is reported and the next
+  // line is tried.
+  Status TakeHeader(const Line& line) {
+    if (std::optional<Problem> problem = decoder_.CheckCsv(line)) {
+      return Report(line, std::move(problem));
+    }
+    csv_schema_ = decoder_.MakeSchema(line);
+    return Status::OK();
+  }
+
+  Status Report(const Line& line, std::optional<Problem> problem) {
+    if (!problem) return Status::OK();
+    return ctx_.bad_records->Report(
+        BadRecord{problem->reason, *origin_, line.number, line.text, problem->error});
+  }
+
+  // Parallel decoding: keep up to max_in_flight_ chunks in the pool and deliver their
+  // records and bad lines in input order.
+  Result<bool> ReadParallel(size_t max_records, std::vector<Record>* out) {
+    const size_t limit = out->size() + max_records;
+    while (out->size() < limit) {
+      if (StopRequested()) {
+        finished_ = true;
+        in_flight_.clear();
+        return false;
+      }
+      while (in_flight_.size() < max_in_flight_ && !finished_) {
+        PULSE_ASSIGN_OR_RETURN(std::shared_ptr<Chunk> chunk, NextChunk());
+        if (!chunk) break;
+        in_flight_.push_back(chunk);
+        pool_->Submit(std::move(chunk));
+      }
+      if (in_flight_.empty()) return false;
+      Chunk& chunk = *in_flight_.front();
+      pool_->Wait(chunk);
+      PULSE_RETURN_IF_ERROR(chunk.status);
+      // Interleave records and bad lines as they stood in the input.
+      while (out->size() < limit) {
+        const bool bad_next = next_bad_ < chunk.bad.size() &&
+                              chunk.bad[next_bad_].records_before <= next_record_;
+        if (bad_next) {
+          const Chunk::BadLine& bad = chunk.bad[next_bad_++];
+          const Line& line = chunk.lines[bad.line_index].line;
+          PULSE_RETURN_IF_ERROR(ctx_.bad_records->Report(BadRecord{
+              bad.problem.reason, *chunk.origin, line.number, line.text, bad.problem.error}));
+        } else if (next_record_ < chunk.records.size()) {
+          out->push_back(std::move(chunk.records[next_record_++]));
+        } else {
+          in_flight_.pop_front();
+          next_record_ = 0;
+          next_bad_ = 0;
+          break;
+        }
+      }
+    }
+    return true;
+  }
+
+  // Read the next chunk of lines of the current file (CSV headers are taken here, in order).
+  // Returns null at the end of the input.
+  Result<std::shared_ptr<Chunk>> NextChunk() {
+    auto chunk = std::make_shared<Chunk>();
+    while (!finished_) {
+      if (fd_ < 0) {
+        PULSE_RETURN_IF_ERROR(OpenNextFile());
+        continue;
+      }
+      Line line;
+      Result<bool> got = reader_.Next(AtEnd::kEmit, &line);
+      if (!got.ok()) return got.status().WithContext(fmt::format("reading '{}'", *origin_));
+      if (!*got) {
+        if (!chunk->lines.empty()) break;  // finish this file's chunk first
+        PULSE_RETURN_IF_ERROR(OpenNextFile());
+        continue;
+      }
+      if (options_.format == FileFormat::kCsv && !csv_schema_) {
+        if (line.text.empty() && !line.too_long) continue;
+        if (!chunk->lines.empty()) return Seal(std::move(chunk));  // keep report order
+        PULSE_RETURN_IF_ERROR(TakeHeader(line));
+        continue;
+      }
+      chunk->lines.push_back({chunk->bytes.size(), line});
+      chunk->bytes.append(line.text);
+      chunk->bytes.push_back('\n');
+      if (chunk->bytes.size() >= kChunkBytes || chunk->lines.size() >= kChunkLines) break;
+    }
+    if (chunk->lines.empty()) return std::shared_ptr<Chunk>();
+    return Seal(std::move(chunk));
+  }
+
+  // Point the chunk's lines into its own bytes and add simdjson's padding.
+  std::shared_ptr<Chunk> Seal(std::shared_ptr<Chunk> chunk) {
+    chunk->origin = origin_;
+    chunk->schema = csv_schema_;
+    chunk->bytes.append(simdjson::SIMDJSON_PADDING, '\0');
+    for (Chunk::LineRef& ref : chunk->lines) {
+      ref.line.text = std::string_view(chunk->bytes.data() + ref.offset, ref.line.text.size());
+    }
+    return chunk;
+  }
+
   // Sleep for one poll interval (waking early on stop), then restart if the file shrank.
   Status WaitForData() {
     DurationMs remaining = options_.poll_interval_ms;
@@ -186,134 +558,15 @@ class FileSourceImpl final : public Source {
     }
     struct stat st {};
     if (::fstat(fd_, &st) != 0) {
-      return Status::IOError(fmt::format("cannot stat '{}': {}", origin_, std::strerror(errno)));
+      return Status::IOError(fmt::format("cannot stat '{}': {}", *origin_, std::strerror(errno)));
     }
     if (static_cast<uint64_t>(st.st_size) < reader_.offset()) {  // truncated: read it again
       if (::lseek(fd_, 0, SEEK_SET) < 0) {
-        return Status::IOError(fmt::format("cannot seek '{}': {}", origin_, std::strerror(errno)));
+        return Status::IOError(
+            fmt::format("cannot seek '{}': {}", *origin_, std::strerror(errno)));
       }
       reader_.Reset(fd_, ctx_.stop, &ctx_.counters->bytes);
     }
-    return Status::OK();
-  }
-
-  Status ReportBad(BadReason reason, const Line& line, std::string_view error) {
-    return ctx_.bad_records->Report(BadRecord{reason, origin_, line.number, line.text, error});
-  }
-
-  Status ReportTooLong(const Line& line, std::string_view what) {
-    return ReportBad(BadReason::kLineTooLong, line,
-                     fmt::format("{} is longer than max_line_bytes ({})", what,
-                                 options_.max_line_bytes));
-  }
-
-  Status EnsureParserCapacity(size_t len) {
-    if (len <= parser_capacity_) return Status::OK();
-    size_t capacity = std::max({len, parser_capacity_ * 2, kInitialParserCapacity});
-    capacity = std::min(capacity, std::max(len, options_.max_line_bytes));
-    if (parser_.allocate(capacity) != simdjson::SUCCESS ||
-        document_.allocate(capacity) != simdjson::SUCCESS) {
-      parser_capacity_ = 0;
-      return Status::Internal(fmt::format("cannot allocate a JSON parser for {} bytes", len));
-    }
-    parser_capacity_ = capacity;
-    return Status::OK();
-  }
-
-  Status HandleJsonLine(const Line& line, std::vector<Record>* out) {
-    if (line.too_long) return ReportTooLong(line, "line");
-    if (IsBlank(line.text)) return Status::OK();
-    PULSE_RETURN_IF_ERROR(EnsureParserCapacity(line.text.size()));
-    simdjson::dom::element root;
-    // Parsed in place: LineReader guarantees readable padding after the line.
-    const simdjson::error_code parse_error =
-        parser_.parse_into_document(document_, line.text.data(), line.text.size(), false)
-            .get(root);
-    if (parse_error != simdjson::SUCCESS) {
-      return ReportBad(parse_error == simdjson::UTF8_ERROR ? BadReason::kInvalidUtf8
-                                                           : BadReason::kInvalidJson,
-                       line, simdjson::error_message(parse_error));
-    }
-    if (root.type() != simdjson::dom::element_type::OBJECT) {
-      return ReportBad(BadReason::kNotAnObject, line,
-                       fmt::format("expected a JSON object, got {}", TypePhrase(root.type())));
-    }
-    const simdjson::dom::object object = root.get_object().value_unsafe();
-    std::optional<simdjson::dom::element> time_value;
-    for (simdjson::dom::key_value_pair field : object) {
-      if (field.key == options_.time_field) time_value = field.value;  // a later duplicate wins
-    }
-    std::string time_error;
-    const std::optional<EventTime> time = JsonEventTime(time_value, &time_error);
-    if (!time.has_value()) return ReportBad(BadReason::kBadEventTime, line, time_error);
-    out->push_back(
-        Record{*time, FromSimdjsonObject(object, projection_.empty() ? nullptr : &projection_)});
-    return Status::OK();
-  }
-
-  std::optional<EventTime> JsonEventTime(const std::optional<simdjson::dom::element>& value,
-                                         std::string* error) const {
-    using simdjson::dom::element_type;
-    const std::string& name = options_.time_field;
-    if (!value.has_value()) {
-      *error = fmt::format("missing time field '{}'", name);
-      return std::nullopt;
-    }
-    switch (value->type()) {
-      case element_type::INT64: {
-        const int64_t ms = value->get_int64().value_unsafe();
-        if (ms >= kMinEventTime && ms <= kMaxEventTime) return ms;
-        break;
-      }
-      case element_type::UINT64:
-        break;
-      case element_type::STRING: {
-        std::optional<EventTime> t = ParseRfc3339(value->get_string().value_unsafe());
-        if (!t.has_value()) *error = fmt::format("time field '{}' is not an RFC 3339 time", name);
-        return t;
-      }
-      default:
-        *error = fmt::format("time field '{}' is {}, not an RFC 3339 string or integer epoch ms",
-                             name, TypePhrase(value->type()));
-        return std::nullopt;
-    }
-    *error = fmt::format("time field '{}' is out of range", name);
-    return std::nullopt;
-  }
-
-  Status HandleCsvLine(const Line& line, std::vector<Record>* out) {
-    if (line.too_long) return ReportTooLong(line, "record");
-    if (line.text.empty()) return Status::OK();  // blank line
-    if (line.unterminated_quote) {
-      return ReportBad(BadReason::kRaggedRow, line, "unterminated quoted field");
-    }
-    if (!simdjson::validate_utf8(line.text.data(), line.text.size())) {
-      return ReportBad(BadReason::kInvalidUtf8, line, "invalid UTF-8");
-    }
-    const size_t n = internal::SplitCsvRecord(line.text, &cells_);
-    if (!csv_schema_.has_value()) {
-      csv_schema_.emplace(cells_, n, options_.time_field, projection_);
-      return Status::OK();
-    }
-    if (n != csv_schema_->num_columns()) {
-      return ReportBad(BadReason::kRaggedRow, line,
-                       fmt::format("expected {} cells, got {}", csv_schema_->num_columns(), n));
-    }
-    const int time_column = csv_schema_->time_column();
-    if (time_column < 0) {
-      return ReportBad(BadReason::kBadEventTime, line,
-                       fmt::format("no column '{}' in the header", options_.time_field));
-    }
-    const std::string& cell = cells_[static_cast<size_t>(time_column)];
-    const std::optional<EventTime> time = ParseEventTimeText(cell);
-    if (!time.has_value()) {
-      return ReportBad(BadReason::kBadEventTime, line,
-                       cell.empty() ? fmt::format("time cell '{}' is empty", options_.time_field)
-                                    : fmt::format("time cell '{}' is not epoch ms or an RFC "
-                                                  "3339 time",
-                                                  options_.time_field));
-    }
-    out->push_back(Record{*time, csv_schema_->MakeObject(&cells_)});
     return Status::OK();
   }
 
@@ -323,19 +576,20 @@ class FileSourceImpl final : public Source {
 
   std::vector<std::string> files_;
   size_t next_file_ = 0;
-  std::string origin_;  // the current input, as named in dead-letter lines
+  std::shared_ptr<const std::string> origin_;  // the current input, as dead letters name it
   int fd_ = -1;
   bool owns_fd_ = false;
   bool finished_ = false;
   bool draining_ = false;  // stop seen while following: emit what is buffered, then end
   internal::LineReader reader_;
+  LineDecoder decoder_;  // for decoding on this thread
+  std::shared_ptr<const internal::CsvSchema> csv_schema_;
 
-  simdjson::dom::parser parser_;
-  simdjson::dom::document document_;
-  size_t parser_capacity_ = 0;
-
-  std::optional<internal::CsvSchema> csv_schema_;
-  std::vector<std::string> cells_;
+  std::unique_ptr<DecodePool> pool_;  // parallel decoding, when enabled
+  size_t max_in_flight_ = 0;
+  std::deque<std::shared_ptr<Chunk>> in_flight_;
+  size_t next_record_ = 0;  // delivery position in in_flight_.front()
+  size_t next_bad_ = 0;
 };
 
 }  // namespace

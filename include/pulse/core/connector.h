@@ -25,6 +25,9 @@ struct SourceContext {
   BadRecordHandler* bad_records = nullptr;     // never null during a run
   SourceCounters* counters = nullptr;          // never null during a run
   const std::atomic<bool>* stop = nullptr;     // set on Ctrl-C/SIGTERM; a source polls it
+  /// Threads the run may keep busy (RunOptions::workers); a source may decode in parallel
+  /// with this many threads as long as it delivers records in input order.
+  int parallelism = 1;
 };
 
 /// A watermark a source declares itself (explicit test steps, per-partition Kafka watermarks):

@@ -26,6 +26,10 @@ struct FileSourceOptions {
   DurationMs poll_interval_ms = 100;
   /// Lines (JSONL) or records (CSV) longer than this are bad records (`line_too_long`).
   size_t max_line_bytes = 16u << 20;
+  /// Threads that decode lines in parallel (records still come out in input order).
+  /// 0: as many as the run's workers when that is 2 or more, else decode on the reading
+  /// thread. Follow mode always decodes on the reading thread.
+  int decode_threads = 0;
 
   Status Validate() const;
 };
