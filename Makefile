@@ -13,7 +13,7 @@ PREFIX ?= /usr/local
 # Extra ctest arguments, e.g. `make test CTEST_ARGS="-L examples"`.
 CTEST_ARGS ?=
 
-.PHONY: help deps build run test install consumer examples format clean
+.PHONY: help deps build run test install consumer examples format clean bench
 
 help:
 	@echo "Pulse: event-time stream processing. Targets:"
@@ -24,6 +24,7 @@ help:
 	@echo "  make install    install bin/pulse, headers, libraries, CMake package to PREFIX=$(PREFIX)"
 	@echo "  make consumer   install to a scratch prefix, build and run examples/consumer"
 	@echo "  make examples   run the C++ example programs on the bundled data"
+	@echo "  make bench      Release build with benchmarks, run bench/run.py, write docs/PERFORMANCE.md"
 	@echo "  make format     clang-format the C++ sources (needs clang-format)"
 	@echo "  make clean      remove build/ and out/"
 
@@ -64,3 +65,10 @@ format:
 
 clean:
 	rm -rf build out outputs
+
+# The benchmark harness: a Release build with the generator, the floor and micro-benchmarks.
+bench: deps
+	cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DPULSE_BUILD_TESTS=OFF \
+	  -DPULSE_BUILD_BENCHMARKS=ON
+	cmake --build build/bench -j$${PULSE_JOBS:-$$(nproc)}
+	python3 bench/run.py $(BENCH_ARGS)

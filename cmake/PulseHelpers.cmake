@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# pulse_library / pulse_test: keep each subsystem's CMakeLists.txt to a few calls.
+# pulse_library / pulse_test / pulse_fuzzer: keep each subsystem's CMakeLists.txt to a few calls.
 
 set(PULSE_WARNINGS -Wall -Wextra -Wpedantic -Wno-unused-parameter)
 
@@ -8,9 +8,46 @@ function(pulse_apply_common target)
   if(PULSE_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
-  if(PULSE_SANITIZE)
-    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer)
-    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  pulse_sanitizer_flags(_sanitize)
+  if(_sanitize)
+    # -fno-sanitize-recover: a UBSan report ends the program, so a test cannot pass with one.
+    target_compile_options(${target} PRIVATE ${_sanitize} -fno-sanitize-recover=all
+                           -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE ${_sanitize})
+  endif()
+  if(PULSE_BUILD_FUZZERS)
+    # Coverage instrumentation for libFuzzer in every Pulse target, not only in the fuzz programs.
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link)
+  endif()
+endfunction()
+
+# Put libsimdjson first among the shared libraries an executable loads. The Arrow/Parquet
+# libraries of the pyarrow wheel export their own simdjson (another version); whichever library
+# is loaded first supplies every simdjson symbol, and Pulse's code (compiled against Debian's
+# headers) must get Debian's. Link options come before all libraries on the link line.
+function(pulse_link_simdjson_first target)
+  if(TARGET simdjson::simdjson)
+    get_target_property(_type simdjson::simdjson TYPE)
+    if(_type STREQUAL "SHARED_LIBRARY")
+      target_link_options(${target} PRIVATE "LINKER:--push-state,--no-as-needed"
+                          "$<TARGET_LINKER_FILE:simdjson::simdjson>" "LINKER:--pop-state")
+    endif()
+  endif()
+endfunction()
+
+# The -fsanitize= flag for PULSE_SANITIZE into <out> (empty when sanitizers are off):
+#   "" or OFF: none; "address" (or ON, as before): ASan + UBSan; "thread": TSan.
+function(pulse_sanitizer_flags out)
+  string(TOLOWER "${PULSE_SANITIZE}" mode)
+  if(mode STREQUAL "address" OR mode STREQUAL "on" OR mode STREQUAL "true" OR mode STREQUAL "1")
+    set(${out} -fsanitize=address,undefined PARENT_SCOPE)
+  elseif(mode STREQUAL "thread")
+    set(${out} -fsanitize=thread PARENT_SCOPE)
+  elseif(mode STREQUAL "" OR mode STREQUAL "off" OR mode STREQUAL "false" OR mode STREQUAL "0")
+    set(${out} "" PARENT_SCOPE)
+  else()
+    message(FATAL_ERROR "PULSE_SANITIZE must be \"\", \"address\" (or ON) or \"thread\"; "
+                        "got \"${PULSE_SANITIZE}\"")
   endif()
 endfunction()
 
@@ -37,6 +74,7 @@ function(pulse_test)
   cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;LABELS" ${ARGN})
   add_executable(${ARG_NAME} ${ARG_SRCS})
   target_include_directories(${ARG_NAME} PRIVATE ${PROJECT_SOURCE_DIR}/src)
+  pulse_link_simdjson_first(${ARG_NAME})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} pulse::testing GTest::gtest GTest::gmock
                         GTest::gtest_main)
   target_compile_definitions(${ARG_NAME} PRIVATE
@@ -70,5 +108,41 @@ function(pulse_subsystem)
   if(PULSE_BUILD_TESTS AND _tests)
     pulse_test(NAME ${ARG_NAME}_test SRCS ${_tests} DEPS pulse::${ARG_NAME} ${ARG_TEST_DEPS}
                LABELS "${ARG_TEST_LABELS}")
+  endif()
+endfunction()
+
+# pulse_fuzzer(NAME jsonl_reader SRCS jsonl_reader_fuzzer.cc DEPS pulse::io)
+# Program fuzz_<NAME> (in bin/fuzz/) from sources that define LLVMFuzzerTestOneInput, and the
+# ctest test fuzz_corpus.<NAME> (label "fuzz-corpus") that runs it once on every file of
+# fuzz/corpus/<NAME>/ (seeds and the inputs of fixed crashes). With PULSE_BUILD_FUZZERS (clang
+# only) the program is a libFuzzer fuzzer; otherwise fuzz/replay_main.cc provides main(), so
+# every build and sanitizer configuration replays the corpus.
+function(pulse_fuzzer)
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS" ${ARGN})
+  if(NOT PULSE_BUILD_FUZZERS AND NOT PULSE_BUILD_TESTS)
+    return()
+  endif()
+  set(target fuzz_${ARG_NAME})
+  add_executable(${target} ${ARG_SRCS})
+  target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR} ${PROJECT_SOURCE_DIR}/src)
+  pulse_link_simdjson_first(${target})
+  target_link_libraries(${target} PRIVATE ${ARG_DEPS})
+  pulse_apply_common(${target})
+  set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/bin/fuzz)
+  set(corpus ${PROJECT_SOURCE_DIR}/fuzz/corpus/${ARG_NAME})
+  if(PULSE_BUILD_FUZZERS)
+    target_link_options(${target} PRIVATE -fsanitize=fuzzer)
+    set(replay_args -runs=0 ${corpus})
+  else()
+    target_sources(${target} PRIVATE ${PROJECT_SOURCE_DIR}/fuzz/replay_main.cc)
+    set(replay_args ${corpus})
+  endif()
+  if(NOT TARGET fuzzers)
+    add_custom_target(fuzzers)
+  endif()
+  add_dependencies(fuzzers ${target})
+  if(PULSE_BUILD_TESTS)
+    add_test(NAME fuzz_corpus.${ARG_NAME} COMMAND ${target} ${replay_args})
+    set_tests_properties(fuzz_corpus.${ARG_NAME} PROPERTIES LABELS fuzz-corpus TIMEOUT 120)
   endif()
 endfunction()

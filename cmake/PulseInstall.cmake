@@ -6,9 +6,11 @@ include(CMakePackageConfigHelpers)
 
 set(PULSE_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/Pulse)
 
-# Libraries that exist only to build the `pulse` binary (the CLI's config parser uses toml++)
-# are not part of the package.
-set(PULSE_INTERNAL_TARGETS pulse_cli)
+# Libraries that exist only to build the `pulse` binary (the CLI's config parser uses toml++;
+# the Parquet sink links Arrow, possibly from a Python wheel) are not part of the package.
+set(PULSE_INTERNAL_TARGETS pulse_cli pulse_io_parquet)
+# Their public headers are not installed either.
+set(PULSE_INTERNAL_HEADERS io/parquet.h)
 
 get_property(_pulse_all GLOBAL PROPERTY PULSE_EXPORTED_TARGETS)
 set(_pulse_targets "")
@@ -62,9 +64,24 @@ install(TARGETS ${_pulse_targets} EXPORT PulseTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 if(TARGET pulse)
   install(TARGETS pulse RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  if(PULSE_ARROW_RUNTIME_LIBS)
+    # Arrow/Parquet from the pyarrow wheel: install its shared libraries beside Pulse, so that the
+    # installed binary does not depend on the build's virtualenv.
+    install(FILES ${PULSE_ARROW_RUNTIME_LIBS} DESTINATION ${CMAKE_INSTALL_LIBDIR}/pulse)
+    set_target_properties(pulse PROPERTIES
+      INSTALL_RPATH "$ORIGIN/../${CMAKE_INSTALL_LIBDIR}/pulse")
+  elseif(TARGET pulse_io_parquet)
+    # A system Arrow outside the default library path stays reachable.
+    set_target_properties(pulse PROPERTIES INSTALL_RPATH_USE_LINK_PATH ON)
+  endif()
 endif()
+set(_pulse_header_excludes "")
+foreach(h IN LISTS PULSE_INTERNAL_HEADERS)
+  string(REPLACE "." "\\." h "${h}")
+  list(APPEND _pulse_header_excludes REGEX "/${h}$" EXCLUDE)
+endforeach()
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/pulse DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
-        FILES_MATCHING PATTERN "*.h")
+        FILES_MATCHING PATTERN "*.h" ${_pulse_header_excludes})
 install(FILES ${PROJECT_BINARY_DIR}/include/pulse/config.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/pulse)
 install(EXPORT PulseTargets NAMESPACE pulse:: DESTINATION ${PULSE_INSTALL_CMAKEDIR})

@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Install what Pulse needs to build and test on Debian 12 (idempotent: installed packages are
 # skipped, so a second run is fast and offline), then configure and build the `release` preset.
+# Python packages (pyarrow, whose Arrow/Parquet C++ libraries the Parquet sink links, and duckdb
+# for the Parquet tests) go into the project-local virtualenv .venv/, pinned, also idempotently.
 #
 # Usage: scripts/setup.sh [--deps-only]
 #   --deps-only   install the packages, do not build
@@ -18,7 +20,14 @@ readonly PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcpp-httplib-dev librocksdb-dev librdkafka-dev
   python3 python3-venv
+  libxml2-utils  # xmllint: the tests validate `pulse test --junit` output against a schema
+  wrk chromium   # the observability tests: a scrape load, the status page in headless Chromium
 )
+
+# Pinned Python packages for .venv/ (see docs/parquet.md). pyarrow ships Arrow C++ (headers and
+# libarrow/libparquet) in its manylinux_2_28 wheel, built with the C++11 string ABI like Debian's.
+readonly VENV="$ROOT/.venv"
+readonly PY_PACKAGES=(pyarrow==26.0.1 duckdb==1.5.6)
 
 step() { printf '\n==> %s\n' "$*"; }
 die() { printf 'setup.sh: error: %s\n' "$*" >&2; exit 1; }
@@ -60,6 +69,52 @@ install_packages() {
     apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
+# Create .venv (if missing or broken) and install PY_PACKAGES unless exactly those versions are
+# already there.
+install_python_packages() {
+  local python=/usr/bin/python3
+  [[ -x "$python" ]] || python="$(command -v python3)" || die "python3 not found"
+  if ! "$VENV/bin/python" -c 'import sys' >/dev/null 2>&1; then
+    step "Python: creating the virtualenv .venv"
+    rm -rf "$VENV"
+    "$python" -m venv "$VENV" || die "'$python -m venv' failed (Debian: apt-get install python3-venv)"
+  fi
+  if "$VENV/bin/python" - "${PY_PACKAGES[@]}" <<'PY' 2>/dev/null; then
+import sys
+from importlib.metadata import version
+sys.exit(any(version(n) != v for n, v in (p.split("==") for p in sys.argv[1:])))
+PY
+    step "Python packages: ${PY_PACKAGES[*]} are installed in .venv"
+    return
+  fi
+  step "Python packages: installing ${PY_PACKAGES[*]} into .venv"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${PY_PACKAGES[@]}"
+}
+
+# promtool (the observability tests check the /metrics format with it) ships in Debian's
+# prometheus package, whose installation would also start a Prometheus server; so only the
+# promtool binary (static) is unpacked from the package into .tools/bin, once.
+readonly TOOLS="$ROOT/.tools"
+install_promtool() {
+  if [[ -x "$TOOLS/bin/promtool" ]] || command -v promtool >/dev/null 2>&1; then
+    step "promtool: present"
+    return
+  fi
+  step "promtool: unpacking it from Debian's prometheus package into .tools/bin"
+  local tmp
+  tmp="$(mktemp -d)"
+  if ! (cd "$tmp" && apt-get download -q prometheus >/dev/null 2>&1); then
+    local sudo=()
+    ((EUID == 0)) || sudo=(sudo)
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    (cd "$tmp" && apt-get download -q prometheus) || die "apt-get download prometheus failed"
+  fi
+  dpkg-deb -x "$tmp"/prometheus_*.deb "$tmp/root"
+  mkdir -p "$TOOLS/bin"
+  install -m 755 "$tmp/root/usr/bin/promtool" "$TOOLS/bin/promtool"
+  rm -rf "$tmp"
+}
+
 build() {
   cd "$ROOT"
   step "Configure: cmake --preset release (build/release)"
@@ -70,6 +125,8 @@ build() {
 }
 
 install_packages
+install_python_packages
+install_promtool
 if ! $deps_only; then
   build
 fi

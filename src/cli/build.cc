@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 // From a checked PipelineConfig to a Pipeline (source → key by → window → sink), and the plan
 // that `pulse validate` prints.
+#include <memory>
 #include <string>
 #include <utility>
 
 #include <fmt/format.h>
 
 #include "cli/config.h"
+#include "pulse/config.h"
+#include "pulse/io/parquet.h"
 #include "pulse/ops/window.h"
 
 namespace pulse::cli {
@@ -36,6 +39,49 @@ ops::AggSpec MakeAggSpec(const OpsConfig& o) {
 }
 
 std::string Quoted(std::string_view s) { return fmt::format("\"{}\"", s); }
+
+// The file or Parquet sink of a config (the only place that knows whether Parquet is built).
+Result<std::unique_ptr<Sink>> MakeSink(const PipelineConfig& c) {
+  const SinkConfig& k = c.sink;
+  if (k.kind.value != SinkKind::kParquet) {
+    return std::unique_ptr<Sink>(io::FileSink(io::FileSinkOptions{k.path.value}));
+  }
+#if PULSE_HAVE_PARQUET
+  io::ParquetSinkOptions p;
+  p.out_dir = k.out_dir.value.empty() ? "." : k.out_dir.value;
+  p.compression = k.compression.value == "zstd"   ? io::ParquetCompression::kZstd
+                  : k.compression.value == "none" ? io::ParquetCompression::kNone
+                                                  : io::ParquetCompression::kSnappy;
+  p.schema =
+      k.schema.value == "columns" ? io::ParquetSchema::kColumns : io::ParquetSchema::kPayload;
+  p.partition_field = k.partition_field.value;
+  p.partition_format = k.partition_format.value;
+  p.max_rows = static_cast<uint64_t>(k.max_rows.value);
+  p.max_bytes = static_cast<uint64_t>(k.max_bytes.value);
+  p.max_age_ms = k.max_age.value;
+  if (k.row_group_rows.value > 0) p.row_group_rows = static_cast<uint64_t>(k.row_group_rows.value);
+  p.success_marker = k.success_marker.value;
+  p.lateness_ms = c.time.allowed_lateness.value;
+  if (Status st = p.Validate(); !st.ok()) {
+    int line = k.partition_format.is_set() ? k.partition_format.line : k.line;
+    return ErrorAt(c, line, st.message());
+  }
+  return io::ParquetSink(std::move(p));
+#else
+  return ErrorAt(c, k.kind.line,
+                 "sink.kind = \"parquet\": this pulse was built without Parquet support "
+                 "(PULSE_WITH_PARQUET=OFF); rebuild with it ON or use kind = \"file\"");
+#endif
+}
+
+Result<ops::WindowOptions> MakeWindowOptions(const PipelineConfig& c) {
+  ops::WindowOptions window;
+  window.window = MakeWindowSpec(c.window);
+  window.agg = MakeAggSpec(c.ops);
+  window.allowed_lateness_ms = c.time.allowed_lateness.value;
+  if (Status st = window.Validate(); !st.ok()) return ErrorAt(c, c.window.line, st.message());
+  return window;
+}
 
 }  // namespace
 
@@ -91,11 +137,6 @@ Result<Pipeline> BuildPipeline(const PipelineConfig& c) {
                    "source.kind = \"kafka\": the Kafka source is not built yet in this version "
                    "of Pulse; use kind = \"file\"");
   }
-  if (c.sink.kind.value == SinkKind::kParquet) {
-    return ErrorAt(c, c.sink.kind.line,
-                   "sink.kind = \"parquet\": the parquet sink is not built yet in this version "
-                   "of Pulse; use kind = \"file\" (JSON lines)");
-  }
   if (c.sink.kind.value == SinkKind::kKafka) {
     return ErrorAt(c, c.sink.kind.line,
                    "sink.kind = \"kafka\": the Kafka sink is not built yet in this version of "
@@ -112,22 +153,31 @@ Result<Pipeline> BuildPipeline(const PipelineConfig& c) {
     return ErrorAt(c, c.source.line, st.message());
   }
 
-  ops::WindowOptions window;
-  window.window = MakeWindowSpec(c.window);
-  window.agg = MakeAggSpec(c.ops);
-  window.allowed_lateness_ms = c.time.allowed_lateness.value;
-  if (Status st = window.Validate(); !st.ok()) {
-    return ErrorAt(c, c.window.line, st.message());
-  }
+  PULSE_ASSIGN_OR_RETURN(ops::WindowOptions window, MakeWindowOptions(c));
+  PULSE_ASSIGN_OR_RETURN(std::unique_ptr<Sink> sink, MakeSink(c));
 
   Pipeline pipeline;
   pipeline.From(io::FileSource(std::move(source)))
       .KeyBy(c.ops.count_by.value)
       .Apply(ops::WindowedAggregate(std::move(window)))
-      .To(io::FileSink(io::FileSinkOptions{c.sink.path.value}));
+      .To(std::move(sink));
   pipeline.Watermarks(WatermarkOptions{c.time.max_out_of_orderness.value});
   pipeline.BadRecords(BadRecordHandler::Options{c.source.on_error.value, c.dead_letter.path.value});
   if (!c.late_output.path.value.empty()) pipeline.LateOutput(c.late_output.path.value);
+  if (Status st = pipeline.Validate(); !st.ok()) return ErrorAt(c, 0, st.message());
+  return Result<Pipeline>(std::move(pipeline));
+}
+
+Result<Pipeline> BuildPipelineWith(const PipelineConfig& c, std::unique_ptr<Source> source,
+                                   std::unique_ptr<Sink> sink) {
+  PULSE_ASSIGN_OR_RETURN(ops::WindowOptions window, MakeWindowOptions(c));
+  Pipeline pipeline;
+  pipeline.From(std::move(source))
+      .KeyBy(c.ops.count_by.value)
+      .Apply(ops::WindowedAggregate(std::move(window)))
+      .To(std::move(sink));
+  pipeline.Watermarks(WatermarkOptions{c.time.max_out_of_orderness.value});
+  pipeline.BadRecords(BadRecordHandler::Options{c.source.on_error.value, ""});
   if (Status st = pipeline.Validate(); !st.ok()) return ErrorAt(c, 0, st.message());
   return Result<Pipeline>(std::move(pipeline));
 }
@@ -191,11 +241,21 @@ std::string DescribePlan(const PipelineConfig& c) {
       line("sink:", k.path.value.empty() ? std::string("standard output (JSON lines)")
                                          : "file " + Quoted(k.path.value) + " (JSON lines)");
       break;
-    case SinkKind::kParquet:
-      line("sink:", fmt::format("parquet under {} (compression {})",
+    case SinkKind::kParquet: {
+      std::string partitions = fmt::format("{}=<value>/", k.partition_field.value);
+      if (k.partition_field.value.empty()) {
+        partitions = fmt::format("dt=<{}>/", k.partition_format.value);
+        if (k.success_marker.value) partitions += " with _SUCCESS markers";
+      }
+      std::string roll = fmt::format("{} rows", k.max_rows.value);
+      if (k.max_bytes.value > 0) roll += fmt::format(", {} bytes", k.max_bytes.value);
+      roll += ", " + FormatDuration(k.max_age.value);
+      line("sink:", fmt::format("parquet under {} ({} schema, compression {}), partitions {}, "
+                                "a file rolls at {}",
                                 Quoted(k.out_dir.value.empty() ? "." : k.out_dir.value),
-                                k.compression.value));
+                                k.schema.value, k.compression.value, partitions, roll));
       break;
+    }
     case SinkKind::kKafka:
       line("sink:", fmt::format("kafka topic {} at {}", Quoted(k.topic.value),
                                 Quoted(k.bootstrap_servers.value)));

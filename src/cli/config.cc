@@ -1,14 +1,9 @@
 // SPDX-License-Identifier: MIT
-// Loads pipeline.toml into a PipelineConfig with strict keys, types and values. The only file
-// that includes toml++; its parse exceptions become Status here.
+// Loads pipeline.toml into a PipelineConfig with strict keys, types and values (TOML parsing and
+// the "did you mean" helpers are shared with `pulse test` files in toml_util.h).
 #include "cli/config.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <span>
 #include <string_view>
 #include <utility>
@@ -17,10 +12,18 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "cli/toml_util.h"
+
 namespace pulse::cli {
 namespace {
 
-using Keys = std::span<const std::string_view>;
+using internal::Contains;
+using internal::DescribeNode;
+using internal::Join;
+using internal::Keys;
+using internal::LineOf;
+using internal::Quote;
+using internal::Suggest;
 
 constexpr std::string_view kTables[] = {"source", "time",        "window",     "ops",
                                         "sink",   "dead_letter", "late_output"};
@@ -88,109 +91,11 @@ constexpr std::string_view kCompressions[] = {"snappy", "zstd", "none"};
 constexpr std::string_view kSchemas[] = {"payload", "columns"};
 constexpr std::string_view kAcks[] = {"all", "1", "0", "-1"};
 
-// The largest edit distance for which an unknown name gets a "did you mean"; names shorter
-// than 6 characters allow only one edit, so that "name" does not suggest "time".
-constexpr size_t kMaxSuggestionDistance = 2;
-constexpr size_t kCharsPerEdit = 3;
-
-// Edit distance with adjacent transpositions counted as one edit (optimal string alignment).
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
-  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-      }
-    }
-  }
-  return d[a.size()][b.size()];
-}
-
-// The closest candidate within the allowed distance (the first on ties), or "".
-std::string_view Suggest(std::string_view word, Keys candidates) {
-  std::string_view best;
-  size_t best_distance = kMaxSuggestionDistance + 1;
-  for (std::string_view c : candidates) {
-    size_t allowed = std::clamp<size_t>(c.size() / kCharsPerEdit, 1, kMaxSuggestionDistance);
-    size_t d = EditDistance(word, c);
-    if (d <= allowed && d < c.size() && d < best_distance) {
-      best = c;
-      best_distance = d;
-    }
-  }
-  return best;
-}
-
-std::string Join(Keys items, std::string_view before = "", std::string_view after = "") {
-  std::string out;
-  for (std::string_view item : items) {
-    if (!out.empty()) out += ", ";
-    out += before;
-    out += item;
-    out += after;
-  }
-  return out;
-}
-
 template <typename E, size_t N>
 std::vector<std::string_view> Names(const Choice<E> (&choices)[N]) {
   std::vector<std::string_view> names;
   for (const auto& c : choices) names.push_back(c.name);
   return names;
-}
-
-bool Contains(Keys items, std::string_view s) {
-  return std::find(items.begin(), items.end(), s) != items.end();
-}
-
-// A JSON-style quoted string, as messages show user text.
-std::string Quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20) {
-      out += fmt::format("\\u{:04x}", u);
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
-  return out;
-}
-
-int LineOf(const toml::source_region& region) { return static_cast<int>(region.begin.line); }
-
-// "string \"x\"", "integer 5", "array", ...: what a wrong-typed value is, for messages.
-std::string DescribeNode(const toml::node& node) {
-  switch (node.type()) {
-    case toml::node_type::string:
-      return "string " + Quote(node.as_string()->get());
-    case toml::node_type::integer:
-      return fmt::format("integer {}", node.as_integer()->get());
-    case toml::node_type::floating_point:
-      return fmt::format("float {}", node.as_floating_point()->get());
-    case toml::node_type::boolean:
-      return node.as_boolean()->get() ? "boolean true" : "boolean false";
-    case toml::node_type::array:
-      return "array";
-    case toml::node_type::table:
-      return "table";
-    case toml::node_type::date:
-      return "date";
-    case toml::node_type::time:
-      return "time";
-    case toml::node_type::date_time:
-      return "date-time";
-    default:
-      return "nothing";
-  }
 }
 
 // One [table] of the config being read.
@@ -664,40 +569,12 @@ class Loader {
 }  // namespace
 
 Result<PipelineConfig> LoadConfigString(std::string_view text, const std::string& display_name) {
-  toml::table root;
-  try {
-    root = toml::parse(text, display_name);
-  } catch (const toml::parse_error& e) {
-    const toml::source_position& at = e.source().begin;
-    std::string description(e.description());
-    std::replace(description.begin(), description.end(), '\n', ' ');
-    return Status::InvalidArgument(fmt::format("{}:{}:{}: TOML parse error: {}", display_name,
-                                               at.line, at.column, description));
-  }
+  PULSE_ASSIGN_OR_RETURN(toml::table root, internal::ParseToml(text, display_name));
   return Loader(display_name).Load(root);
 }
 
 Result<PipelineConfig> LoadConfig(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return Status::InvalidArgument(
-        fmt::format("cannot read config '{}': {}", path, std::strerror(errno)));
-  }
-  std::string text;
-  char buffer[1 << 14];
-  while (true) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      return Status::InvalidArgument(
-          fmt::format("cannot read config '{}': {}", path, std::strerror(err)));
-    }
-    if (n == 0) break;
-    text.append(buffer, static_cast<size_t>(n));
-  }
-  ::close(fd);
+  PULSE_ASSIGN_OR_RETURN(std::string text, internal::ReadTextFile(path, "config"));
   return LoadConfigString(text, path);
 }
 

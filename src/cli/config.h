@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -134,6 +135,13 @@ Result<PipelineConfig> LoadConfigString(std::string_view text, const std::string
 /// bad-record policy and late output. Errors: InvalidArgument for parts that are configured
 /// correctly but not built into this Pulse yet (Kafka, Parquet), or that a component rejects.
 Result<Pipeline> BuildPipeline(const PipelineConfig& config);
+
+/// Build the pipeline a config describes with `source` and `sink` in place of the configured
+/// ones, and without dead-letter or late output files (for `pulse test`): the config's window,
+/// aggregation, key, lateness, watermark strategy and on_error policy. The configured source and
+/// sink kinds may be ones that BuildPipeline rejects. Errors: InvalidArgument, as BuildPipeline.
+Result<Pipeline> BuildPipelineWith(const PipelineConfig& config, std::unique_ptr<Source> source,
+                                   std::unique_ptr<Sink> sink);
 
 /// A readable plan for `pulse validate`, one aspect per line: source, watermark strategy,
 /// window, aggregation, lateness, sink, dead letter and late output.

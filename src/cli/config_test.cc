@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "pulse/config.h"
 #include "testing/test_util.h"
 
 namespace pulse::cli {
@@ -19,6 +20,15 @@ using ::pulse::testing::WriteFile;
 std::string LoadError(std::string_view text) {
   Result<PipelineConfig> config = LoadConfigString(text, "pipeline.toml");
   return config.ok() ? std::string("OK") : config.status().message();
+}
+
+// What BuildPipeline gives for a config with a parquet sink on `line`: "OK" when this Pulse has
+// the Parquet sink, else the error naming the option that turns it on.
+std::string ParquetBuildResult(int line) {
+  if (PULSE_HAVE_PARQUET) return "OK";
+  return "pipeline.toml:" + std::to_string(line) +
+         ": sink.kind = \"parquet\": this pulse was built without Parquet support "
+         "(PULSE_WITH_PARQUET=OFF); rebuild with it ON or use kind = \"file\"";
 }
 
 // The message BuildPipeline gives for a config that loads, or "OK".
@@ -206,9 +216,7 @@ TEST(ConfigTest, OriginalReadmeSlidingLoads) {
   EXPECT_EQ(c.sink.out_dir.value, "outputs");
   EXPECT_EQ(c.sink.compression.value, "snappy");
   EXPECT_TRUE(c.warnings.empty());
-  EXPECT_EQ(BuildError(kReadmeSliding),
-            "pipeline.toml:22: sink.kind = \"parquet\": the parquet sink is not built yet in "
-            "this version of Pulse; use kind = \"file\" (JSON lines)");
+  EXPECT_EQ(BuildError(kReadmeSliding), ParquetBuildResult(22));
 }
 
 TEST(ConfigTest, OriginalReadmeCsvLoads) {
@@ -217,9 +225,7 @@ TEST(ConfigTest, OriginalReadmeCsvLoads) {
   EXPECT_EQ(c.source.format.line, 3);
   EXPECT_EQ(c.source.path.value, "input.csv");
   EXPECT_EQ(c.window.type.value, ops::WindowSpec::Kind::kTumbling);
-  EXPECT_EQ(BuildError(kReadmeCsv),
-            "pipeline.toml:18: sink.kind = \"parquet\": the parquet sink is not built yet in "
-            "this version of Pulse; use kind = \"file\" (JSON lines)");
+  EXPECT_EQ(BuildError(kReadmeCsv), ParquetBuildResult(18));
   // With a file sink, out_dir names the output file, as in the original.
   ASSERT_OK_AND_ASSIGN(PipelineConfig f, LoadConfigString(WithFileSink(kReadmeCsv), "p.toml"));
   EXPECT_EQ(f.sink.kind.value, SinkKind::kFile);
@@ -240,9 +246,7 @@ TEST(ConfigTest, OriginalFixtureLoads) {
   ASSERT_OK_AND_ASSIGN(PipelineConfig c, LoadConfigString(kFixture, "pipeline.toml"));
   EXPECT_EQ(c.time.allowed_lateness.value, 0);
   EXPECT_TRUE(c.time.allowed_lateness.is_set());
-  EXPECT_EQ(BuildError(kFixture),
-            "pipeline.toml:17: sink.kind = \"parquet\": the parquet sink is not built yet in "
-            "this version of Pulse; use kind = \"file\" (JSON lines)");
+  EXPECT_EQ(BuildError(kFixture), ParquetBuildResult(17));
   EXPECT_EQ(BuildError(WithFileSink(kFixture)), "OK");
 }
 
@@ -711,6 +715,35 @@ TEST(ConfigTest, DescribePlan) {
             "sink:        file \"out.jsonl\" (JSON lines)\n"
             "dead letter: \"dl.jsonl\"\n"
             "late output: none (late records are only counted)\n");
+}
+
+// Issue 4: the parquet keys reach the sink; the plan shows them; a bad partition_format is an
+// error at its line.
+TEST(ConfigTest, ParquetSinkKeys) {
+  std::string text = std::string(kFixture) +
+                     "schema = \"columns\"\ncompression = \"zstd\"\nmax_rows = 10\n"
+                     "max_bytes = 4096\nmax_age = \"90s\"\n";
+  ASSERT_OK_AND_ASSIGN(PipelineConfig c, LoadConfigString(text, "pipeline.toml"));
+  EXPECT_EQ(DescribePlan(c).substr(DescribePlan(c).find("sink:")),
+            "sink:        parquet under \"pulse-tests/fixtures/simple/out\" (columns schema, "
+            "compression zstd), partitions dt=<%Y-%m-%d>/ with _SUCCESS markers, a file rolls "
+            "at 10 rows, 4096 bytes, 1m30s\n"
+            "dead letter: none (bad records are only counted)\n"
+            "late output: none (late records are only counted)\n");
+  EXPECT_EQ(BuildError(text), ParquetBuildResult(17));
+
+  std::string by_field = std::string(kFixture) + "partition_field = \"word\"\n";
+  ASSERT_OK_AND_ASSIGN(PipelineConfig f, LoadConfigString(by_field, "pipeline.toml"));
+  EXPECT_NE(DescribePlan(f).find("partitions word=<value>/, a file rolls at 1000000 rows, 5m\n"),
+            std::string::npos)
+      << DescribePlan(f);
+
+  if (PULSE_HAVE_PARQUET) {
+    EXPECT_EQ(BuildError(std::string(kFixture) + "partition_format = \"%Y-%Q\"\n"),
+              "pipeline.toml:19: parquet sink: partition_format \"%Y-%Q\" has the conversion "
+              "%Q; use strftime conversions of the date and time such as %Y %m %d %H %M %S %j "
+              "%F (see docs/parquet.md)");
+  }
 }
 
 }  // namespace

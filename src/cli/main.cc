@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// The `pulse` program: parses flags, runs or validates a pipeline config, and is the one place
-// that turns a Status into a message and an exit code (0 ok, 1 runtime failure, 2 bad config).
+// The `pulse` program: parses flags, runs, validates or tests a pipeline config, and is the one
+// place that turns a Status into a message and an exit code (0 ok, 1 runtime failure or failed
+// test, 2 bad config or test file).
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -21,7 +22,10 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/config.h"
+#include "cli/observability.h"
 #include "cli/summary.h"
+#include "cli/test_command.h"
+#include "cli/test_file.h"
 #include "pulse/config.h"
 #include "pulse/core/executor.h"
 
@@ -33,6 +37,8 @@ constexpr int kExitUsage = 2;
 constexpr int kExitInterrupted = 130;  // 128 + SIGINT, as shells report it
 
 std::atomic<bool> g_stop{false};
+// --log-format; set once after the flags are parsed.
+pulse::cli::LogFormat g_log_format = pulse::cli::LogFormat::kText;
 
 // The signal that wakes threads blocked in a system call once a stop is requested; its handler
 // does nothing, and without SA_RESTART the call fails with EINTR and the thread sees g_stop.
@@ -80,7 +86,11 @@ class StopSignals {
       if (signo == SIGINT || signo == SIGTERM) {
         if (++signals > 1) _exit(kExitInterrupted);
         g_stop.store(true);
-        fmt::print(stderr, "\npulse: stopping; press Ctrl-C again to quit at once\n");
+        if (g_log_format == pulse::cli::LogFormat::kJson) {
+          spdlog::info("stopping; press Ctrl-C again to quit at once");
+        } else {
+          fmt::print(stderr, "\npulse: stopping; press Ctrl-C again to quit at once\n");
+        }
       }
       if (g_stop.load() && !done_.load()) WakeOtherThreads();
     }
@@ -180,7 +190,13 @@ struct RunFlags {
   std::string config_path;
   int workers = 0;
   size_t batch_size = pulse::RunOptions{}.batch_size;
+  pulse::cli::HttpFlags http;  // port 0: no HTTP server
 };
+
+// Bad flags are usage errors (2); an address that cannot be bound is a runtime failure (1).
+int ExitCodeFor(const pulse::Status& status) {
+  return status.code() == pulse::StatusCode::kInvalidArgument ? kExitUsage : kExitRuntimeError;
+}
 
 int RunCommand(const RunFlags& flags) {
   pulse::Result<pulse::cli::PipelineConfig> config = pulse::cli::LoadConfig(flags.config_path);
@@ -189,14 +205,28 @@ int RunCommand(const RunFlags& flags) {
   pulse::Result<pulse::Pipeline> pipeline = pulse::cli::BuildPipeline(*config);
   if (!pipeline.ok()) return Fail(kExitUsage, pipeline.status().message());
 
+  // Before any thread starts (the HTTP server's too), so that every thread blocks the signals.
   StopSignals stop_signals;
+  pulse::Result<std::unique_ptr<pulse::cli::RunObservability>> observability =
+      pulse::cli::RunObservability::Start(flags.http, flags.config_path, *pipeline);
+  if (!observability.ok()) {
+    return Fail(ExitCodeFor(observability.status()), observability.status().message());
+  }
+  if (pulse::metrics::HttpEndpoint* endpoint = (*observability)->endpoint()) {
+    spdlog::info("serving /metrics on {}metrics (status page: {})", endpoint->url(),
+                 endpoint->url());
+  }
+
   pulse::RunOptions options;
+  options.metrics = &(*observability)->registry();
+  if (spdlog::should_log(spdlog::level::debug)) options.on_span = pulse::cli::LogSpan;
   options.workers = flags.workers;
   options.batch_size = flags.batch_size;
   options.channel_bound = ChannelBoundFromEnv();
   options.stop = &g_stop;
   ProgressLine progress_line;
-  if (isatty(STDERR_FILENO) != 0) {
+  // The progress line is for people: not in JSON mode.
+  if (isatty(STDERR_FILENO) != 0 && g_log_format == pulse::cli::LogFormat::kText) {
     options.on_progress = [&progress_line](const pulse::RunProgress& p) {
       progress_line.Update(p);
     };
@@ -208,7 +238,21 @@ int RunCommand(const RunFlags& flags) {
   pulse::Result<pulse::RunProgress> result = pulse::Run(std::move(pipeline).value(), options);
   progress_line.Clear();
   if (!result.ok()) return Fail(kExitRuntimeError, result.status().message());
-  fmt::print(stderr, "{}\n", pulse::cli::FormatSummary(*result));
+  if (g_log_format == pulse::cli::LogFormat::kJson) {
+    spdlog::info("{}", pulse::cli::FormatSummary(*result));
+  } else {
+    fmt::print(stderr, "{}\n", pulse::cli::FormatSummary(*result));
+  }
+  (*observability)->Finish();
+  return kExitOk;
+}
+
+int ServeCommand(const pulse::cli::HttpFlags& flags) {
+  StopSignals stop_signals;
+  pulse::Status status = pulse::cli::Serve(flags, g_stop, [](const std::string& url) {
+    spdlog::info("serving /metrics on {}metrics (status page: {})", url, url);
+  });
+  if (!status.ok()) return Fail(ExitCodeFor(status), status.message());
   return kExitOk;
 }
 
@@ -219,7 +263,28 @@ int ValidateCommand(const std::string& path) {
   pulse::Result<pulse::Pipeline> pipeline = pulse::cli::BuildPipeline(*config);
   if (!pipeline.ok()) return Fail(kExitUsage, pipeline.status().message());
   fmt::print("{}: OK\n{}", path, pulse::cli::DescribePlan(*config));
+  const std::string tests = pulse::cli::TestFileFor(path);
+  std::error_code ec;
+  if (std::filesystem::exists(tests, ec)) {
+    fmt::print("{:<13}{} (run: pulse test {})\n", "tests:", tests, tests);
+  } else {
+    fmt::print("{:<13}none; write golden tests in {} and run pulse test (see "
+               "docs/testing-pipelines.md)\n",
+               "tests:", tests);
+  }
   return kExitOk;
+}
+
+int TestCommand(const pulse::cli::TestCommandOptions& options) {
+  pulse::cli::TestCommandOutcome outcome = pulse::cli::RunTestCommand(
+      options,
+      [](std::string_view text) {
+        fmt::print("{}", text);
+        std::fflush(stdout);
+      },
+      [](std::string_view message) { Fail(kExitUsage, std::string(message)); });
+  if (outcome.broken_files > 0 || outcome.output_failed) return kExitUsage;
+  return outcome.failed > 0 ? kExitRuntimeError : kExitOk;
 }
 
 }  // namespace
@@ -232,6 +297,11 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("pulse ") + PULSE_VERSION,
                        "Print the version and exit");
   app.require_subcommand(1);
+  // Options of the program (--log-format) may also follow the subcommand.
+  app.fallthrough();
+  std::string log_format = "text";
+  app.add_option("--log-format", log_format, "Log lines on stderr: text or json (JSON lines)")
+      ->check(CLI::IsMember({"text", "json"}));
 
   RunFlags run_flags;
   CLI::App* run = app.add_subcommand("run", "Run a pipeline from a pipeline.toml");
@@ -242,12 +312,39 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 4096));
   run->add_option("--batch-size", run_flags.batch_size, "Records per batch between stages")
       ->check(CLI::Range(1, 1 << 24));
+  run->add_option("--http-port", run_flags.http.port,
+                  "Serve /metrics, /healthz and the status page (/) on this port while the "
+                  "pipeline runs (0: off)")
+      ->check(CLI::Range(0, 65535));
+  run->add_option("--http-addr", run_flags.http.address,
+                  "Address for --http-port (default 127.0.0.1: this machine only)");
+
+  pulse::cli::HttpFlags serve_flags;
+  serve_flags.port = 9898;
+  CLI::App* serve = app.add_subcommand(
+      "serve", "Serve /metrics (all at zero), /healthz and the status page of an idle process "
+               "until Ctrl-C");
+  serve->add_option("--port", serve_flags.port, "TCP port (default 9898)")
+      ->check(CLI::Range(1, 65535));
+  serve->add_option("--http-addr", serve_flags.address, "Address (default 127.0.0.1)");
 
   std::string validate_path;
   CLI::App* validate =
       app.add_subcommand("validate", "Check a pipeline config and print its plan");
   validate->add_option("config,-c,--config", validate_path, "Pipeline config file (TOML)")
       ->required();
+
+  pulse::cli::TestCommandOptions test_options;
+  CLI::App* test = app.add_subcommand(
+      "test", "Run golden tests of pipelines: cases with input, watermark steps and expected "
+              "results (exit 0 all pass, 1 a case failed, 2 a broken test file)");
+  test->add_option("files", test_options.files, "Test files (e.g. pipeline.test.toml)")
+      ->required();
+  test->add_option("--junit", test_options.junit_path, "Also write a JUnit XML report to FILE");
+  test->add_flag("--update", test_options.update,
+                 "Rewrite each failing case's expected_file from its actual results (inline "
+                 "expected arrays are printed to paste)");
+  test->add_flag("-v,--verbose", test_options.verbose, "Show the details of passing cases too");
 
   try {
     app.parse(argc, argv);
@@ -256,7 +353,13 @@ int main(int argc, char** argv) {
     return Fail(kExitUsage, std::string(e.what()) + " (see 'pulse --help')");
   }
 
+  if (log_format == "json") {
+    g_log_format = pulse::cli::LogFormat::kJson;
+    pulse::cli::SetLogFormat(g_log_format);
+  }
   if (run->parsed()) return RunCommand(run_flags);
+  if (serve->parsed()) return ServeCommand(serve_flags);
   if (validate->parsed()) return ValidateCommand(validate_path);
+  if (test->parsed()) return TestCommand(test_options);
   return Fail(kExitUsage, "no command given (see 'pulse --help')");
 }

@@ -21,14 +21,20 @@
 
 #include "core/blocking_queue.h"
 #include "core/output_file.h"
+#include "core/run_probe.h"
 #include "pulse/core/json.h"
 #include "pulse/core/key_group.h"
+#include "pulse/metrics/registry.h"
 
 namespace pulse {
 namespace {
 
 using internal::BlockingQueue;
 using Clock = std::chrono::steady_clock;
+
+double Milliseconds(Clock::duration d) {
+  return std::chrono::duration<double, std::milli>(d).count();
+}
 
 /// How often Sink::Tick() runs.
 constexpr std::chrono::milliseconds kTickInterval{1000};
@@ -61,9 +67,16 @@ class VectorCollector final : public Collector {
   std::vector<Record>* out_;
 };
 
-/// Run `record` through `ops` in order, appending the final outputs to `out`.
+/// What one operator of a chain received and emitted in the current batch (for metrics).
+struct ChainCount {
+  uint64_t received = 0;
+  uint64_t emitted = 0;
+};
+
+/// Run `record` through `ops` in order, appending the final outputs to `out` and counting
+/// each operator's inputs and outputs in `counts` (one entry per operator).
 Status RunChain(std::vector<std::unique_ptr<Operator>>& ops, size_t first, Record record,
-                std::vector<Record>* out) {
+                std::vector<Record>* out, std::vector<ChainCount>& counts) {
   if (first == ops.size()) {
     out->push_back(std::move(record));
     return Status::OK();
@@ -71,7 +84,11 @@ Status RunChain(std::vector<std::unique_ptr<Operator>>& ops, size_t first, Recor
   std::vector<Record> produced;
   VectorCollector collector(&produced);
   PULSE_RETURN_IF_ERROR(ops[first]->Process(std::move(record), collector));
-  for (Record& r : produced) PULSE_RETURN_IF_ERROR(RunChain(ops, first + 1, std::move(r), out));
+  ++counts[first].received;
+  counts[first].emitted += produced.size();
+  for (Record& r : produced) {
+    PULSE_RETURN_IF_ERROR(RunChain(ops, first + 1, std::move(r), out, counts));
+  }
   return Status::OK();
 }
 
@@ -82,6 +99,12 @@ class Execution {
 
   Result<RunProgress> Run() {
     start_ = Clock::now();
+    metrics::Registry* registry = options_.metrics;
+    if (registry == nullptr) {
+      own_registry_ = std::make_unique<metrics::Registry>();
+      registry = own_registry_.get();
+    }
+    probe_ = std::make_unique<internal::RunProbe>(*registry, internal::StagesOf(parts_));
     PULSE_ASSIGN_OR_RETURN(bad_, BadRecordHandler::Open(parts_.bad_records));
     if (!parts_.late_output_path.empty()) {
       PULSE_ASSIGN_OR_RETURN(late_file_, internal::OutputFile::Create(parts_.late_output_path));
@@ -95,7 +118,8 @@ class Execution {
     batch_size_ = std::max<size_t>(1, options_.batch_size);
     SetProjection();
 
-    SourceContext ctx{bad_.get(), &source_counters_, options_.stop ? options_.stop : &no_stop_};
+    SourceContext ctx{bad_.get(), &source_counters_, options_.stop ? options_.stop : &no_stop_,
+                      static_cast<int>(std::max<uint32_t>(workers_, 1))};
     Status open = parts_.source->Open(ctx);
     if (!open.ok()) return open.WithContext("source");
     open = parts_.sink->Open(&sink_counters_);
@@ -109,7 +133,16 @@ class Execution {
       worker_out_.push_back(
           std::make_unique<BlockingQueue<WorkerOutput>>(options_.queue_capacity));
       worker_open_windows_.push_back(std::make_unique<std::atomic<uint64_t>>(0));
+      worker_state_entries_.push_back(std::make_unique<std::atomic<uint64_t>>(0));
+      worker_watermarks_.push_back(std::make_unique<std::atomic<EventTime>>(kMinWatermark));
     }
+    // From here on a collection (e.g. an HTTP scrape) may sample the run's state; the last
+    // sample is taken when Run() returns, after the sink's Close().
+    probe_->StartSampling([this] { return SampleState(); });
+    struct SamplingGuard {
+      internal::RunProbe& probe;
+      ~SamplingGuard() { probe.StopSampling(); }
+    } sampling_guard{*probe_};
     std::vector<std::thread> threads;
     threads.emplace_back([this] { Check(SourceLoop(ctx_stop())); });
     for (uint32_t i = 0; i < workers_; ++i) {
@@ -191,15 +224,22 @@ class Execution {
     std::vector<Record> transformed;
     std::vector<std::vector<KeyedRecord>> routed(workers_);
     std::string key_text;
+    std::vector<ChainCount> chain_counts(parts_.before_key.size());
+    uint64_t batch_number = 0;
     bool more = true;
     while (more && !failed_.load()) {
       read.clear();
+      const Clock::time_point read_start = Clock::now();
       Result<bool> r = parts_.source->Read(batch_size_, &read);
       if (!r.ok()) return r.status().WithContext("source");
       more = *r;
       marks.clear();
       parts_.source->TakeWatermarks(&marks);
       if (read.empty() && marks.empty() && more) continue;
+      const Clock::time_point process_start = Clock::now();
+      std::fill(chain_counts.begin(), chain_counts.end(), ChainCount{});
+      uint64_t keyed_in = 0;   // records that reached the key
+      uint64_t keyed_out = 0;  // records routed to a worker
       PlainBatch plain;
       size_t next_mark = 0;
       for (size_t index = 0; index < read.size(); ++index) {
@@ -210,12 +250,14 @@ class Execution {
         const EventTime before = watermark;
         if (bound) watermark = std::max(watermark, record.time - *bound);
         transformed.clear();
-        PULSE_RETURN_IF_ERROR(RunChain(parts_.before_key, 0, std::move(record), &transformed));
+        PULSE_RETURN_IF_ERROR(
+            RunChain(parts_.before_key, 0, std::move(record), &transformed, chain_counts));
         for (Record& out : transformed) {
           if (!keyed_) {
             plain.records.push_back(std::move(out));
             continue;
           }
+          ++keyed_in;
           if (options_.channel_bound > 0 &&
               in_flight_.load(std::memory_order_relaxed) >= options_.channel_bound) {
             bad_->Count(BadReason::kChannelFull);
@@ -237,18 +279,23 @@ class Execution {
           uint32_t w = WorkerOfKeyGroup(KeyGroupOf(KeyHash(kr.key)), workers_);
           routed[w].push_back(std::move(kr));
           in_flight_.fetch_add(1, std::memory_order_relaxed);
+          ++keyed_out;
         }
         ++sequence;
       }
+      RecordSourceBatch(++batch_number, read.size(), chain_counts, keyed_in, keyed_out,
+                        process_start - read_start, Clock::now() - process_start);
       for (; next_mark < marks.size(); ++next_mark) {
         watermark = std::max(watermark, marks[next_mark].watermark);
       }
       const bool stopped = !more && stop.load();
       if (!more) stopped_ = stopped;
       const EventTime batch_watermark = (!more && !stopped) ? kMaxWatermark : watermark;
+      source_watermark_.store(batch_watermark, std::memory_order_relaxed);
       if (!keyed_) {
         plain.watermark = batch_watermark;
         plain.last = !more;
+        in_flight_.fetch_add(plain.records.size(), std::memory_order_relaxed);
         if (!plain_queue_.Push(std::move(plain))) return Status::OK();
         continue;
       }
@@ -264,17 +311,58 @@ class Execution {
     return Status::OK();
   }
 
+  // Metrics and debug spans for one batch of the source thread: the source, the operators
+  // before the key and the key by (whose time includes the operators').
+  void RecordSourceBatch(uint64_t batch, uint64_t read, const std::vector<ChainCount>& chain,
+                         uint64_t keyed_in, uint64_t keyed_out, Clock::duration read_time,
+                         Clock::duration process_time) {
+    internal::RunProbe& probe = *probe_;
+    probe.RecordStageBatch(probe.source(), 0, read);
+    for (size_t i = 0; i < chain.size(); ++i) {
+      probe.RecordStageBatch(probe.before_key(i), chain[i].received, chain[i].emitted);
+    }
+    if (keyed_) probe.RecordStageBatch(probe.key_by(), keyed_in, keyed_out);
+    if (keyed_ || !chain.empty()) probe.RecordOperatorBatchTime(process_time, read);
+    if (!options_.on_span) return;
+    options_.on_span(StageSpan{probe.stages()[probe.source()].name, -1, batch, 0, read,
+                               Milliseconds(read_time)});
+    for (size_t i = 0; i < chain.size(); ++i) {
+      const bool timed = i == 0 && !keyed_;
+      options_.on_span(StageSpan{probe.stages()[probe.before_key(i)].name, -1, batch,
+                                 chain[i].received, chain[i].emitted,
+                                 timed ? Milliseconds(process_time) : 0});
+    }
+    if (keyed_) {
+      options_.on_span(StageSpan{probe.stages()[probe.key_by()].name, -1, batch, keyed_in,
+                                 keyed_out, Milliseconds(process_time)});
+    }
+  }
+
   Status WorkerLoop(uint32_t index) {
     std::unique_ptr<KeyedOperator> op = parts_.keyed->Make();
+    uint64_t batch_number = 0;
     while (std::optional<WorkerTask> task = worker_in_[index]->Pop()) {
       WorkerOutput out;
       const size_t n = task->records.size();
+      const Clock::time_point start = Clock::now();
       for (KeyedRecord& r : task->records) {
         PULSE_RETURN_IF_ERROR(op->Process(std::move(r), &out.output));
       }
       PULSE_RETURN_IF_ERROR(op->AdvanceWatermark(task->watermark, &out.output));
+      const Clock::duration elapsed = Clock::now() - start;
       in_flight_.fetch_sub(n, std::memory_order_relaxed);
-      worker_open_windows_[index]->store(op->stats().open_windows, std::memory_order_relaxed);
+      const KeyedOperatorStats stats = op->stats();
+      worker_open_windows_[index]->store(stats.open_windows, std::memory_order_relaxed);
+      worker_state_entries_[index]->store(stats.state_entries, std::memory_order_relaxed);
+      worker_watermarks_[index]->store(task->watermark, std::memory_order_relaxed);
+      probe_->RecordStageBatch(probe_->keyed(), n, out.output.results.size());
+      probe_->RecordLateRecords(out.output.late.size());
+      probe_->RecordOperatorBatchTime(elapsed, n);
+      if (options_.on_span) {
+        options_.on_span(StageSpan{probe_->stages()[probe_->keyed()].name,
+                                   static_cast<int>(index), ++batch_number, n,
+                                   out.output.results.size(), Milliseconds(elapsed)});
+      }
       out.watermark = task->watermark;
       out.last = task->last;
       if (!worker_out_[index]->Push(std::move(out))) return Status::OK();
@@ -301,14 +389,18 @@ class Execution {
   Status SinkLoop() {
     std::vector<Record> batch;
     std::string late_text;
+    std::vector<ChainCount> chain_counts(parts_.after_key.size());
+    uint64_t batch_number = 0;
     while (true) {
       batch.clear();
+      ++batch_number;
       EventTime watermark;
       bool last;
       if (!keyed_) {
         PULSE_ASSIGN_OR_RETURN(std::optional<PlainBatch> plain, PopTicking(plain_queue_));
         if (!plain) return Status::OK();
         batch = std::move(plain->records);
+        in_flight_.fetch_sub(batch.size(), std::memory_order_relaxed);
         watermark = plain->watermark;
         last = plain->last;
       } else {
@@ -329,8 +421,15 @@ class Execution {
                       std::make_move_iterator(l.end()));
         }
         if (workers_ > 1) std::sort(results.begin(), results.end());
+        std::fill(chain_counts.begin(), chain_counts.end(), ChainCount{});
+        const Clock::time_point chain_start = Clock::now();
+        const size_t released = results.size();
         for (KeyedResult& r : results) {
-          PULSE_RETURN_IF_ERROR(RunChain(parts_.after_key, 0, std::move(r.record), &batch));
+          PULSE_RETURN_IF_ERROR(
+              RunChain(parts_.after_key, 0, std::move(r.record), &batch, chain_counts));
+        }
+        if (!chain_counts.empty()) {
+          RecordAfterKeyBatch(batch_number, chain_counts, released, Clock::now() - chain_start);
         }
         if (!late.empty()) {
           std::sort(late.begin(), late.end(), [](const KeyedRecord& a, const KeyedRecord& b) {
@@ -347,11 +446,57 @@ class Execution {
           }
         }
       }
+      const Clock::time_point write_start = Clock::now();
       if (!batch.empty()) PULSE_RETURN_IF_ERROR(parts_.sink->Write(batch).WithContext("sink"));
+      const Clock::duration write_time = Clock::now() - write_start;
+      probe_->RecordStageBatch(probe_->sink(), batch.size(), 0);
+      probe_->RecordSinkBatchTime(write_time, batch.size());
+      if (options_.on_span) {
+        options_.on_span(StageSpan{probe_->stages()[probe_->sink()].name, -1, batch_number,
+                                   batch.size(), 0, Milliseconds(write_time)});
+      }
       PULSE_RETURN_IF_ERROR(parts_.sink->OnWatermark(watermark).WithContext("sink"));
       sink_watermark_.store(watermark, std::memory_order_relaxed);
       if (last) return Status::OK();
     }
+  }
+
+  // Metrics and debug spans for the operators after the keyed one (on the sink thread).
+  void RecordAfterKeyBatch(uint64_t batch, const std::vector<ChainCount>& chain,
+                           uint64_t released, Clock::duration elapsed) {
+    internal::RunProbe& probe = *probe_;
+    for (size_t i = 0; i < chain.size(); ++i) {
+      probe.RecordStageBatch(probe.after_key(i), chain[i].received, chain[i].emitted);
+    }
+    probe.RecordOperatorBatchTime(elapsed, released);
+    if (!options_.on_span) return;
+    for (size_t i = 0; i < chain.size(); ++i) {
+      options_.on_span(StageSpan{probe.stages()[probe.after_key(i)].name, -1, batch,
+                                 chain[i].received, chain[i].emitted,
+                                 i == 0 ? Milliseconds(elapsed) : 0});
+    }
+  }
+
+  // The run's state for the metrics (RunProbe::Sample); called on a collecting thread.
+  internal::RunProbe::Sample SampleState() const {
+    internal::RunProbe::Sample s;
+    s.records_read = source_counters_.records.load(std::memory_order_relaxed);
+    s.bytes_read = source_counters_.bytes.load(std::memory_order_relaxed);
+    s.results_written = sink_counters_.records.load(std::memory_order_relaxed);
+    s.bytes_written = sink_counters_.bytes.load(std::memory_order_relaxed);
+    for (int i = 0; i < kNumBadReasons; ++i) s.dropped[i] = bad_->count(static_cast<BadReason>(i));
+    s.in_flight = in_flight_.load(std::memory_order_relaxed);
+    s.source_watermark = source_watermark_.load(std::memory_order_relaxed);
+    s.sink_watermark = sink_watermark_.load(std::memory_order_relaxed);
+    s.keyed_watermark = worker_watermarks_.empty() ? kMinWatermark : kMaxWatermark;
+    for (const auto& w : worker_watermarks_) {
+      s.keyed_watermark = std::min(s.keyed_watermark, w->load(std::memory_order_relaxed));
+    }
+    for (const auto& w : worker_open_windows_) s.open_windows += w->load(std::memory_order_relaxed);
+    for (const auto& w : worker_state_entries_) {
+      s.state_entries += w->load(std::memory_order_relaxed);
+    }
+    return s;
   }
 
   void MonitorLoop() {
@@ -394,7 +539,10 @@ class Execution {
   std::atomic<uint64_t> in_flight_{0};
   std::atomic<EventTime> sink_watermark_{kMinWatermark};
   std::atomic<bool> stopped_{false};
+  std::atomic<EventTime> source_watermark_{kMinWatermark};
   std::vector<std::unique_ptr<std::atomic<uint64_t>>> worker_open_windows_;
+  std::vector<std::unique_ptr<std::atomic<uint64_t>>> worker_state_entries_;
+  std::vector<std::unique_ptr<std::atomic<EventTime>>> worker_watermarks_;
 
   BlockingQueue<PlainBatch> plain_queue_{8};
   std::vector<std::unique_ptr<BlockingQueue<WorkerTask>>> worker_in_;
@@ -405,6 +553,10 @@ class Execution {
   bool done_ = false;           // guarded by mu_
   Status first_error_;          // guarded by mu_
   std::atomic<bool> failed_{false};
+
+  // Last, so that the probe (whose final sample reads the members above) goes first.
+  std::unique_ptr<metrics::Registry> own_registry_;  // when RunOptions::metrics is null
+  std::unique_ptr<internal::RunProbe> probe_;
 };
 
 }  // namespace

@@ -24,6 +24,7 @@
 #include "core/json_dom.h"
 #include "io/csv_reader.h"
 #include "io/file_paths.h"
+#include "io/file_source_internal.h"
 #include "io/line_reader.h"
 #include "pulse/io/file.h"
 
@@ -307,10 +308,11 @@ class DecodePool {
 
 class FileSourceImpl final : public Source {
  public:
-  explicit FileSourceImpl(FileSourceOptions options)
+  explicit FileSourceImpl(FileSourceOptions options,
+                          size_t block_bytes = internal::LineReader::kDefaultBlockBytes)
       : options_(std::move(options)),
         reader_(options_.format == FileFormat::kCsv ? Framing::kCsv : Framing::kLines,
-                options_.max_line_bytes),
+                options_.max_line_bytes, block_bytes),
         decoder_(options_, projection_) {}
 
   ~FileSourceImpl() override {
@@ -597,5 +599,13 @@ class FileSourceImpl final : public Source {
 std::unique_ptr<Source> FileSource(FileSourceOptions options) {
   return std::make_unique<FileSourceImpl>(std::move(options));
 }
+
+namespace internal {
+
+std::unique_ptr<Source> FileSourceWithBlockBytes(FileSourceOptions options, size_t block_bytes) {
+  return std::make_unique<FileSourceImpl>(std::move(options), block_bytes);
+}
+
+}  // namespace internal
 
 }  // namespace pulse::io

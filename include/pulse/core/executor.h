@@ -9,6 +9,7 @@
 
 #include "pulse/core/bad_record.h"
 #include "pulse/core/pipeline.h"
+#include "pulse/core/run_metrics.h"
 #include "pulse/core/status.h"
 
 namespace pulse {
@@ -42,6 +43,13 @@ struct RunOptions {
   const std::atomic<bool>* stop = nullptr;
   /// Called about once a second from a monitor thread, and once at the end.
   std::function<void(const RunProgress&)> on_progress;
+  /// Where the run's metrics go (run_metrics.h); must outlive the run. The run registers its
+  /// cells, updates them per batch, and copies its counters in at each collection and once at
+  /// the end. nullptr: a private registry.
+  metrics::Registry* metrics = nullptr;
+  /// Called after each batch for each stage (debug logs), on the thread running the stage, so
+  /// it must be thread-safe. Unset: no spans.
+  std::function<void(const StageSpan&)> on_span;
 };
 
 /// Run `pipeline` to the end of its input (or until options.stop). Returns the final progress.

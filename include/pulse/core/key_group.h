@@ -38,4 +38,34 @@ inline uint32_t WorkerOfKeyGroup(uint32_t group, uint32_t workers) {
   return static_cast<uint32_t>(static_cast<uint64_t>(group) * workers / kMaxKeyGroups);
 }
 
+/// A contiguous range [begin, end) of key groups: what one worker owns, what one state snapshot
+/// holds. Value type.
+struct KeyGroupRange {
+  uint32_t begin = 0;
+  uint32_t end = kMaxKeyGroups;
+
+  /// Every key group.
+  static constexpr KeyGroupRange All() { return {0, kMaxKeyGroups}; }
+
+  /// The groups that WorkerOfKeyGroup assigns to `worker` of `workers`:
+  /// [⌈worker·G/workers⌉, ⌈(worker+1)·G/workers⌉). Requires: worker < workers ≤ kMaxKeyGroups.
+  static constexpr KeyGroupRange ForWorker(uint32_t worker, uint32_t workers) {
+    auto first = [workers](uint32_t w) {
+      return static_cast<uint32_t>((static_cast<uint64_t>(w) * kMaxKeyGroups + workers - 1) /
+                                   workers);
+    };
+    return {first(worker), first(worker + 1)};
+  }
+
+  constexpr bool empty() const { return begin >= end; }
+  constexpr uint32_t size() const { return empty() ? 0 : end - begin; }
+  constexpr bool Contains(uint32_t group) const { return group >= begin && group < end; }
+  /// The groups in both ranges (empty if none).
+  constexpr KeyGroupRange Intersect(KeyGroupRange other) const {
+    KeyGroupRange r{begin > other.begin ? begin : other.begin, end < other.end ? end : other.end};
+    return r.empty() ? KeyGroupRange{0, 0} : r;
+  }
+  friend constexpr bool operator==(const KeyGroupRange&, const KeyGroupRange&) = default;
+};
+
 }  // namespace pulse

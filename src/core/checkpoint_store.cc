@@ -1,0 +1,712 @@
+// SPDX-License-Identifier: MIT
+// CheckpointStore: the manifest format, atomic commit (checksums, fsync, rename), pruning, and
+// loading the newest checkpoint that verifies.
+#include "core/checkpoint_store.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include "core/crc32c.h"
+#include "pulse/core/json.h"
+
+namespace pulse::internal {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr std::string_view kManifestName = "MANIFEST.json";
+constexpr std::string_view kLockName = ".lock";
+constexpr std::string_view kCommittedPrefix = "chk-";
+constexpr std::string_view kTempPrefix = ".chk-";
+constexpr std::string_view kFormat = "pulse-checkpoint";
+constexpr int64_t kFormatVersion = 1;
+// The manifest ends with this member; its CRC32C covers every byte before it.
+constexpr std::string_view kCrcMember = ",\n\"manifest_crc32c\":\"";
+constexpr size_t kReadBufferBytes = 1u << 20;
+
+Status IOErrorFor(std::string_view what, const std::string& path, int err) {
+  return Status::IOError(fmt::format("{} '{}': {}", what, path, std::strerror(err)));
+}
+
+std::string Hex32(uint32_t v) { return fmt::format("{:08x}", v); }
+
+uint64_t RandomU64() {
+  uint64_t r = 0;
+  if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != static_cast<ssize_t>(sizeof(r))) {
+    r = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  }
+  return r;
+}
+
+// Parse a decimal uint64 that is the whole of `s` (no sign, no leading zeros unless "0").
+std::optional<uint64_t> ParseId(std::string_view s) {
+  if (s.empty() || (s.size() > 1 && s[0] == '0')) return std::nullopt;
+  uint64_t v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+// The id of a committed checkpoint directory name "chk-<id>".
+std::optional<uint64_t> CommittedId(std::string_view name) {
+  if (!name.starts_with(kCommittedPrefix)) return std::nullopt;
+  return ParseId(name.substr(kCommittedPrefix.size()));
+}
+
+Status SyncPath(const std::string& path, int flags) {
+  int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) return IOErrorFor("cannot open", path, errno);
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  // Some file systems cannot fsync directories (EINVAL); their renames are as durable as
+  // they get.
+  if (rc != 0 && !((flags & O_DIRECTORY) && err == EINVAL)) {
+    return IOErrorFor("cannot fsync", path, err);
+  }
+  return Status::OK();
+}
+
+Status SyncDir(const std::string& path) { return SyncPath(path, O_RDONLY | O_DIRECTORY); }
+
+Status WriteAll(int fd, std::string_view data, const std::string& path) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return IOErrorFor("cannot write", path, errno);
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return Status::OK();
+}
+
+// Write `data` to a new file `path` and fsync it.
+Status WriteFileSynced(const std::string& path, std::string_view data) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return IOErrorFor("cannot create", path, errno);
+  Status st = WriteAll(fd, data, path);
+  if (st.ok() && ::fsync(fd) != 0) st = IOErrorFor("cannot fsync", path, errno);
+  ::close(fd);
+  return st;
+}
+
+struct FileDigest {
+  uint64_t bytes = 0;
+  uint32_t crc32c = 0;
+};
+
+// Read `path` through, computing its size and CRC32C; fsync it too when `sync` is set.
+enum class Sync : uint8_t { kNo, kYes };
+Result<FileDigest> DigestFile(const std::string& path, Sync sync) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);  // Linux fsyncs read-only descriptors
+  if (fd < 0) return IOErrorFor("cannot open", path, errno);
+  FileDigest d;
+  std::string buffer(kReadBufferBytes, '\0');
+  while (true) {
+    ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return IOErrorFor("cannot read", path, err);
+    }
+    if (n == 0) break;
+    d.crc32c = Crc32cExtend(d.crc32c, std::string_view(buffer.data(), static_cast<size_t>(n)));
+    d.bytes += static_cast<uint64_t>(n);
+  }
+  if (sync == Sync::kYes && ::fsync(fd) != 0) {
+    int err = errno;
+    ::close(fd);
+    return IOErrorFor("cannot fsync", path, err);
+  }
+  ::close(fd);
+  return d;
+}
+
+Result<std::string> ReadWholeFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return Status::NotFound(fmt::format("'{}' does not exist", path));
+    return IOErrorFor("cannot open", path, errno);
+  }
+  std::string text;
+  char buffer[1 << 14];
+  while (true) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return IOErrorFor("cannot read", path, err);
+    }
+    if (n == 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return text;
+}
+
+// A relative '/'-separated path that stays inside its root: no empty, "." or ".." segment.
+bool IsSafeRelativePath(std::string_view path) {
+  if (path.empty() || path.front() == '/') return false;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string_view::npos) slash = path.size();
+    std::string_view segment = path.substr(start, slash - start);
+    if (segment.empty() || segment == "." || segment == "..") return false;
+    start = slash + 1;
+  }
+  return true;
+}
+
+void RemoveTree(const std::string& path) {
+  std::error_code ec;
+  fs::remove_all(path, ec);
+}
+
+// ---- Manifest (de)serialization -------------------------------------------------------------
+
+Value FingerprintToValue(const PipelineFingerprint& f) {
+  Object parts;
+  for (const auto& [name, value] : f.parts) parts.emplace_back(name, Value(value));
+  return Value(Object{{"hash", Value(f.hash)}, {"parts", Value(std::move(parts))}});
+}
+
+void AppendMember(std::string_view name, const Value& value, std::string* out) {
+  AppendJsonString(name, out);
+  out->push_back(':');
+  AppendJson(value, out);
+}
+
+// Strict readers for ParseManifest: each returns Corruption naming the member.
+class ObjectReader {
+ public:
+  ObjectReader(const Value& v, std::string where) : v_(v), where_(std::move(where)) {}
+
+  Status CheckObject() const {
+    if (!v_.is_object()) return Status::Corruption(where_ + " is not an object");
+    return Status::OK();
+  }
+  Result<const Value*> Get(std::string_view name, Value::Type type) const {
+    const Value* m = v_.Find(name);
+    if (m == nullptr) return Status::Corruption(fmt::format("{} has no \"{}\"", where_, name));
+    if (m->type() != type) {
+      return Status::Corruption(fmt::format("{}: \"{}\" has the wrong type", where_, name));
+    }
+    return m;
+  }
+  Result<int64_t> Int(std::string_view name) const {
+    PULSE_ASSIGN_OR_RETURN(const Value* m, Get(name, Value::Type::kInt));
+    return m->as_int();
+  }
+  Result<uint64_t> NonNegative(std::string_view name) const {
+    PULSE_ASSIGN_OR_RETURN(int64_t v, Int(name));
+    if (v < 0) return Status::Corruption(fmt::format("{}: \"{}\" is negative", where_, name));
+    return static_cast<uint64_t>(v);
+  }
+  Result<std::string> String(std::string_view name) const {
+    PULSE_ASSIGN_OR_RETURN(const Value* m, Get(name, Value::Type::kString));
+    return m->as_string();
+  }
+
+ private:
+  const Value& v_;
+  std::string where_;
+};
+
+Result<uint32_t> ParseHex32(std::string_view s, std::string_view where) {
+  uint32_t v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v, 16);
+  if (s.size() != 8 || ec != std::errc() || ptr != s.data() + s.size()) {
+    return Status::Corruption(fmt::format("{}: bad checksum \"{}\"", where, s));
+  }
+  return v;
+}
+
+Result<KeyGroupRange> ParseKeyGroups(const Value& v, std::string_view where) {
+  if (!v.is_array() || v.as_array().size() != 2 || !v.as_array()[0].is_int() ||
+      !v.as_array()[1].is_int()) {
+    return Status::Corruption(fmt::format("{}: \"key_groups\" is not [begin, end]", where));
+  }
+  int64_t b = v.as_array()[0].as_int();
+  int64_t e = v.as_array()[1].as_int();
+  if (b < 0 || b >= e || e > static_cast<int64_t>(kMaxKeyGroups)) {
+    return Status::Corruption(fmt::format("{}: bad key group range [{}, {})", where, b, e));
+  }
+  return KeyGroupRange{static_cast<uint32_t>(b), static_cast<uint32_t>(e)};
+}
+
+std::string DescribeFingerprintChange(const PipelineFingerprint& was,
+                                      const PipelineFingerprint& now) {
+  std::vector<std::string> changes;
+  if (was.parts.empty() || now.parts.empty()) {  // nothing to compare but the hashes
+    return fmt::format("fingerprint {} differs from the pipeline's {}", was.hash, now.hash);
+  }
+  for (const auto& [name, value] : now.parts) {
+    auto it = std::find_if(was.parts.begin(), was.parts.end(),
+                           [&](const auto& p) { return p.first == name; });
+    if (it == was.parts.end()) {
+      changes.push_back(fmt::format("{} is new (\"{}\")", name, value));
+    } else if (it->second != value) {
+      changes.push_back(fmt::format("{} changed from \"{}\" to \"{}\"", name, it->second, value));
+    }
+  }
+  for (const auto& [name, value] : was.parts) {
+    bool present = std::any_of(now.parts.begin(), now.parts.end(),
+                               [&](const auto& p) { return p.first == name; });
+    if (!present) changes.push_back(fmt::format("{} was removed (was \"{}\")", name, value));
+  }
+  if (changes.empty()) {
+    return fmt::format("fingerprint {} differs from the pipeline's {}", was.hash, now.hash);
+  }
+  std::string out;
+  for (const std::string& c : changes) {
+    if (!out.empty()) out += "; ";
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+// ---- PipelineFingerprint, CheckpointState, LoadedCheckpoint ---------------------------------
+
+PipelineFingerprint PipelineFingerprint::Of(
+    std::vector<std::pair<std::string, std::string>> parts) {
+  // FNV-1a over length-prefixed names and values, so that ("ab","c") and ("a","bc") differ.
+  uint64_t h = 1469598103934665603ULL;
+  auto mix = [&h](std::string_view s) {
+    std::string prefixed = fmt::format("{}:", s.size());
+    prefixed.append(s);
+    for (unsigned char c : prefixed) {
+      h ^= c;
+      h *= 1099511628211ULL;
+    }
+  };
+  for (const auto& [name, value] : parts) {
+    mix(name);
+    mix(value);
+  }
+  PipelineFingerprint f;
+  f.parts = std::move(parts);
+  f.hash = fmt::format("{:016x}", h);
+  return f;
+}
+
+std::string CheckpointState::DirFor(std::string_view operator_name, KeyGroupRange key_groups) {
+  std::string name(operator_name);
+  for (char& c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-';
+    if (!ok) c = '_';
+  }
+  if (name.empty() || name == "." || name == "..") name = "_" + name;
+  return fmt::format("state/{}/kg-{}-{}", name, key_groups.begin, key_groups.end);
+}
+
+std::vector<std::string> LoadedCheckpoint::StateDirsFor(std::string_view operator_name,
+                                                        KeyGroupRange key_groups) const {
+  std::vector<std::string> dirs;
+  for (const CheckpointState& s : manifest.state) {
+    if (s.operator_name == operator_name && !s.key_groups.Intersect(key_groups).empty()) {
+      dirs.push_back((fs::path(dir) / s.dir).string());
+    }
+  }
+  return dirs;
+}
+
+Status CheckpointStoreOptions::Validate() const {
+  if (dir.empty()) return Status::InvalidArgument("checkpoint dir is empty");
+  if (keep < 1) return Status::InvalidArgument("checkpoint keep must be at least 1");
+  return Status::OK();
+}
+
+// ---- Manifest text ---------------------------------------------------------------------------
+
+std::string SerializeManifest(const CheckpointManifest& m) {
+  // One top-level member per line and one file per line, so that the file reads well.
+  std::string out = "{";
+  auto member = [&out](std::string_view name, const Value& v) {
+    if (out.size() > 1) out += ",\n";
+    AppendMember(name, v, &out);
+  };
+  member("format", Value(kFormat));
+  member("version", Value(kFormatVersion));
+  member("id", Value(static_cast<int64_t>(m.id)));
+  member("fingerprint", FingerprintToValue(m.fingerprint));
+  member("watermark", Value(m.watermark));
+  member("created_unix_ms", Value(m.created_unix_ms));
+  member("sources", Value(m.sources));
+  member("sinks", Value(m.sinks));
+  Array state;
+  for (const CheckpointState& s : m.state) {
+    state.emplace_back(Object{
+        {"operator", Value(s.operator_name)},
+        {"key_groups", Value(Array{Value(static_cast<int64_t>(s.key_groups.begin)),
+                                   Value(static_cast<int64_t>(s.key_groups.end))})},
+        {"dir", Value(s.dir)}});
+  }
+  member("state", Value(std::move(state)));
+  out += ",\n\"files\":[";
+  for (size_t i = 0; i < m.files.size(); ++i) {
+    const CheckpointFile& f = m.files[i];
+    out += i == 0 ? "\n" : ",\n";
+    AppendJson(Value(Object{{"path", Value(f.path)},
+                            {"bytes", Value(static_cast<int64_t>(f.bytes))},
+                            {"crc32c", Value(Hex32(f.crc32c))}}),
+               &out);
+  }
+  out += "]";
+  const uint32_t crc = Crc32c(out);
+  out += kCrcMember;
+  out += Hex32(crc);
+  out += "\"}\n";
+  return out;
+}
+
+Result<CheckpointManifest> ParseManifest(std::string_view text) {
+  const size_t crc_at = text.rfind(kCrcMember);
+  constexpr std::string_view kEnd = "\"}\n";
+  if (crc_at == std::string_view::npos || !text.ends_with(kEnd) ||
+      text.size() != crc_at + kCrcMember.size() + 8 + kEnd.size()) {
+    return Status::Corruption("manifest is truncated (no trailing checksum)");
+  }
+  PULSE_ASSIGN_OR_RETURN(uint32_t stored,
+                         ParseHex32(text.substr(crc_at + kCrcMember.size(), 8), "manifest"));
+  const uint32_t actual = Crc32c(text.substr(0, crc_at));
+  if (stored != actual) {
+    return Status::Corruption(
+        fmt::format("manifest checksum mismatch (stored {}, computed {})", Hex32(stored),
+                    Hex32(actual)));
+  }
+  Result<Value> parsed = ParseJson(text);
+  if (!parsed.ok()) {
+    return Status::Corruption("manifest is not valid JSON: " + parsed.status().message());
+  }
+  const Value& root = *parsed;
+  ObjectReader r(root, "manifest");
+  PULSE_RETURN_IF_ERROR(r.CheckObject());
+  PULSE_ASSIGN_OR_RETURN(std::string format, r.String("format"));
+  PULSE_ASSIGN_OR_RETURN(int64_t version, r.Int("version"));
+  if (format != kFormat || version != kFormatVersion) {
+    return Status::Corruption(
+        fmt::format("manifest has format \"{}\" version {}; this Pulse reads \"{}\" version {}",
+                    format, version, kFormat, kFormatVersion));
+  }
+  CheckpointManifest m;
+  PULSE_ASSIGN_OR_RETURN(m.id, r.NonNegative("id"));
+  PULSE_ASSIGN_OR_RETURN(m.watermark, r.Int("watermark"));
+  PULSE_ASSIGN_OR_RETURN(m.created_unix_ms, r.Int("created_unix_ms"));
+
+  PULSE_ASSIGN_OR_RETURN(const Value* fp, r.Get("fingerprint", Value::Type::kObject));
+  ObjectReader fr(*fp, "manifest fingerprint");
+  PULSE_ASSIGN_OR_RETURN(m.fingerprint.hash, fr.String("hash"));
+  PULSE_ASSIGN_OR_RETURN(const Value* parts, fr.Get("parts", Value::Type::kObject));
+  for (const auto& [name, value] : parts->as_object()) {
+    if (!value.is_string()) return Status::Corruption("manifest fingerprint part is not a string");
+    m.fingerprint.parts.emplace_back(name, value.as_string());
+  }
+
+  PULSE_ASSIGN_OR_RETURN(const Value* sources, r.Get("sources", Value::Type::kObject));
+  m.sources = sources->as_object();
+  PULSE_ASSIGN_OR_RETURN(const Value* sinks, r.Get("sinks", Value::Type::kObject));
+  m.sinks = sinks->as_object();
+
+  PULSE_ASSIGN_OR_RETURN(const Value* state, r.Get("state", Value::Type::kArray));
+  for (const Value& s : state->as_array()) {
+    ObjectReader sr(s, "manifest state entry");
+    PULSE_RETURN_IF_ERROR(sr.CheckObject());
+    CheckpointState cs;
+    PULSE_ASSIGN_OR_RETURN(cs.operator_name, sr.String("operator"));
+    PULSE_ASSIGN_OR_RETURN(const Value* groups, sr.Get("key_groups", Value::Type::kArray));
+    PULSE_ASSIGN_OR_RETURN(cs.key_groups, ParseKeyGroups(*groups, "manifest state entry"));
+    PULSE_ASSIGN_OR_RETURN(cs.dir, sr.String("dir"));
+    if (!IsSafeRelativePath(cs.dir)) {
+      return Status::Corruption(fmt::format("manifest state dir \"{}\" is not relative", cs.dir));
+    }
+    m.state.push_back(std::move(cs));
+  }
+
+  PULSE_ASSIGN_OR_RETURN(const Value* files, r.Get("files", Value::Type::kArray));
+  for (const Value& f : files->as_array()) {
+    ObjectReader fr2(f, "manifest file entry");
+    PULSE_RETURN_IF_ERROR(fr2.CheckObject());
+    CheckpointFile cf;
+    PULSE_ASSIGN_OR_RETURN(cf.path, fr2.String("path"));
+    if (!IsSafeRelativePath(cf.path) || cf.path == kManifestName) {
+      return Status::Corruption(fmt::format("manifest file path \"{}\" is not allowed", cf.path));
+    }
+    PULSE_ASSIGN_OR_RETURN(cf.bytes, fr2.NonNegative("bytes"));
+    PULSE_ASSIGN_OR_RETURN(std::string crc, fr2.String("crc32c"));
+    PULSE_ASSIGN_OR_RETURN(cf.crc32c, ParseHex32(crc, "manifest file entry"));
+    m.files.push_back(std::move(cf));
+  }
+  return m;
+}
+
+// ---- PendingCheckpoint -----------------------------------------------------------------------
+
+PendingCheckpoint::PendingCheckpoint(CheckpointStore* store, uint64_t id, std::string temp_dir)
+    : store_(store), id_(id), temp_dir_(std::move(temp_dir)) {}
+
+PendingCheckpoint::~PendingCheckpoint() {
+  if (!done_) Abort();
+}
+
+void PendingCheckpoint::Abort() {
+  if (done_) return;
+  done_ = true;
+  RemoveTree(temp_dir_);
+}
+
+Result<CheckpointManifest> PendingCheckpoint::Commit(CheckpointManifest manifest) {
+  if (done_) return Status::Internal("checkpoint committed or aborted twice");
+  manifest.id = id_;
+  manifest.files.clear();
+  for (const CheckpointState& s : manifest.state) {
+    if (!IsSafeRelativePath(s.dir)) {
+      Abort();
+      return Status::InvalidArgument(
+          fmt::format("checkpoint state dir \"{}\" is not a relative path", s.dir));
+    }
+  }
+  // Checksum and fsync every file; collect directories to fsync afterwards.
+  auto run = [&]() -> Status {
+    std::vector<std::string> dirs{temp_dir_};
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(temp_dir_, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      const fs::directory_entry& entry = *it;
+      std::string path = entry.path().string();
+      if (entry.is_directory(ec)) {
+        dirs.push_back(std::move(path));
+        continue;
+      }
+      if (!entry.is_regular_file(ec)) {
+        return Status::InvalidArgument(
+            fmt::format("checkpoint contains '{}', which is not a regular file", path));
+      }
+      std::string relative = fs::relative(entry.path(), temp_dir_, ec).generic_string();
+      if (ec) break;
+      if (relative == kManifestName) {
+        return Status::InvalidArgument("checkpoint writers must not create " +
+                                       std::string(kManifestName));
+      }
+      PULSE_ASSIGN_OR_RETURN(FileDigest d, DigestFile(path, Sync::kYes));
+      manifest.files.push_back(CheckpointFile{std::move(relative), d.bytes, d.crc32c});
+    }
+    if (ec) return Status::IOError(fmt::format("cannot list '{}': {}", temp_dir_, ec.message()));
+    std::sort(manifest.files.begin(), manifest.files.end(),
+              [](const CheckpointFile& a, const CheckpointFile& b) { return a.path < b.path; });
+    const std::string manifest_path = (fs::path(temp_dir_) / kManifestName).string();
+    PULSE_RETURN_IF_ERROR(WriteFileSynced(manifest_path, SerializeManifest(manifest)));
+    for (auto d = dirs.rbegin(); d != dirs.rend(); ++d) PULSE_RETURN_IF_ERROR(SyncDir(*d));
+    const std::string final_dir = (fs::path(store_->dir_) / fmt::format("chk-{}", id_)).string();
+    if (::rename(temp_dir_.c_str(), final_dir.c_str()) != 0) {
+      return IOErrorFor("cannot rename checkpoint to", final_dir, errno);
+    }
+    done_ = true;
+    return SyncDir(store_->dir_);
+  };
+  Status st = run();
+  if (!st.ok()) {
+    Abort();
+    return st.WithContext(fmt::format("checkpoint {}", id_));
+  }
+  // The checkpoint is durable; failing to prune only leaves extra old checkpoints behind.
+  Status pruned = store_->Prune();
+  if (!pruned.ok()) return pruned.WithContext(fmt::format("checkpoint {} committed, but", id_));
+  return manifest;
+}
+
+// ---- CheckpointStore -------------------------------------------------------------------------
+
+CheckpointStore::CheckpointStore(CheckpointStoreOptions options, std::string dir, int lock_fd,
+                                 uint64_t max_id)
+    : options_(std::move(options)), dir_(std::move(dir)), lock_fd_(lock_fd), max_id_(max_id) {}
+
+CheckpointStore::~CheckpointStore() {
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
+}
+
+Result<std::unique_ptr<CheckpointStore>> CheckpointStore::Open(CheckpointStoreOptions options) {
+  PULSE_RETURN_IF_ERROR(options.Validate());
+  std::error_code ec;
+  fs::create_directories(options.dir, ec);
+  if (ec) {
+    return Status::IOError(
+        fmt::format("cannot create checkpoint dir '{}': {}", options.dir, ec.message()));
+  }
+  std::string dir = fs::absolute(options.dir, ec).lexically_normal().string();
+  if (ec) return Status::IOError(fmt::format("bad checkpoint dir '{}'", options.dir));
+  if (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  const std::string lock_path = (fs::path(dir) / kLockName).string();
+  int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return IOErrorFor("cannot create", lock_path, errno);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    ::close(fd);
+    if (err == EWOULDBLOCK) {
+      return Status::Unavailable(
+          fmt::format("checkpoint dir '{}' is in use by another run", dir));
+    }
+    return IOErrorFor("cannot lock", lock_path, err);
+  }
+  // Nobody else writes here while we hold the lock: temporary directories are leftovers.
+  uint64_t max_id = 0;
+  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (std::optional<uint64_t> id = CommittedId(name)) {
+      max_id = std::max(max_id, *id);
+    } else if (name.starts_with(kTempPrefix)) {
+      RemoveTree(it->path().string());
+    }
+  }
+  if (ec) {
+    ::close(fd);
+    return Status::IOError(fmt::format("cannot list '{}': {}", dir, ec.message()));
+  }
+  return std::unique_ptr<CheckpointStore>(
+      new CheckpointStore(std::move(options), std::move(dir), fd, max_id));
+}
+
+Result<std::vector<uint64_t>> CheckpointStore::List() const {
+  std::vector<uint64_t> ids;
+  std::error_code ec;
+  for (auto it = fs::directory_iterator(dir_, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    if (std::optional<uint64_t> id = CommittedId(it->path().filename().string())) {
+      ids.push_back(*id);
+    }
+  }
+  if (ec) return Status::IOError(fmt::format("cannot list '{}': {}", dir_, ec.message()));
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+Result<LoadedCheckpoint> CheckpointStore::Load(uint64_t id) const {
+  LoadedCheckpoint loaded;
+  loaded.dir = (fs::path(dir_) / fmt::format("chk-{}", id)).string();
+  Result<std::string> text = ReadWholeFile((fs::path(loaded.dir) / kManifestName).string());
+  if (!text.ok()) {
+    if (text.status().code() == StatusCode::kNotFound) {
+      std::error_code ec;
+      if (!fs::is_directory(loaded.dir, ec)) {
+        return Status::NotFound(fmt::format("no checkpoint {} in '{}'", id, dir_));
+      }
+      return Status::Corruption("MANIFEST.json is missing");
+    }
+    return text.status();
+  }
+  PULSE_ASSIGN_OR_RETURN(loaded.manifest, ParseManifest(*text));
+  if (loaded.manifest.id != id) {
+    return Status::Corruption(
+        fmt::format("manifest says checkpoint {}, directory says {}", loaded.manifest.id, id));
+  }
+  for (const CheckpointFile& f : loaded.manifest.files) {
+    const std::string path = (fs::path(loaded.dir) / f.path).string();
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) {
+      if (errno == ENOENT) return Status::Corruption(fmt::format("file {} is missing", f.path));
+      return IOErrorFor("cannot stat", path, errno);
+    }
+    if (static_cast<uint64_t>(st.st_size) != f.bytes) {
+      return Status::Corruption(fmt::format("file {} has {} bytes, the manifest says {}", f.path,
+                                            st.st_size, f.bytes));
+    }
+    PULSE_ASSIGN_OR_RETURN(FileDigest d, DigestFile(path, Sync::kNo));
+    if (d.crc32c != f.crc32c) {
+      return Status::Corruption(fmt::format("file {}: checksum mismatch (manifest {}, file {})",
+                                            f.path, Hex32(f.crc32c), Hex32(d.crc32c)));
+    }
+  }
+  return loaded;
+}
+
+Result<CheckpointLoad> CheckpointStore::LoadLatest(const PipelineFingerprint& expected) {
+  PULSE_ASSIGN_OR_RETURN(std::vector<uint64_t> ids, List());
+  CheckpointLoad out;
+  std::vector<std::string> failures;
+  for (auto it = ids.rbegin(); it != ids.rend(); ++it) {
+    Result<LoadedCheckpoint> loaded = Load(*it);
+    if (loaded.ok()) {
+      out.checkpoint = std::move(loaded).value();
+      break;
+    }
+    if (loaded.status().code() != StatusCode::kCorruption) return loaded.status();
+    known_corrupt_.push_back(*it);
+    failures.push_back(fmt::format("checkpoint {} ({}) is unusable: {}", *it,
+                                   (fs::path(dir_) / fmt::format("chk-{}", *it)).string(),
+                                   loaded.status().message()));
+  }
+  if (!out.checkpoint) {
+    if (failures.empty()) return out;  // no checkpoint at all
+    std::string all;
+    for (const std::string& f : failures) all += (all.empty() ? "" : "; ") + f;
+    return Status::Corruption(fmt::format("no usable checkpoint in '{}': {}", dir_, all));
+  }
+  for (std::string& f : failures) {
+    out.warnings.push_back(
+        fmt::format("{}; using checkpoint {} instead", f, out.checkpoint->manifest.id));
+  }
+  const PipelineFingerprint& found = out.checkpoint->manifest.fingerprint;
+  if (found.hash != expected.hash) {
+    return Status::InvalidArgument(fmt::format(
+        "checkpoint {} in '{}' was taken by a different pipeline, so it cannot be resumed: {}",
+        out.checkpoint->manifest.id, dir_, DescribeFingerprintChange(found, expected)));
+  }
+  return out;
+}
+
+Result<std::unique_ptr<PendingCheckpoint>> CheckpointStore::Begin(uint64_t id) {
+  if (id <= max_id_) {
+    return Status::InvalidArgument(fmt::format(
+        "checkpoint id {} is not above {}, the largest one seen in '{}'", id, max_id_, dir_));
+  }
+  const std::string temp =
+      (fs::path(dir_) / fmt::format("{}{}.tmp-{:016x}", kTempPrefix, id, RandomU64())).string();
+  if (::mkdir(temp.c_str(), 0755) != 0) return IOErrorFor("cannot create", temp, errno);
+  max_id_ = id;
+  return std::unique_ptr<PendingCheckpoint>(new PendingCheckpoint(this, id, temp));
+}
+
+Status CheckpointStore::Prune() {
+  PULSE_ASSIGN_OR_RETURN(std::vector<uint64_t> ids, List());
+  std::vector<uint64_t> remove;
+  uint32_t kept = 0;
+  for (auto it = ids.rbegin(); it != ids.rend(); ++it) {
+    bool corrupt =
+        std::find(known_corrupt_.begin(), known_corrupt_.end(), *it) != known_corrupt_.end();
+    if (!corrupt && kept < options_.keep) {
+      ++kept;
+    } else {
+      remove.push_back(*it);
+    }
+  }
+  for (uint64_t id : remove) {
+    // Rename first, so that a crash during the removal leaves a temporary directory (removed
+    // by the next Open) rather than a damaged checkpoint.
+    const std::string from = (fs::path(dir_) / fmt::format("chk-{}", id)).string();
+    const std::string to =
+        (fs::path(dir_) / fmt::format("{}{}.tmp-{:016x}", kTempPrefix, id, RandomU64())).string();
+    if (::rename(from.c_str(), to.c_str()) != 0) return IOErrorFor("cannot rename", from, errno);
+    RemoveTree(to);
+  }
+  if (!remove.empty()) PULSE_RETURN_IF_ERROR(SyncDir(dir_));
+  return Status::OK();
+}
+
+}  // namespace pulse::internal

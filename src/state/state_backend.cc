@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: MIT
+// KvState and the checks every StateBackend shares: key group ownership, SNAPSHOT.json, and
+// the coverage of the snapshots a backend restores from.
+#include "pulse/state/state_backend.h"
+
+#include <fcntl.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "pulse/core/json.h"
+#include "pulse/core/value.h"
+
+namespace pulse::state {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr std::string_view kMetaName = "SNAPSHOT.json";
+constexpr std::string_view kMetaFormat = "pulse-state";
+constexpr int64_t kMetaVersion = 1;
+
+Status CheckGroup(const StateBackend& backend, KeyGroup group) {
+  if (!backend.key_groups().Contains(group)) {
+    return Status::InvalidArgument(
+        fmt::format("key group {} is not in this state backend's range [{}, {})", group,
+                    backend.key_groups().begin, backend.key_groups().end));
+  }
+  return Status::OK();
+}
+
+uint64_t RandomU64() {
+  uint64_t r = 0;
+  if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != static_cast<ssize_t>(sizeof(r))) {
+    r = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  }
+  return r;
+}
+
+Status WriteNewFile(const std::string& path, std::string_view data) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return Status::IOError(fmt::format("cannot create '{}': {}", path, std::strerror(errno)));
+  }
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return Status::IOError(fmt::format("cannot write '{}': {}", path, std::strerror(err)));
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  if (::close(fd) != 0) {
+    return Status::IOError(fmt::format("cannot close '{}': {}", path, std::strerror(errno)));
+  }
+  return Status::OK();
+}
+
+Result<std::string> ReadSmallFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return Status::NotFound(path);
+    return Status::IOError(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
+  }
+  std::string text;
+  char buffer[1 << 14];
+  while (true) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return Status::IOError(fmt::format("cannot read '{}': {}", path, std::strerror(err)));
+    }
+    if (n == 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return text;
+}
+
+struct ParsedMeta {
+  std::string backend;
+  KeyGroupRange key_groups;
+  std::vector<std::string> namespaces;
+  std::vector<std::string> files;  // per namespace; "" when the format has none
+};
+
+Result<ParsedMeta> ReadMeta(const std::string& dir) {
+  const std::string path = (fs::path(dir) / kMetaName).string();
+  Result<std::string> text = ReadSmallFile(path);
+  if (!text.ok()) {
+    if (text.status().code() == StatusCode::kNotFound) {
+      return Status::NotFound(fmt::format("no state snapshot in '{}' ({} is missing)", dir,
+                                          kMetaName));
+    }
+    return text.status();
+  }
+  auto bad = [&path](std::string_view why) {
+    return Status::Corruption(fmt::format("state snapshot description '{}' {}", path, why));
+  };
+  Result<Value> parsed = ParseJson(*text);
+  if (!parsed.ok()) return bad("is not valid JSON");
+  const Value& root = *parsed;
+  const Value* format = root.Find("format");
+  const Value* version = root.Find("version");
+  if (format == nullptr || !format->is_string() || format->as_string() != kMetaFormat ||
+      version == nullptr || !version->is_int() || version->as_int() != kMetaVersion) {
+    return bad("has an unknown format");
+  }
+  ParsedMeta meta;
+  const Value* backend = root.Find("backend");
+  if (backend == nullptr || !backend->is_string()) return bad("has no backend");
+  meta.backend = backend->as_string();
+  const Value* groups = root.Find("key_groups");
+  if (groups == nullptr || !groups->is_array() || groups->as_array().size() != 2 ||
+      !groups->as_array()[0].is_int() || !groups->as_array()[1].is_int()) {
+    return bad("has no key_groups");
+  }
+  const int64_t b = groups->as_array()[0].as_int();
+  const int64_t e = groups->as_array()[1].as_int();
+  if (b < 0 || b >= e || e > static_cast<int64_t>(kMaxKeyGroups)) {
+    return bad("has a bad key group range");
+  }
+  meta.key_groups = {static_cast<uint32_t>(b), static_cast<uint32_t>(e)};
+  const Value* namespaces = root.Find("namespaces");
+  if (namespaces == nullptr || !namespaces->is_array()) return bad("has no namespaces");
+  for (const Value& ns : namespaces->as_array()) {
+    const Value* name = ns.Find("name");
+    const Value* file = ns.Find("file");
+    if (name == nullptr || !name->is_string() || name->as_string().empty()) {
+      return bad("has a namespace without a name");
+    }
+    std::string file_name;
+    if (file != nullptr) {
+      if (!file->is_string() || file->as_string().find('/') != std::string::npos ||
+          file->as_string().empty() || file->as_string().starts_with('.')) {
+        return bad("has a bad namespace file name");
+      }
+      file_name = file->as_string();
+    }
+    meta.namespaces.push_back(name->as_string());
+    meta.files.push_back(std::move(file_name));
+  }
+  return meta;
+}
+
+}  // namespace
+
+// ---- KvState ---------------------------------------------------------------------------------
+
+Result<std::optional<std::string>> KvState::Get(KeyGroup group, std::string_view key) const {
+  PULSE_RETURN_IF_ERROR(CheckGroup(*backend_, group));
+  return backend_->DoGet(id_, group, key);
+}
+
+Status KvState::Put(KeyGroup group, std::string_view key, std::string_view value) {
+  PULSE_RETURN_IF_ERROR(CheckGroup(*backend_, group));
+  return backend_->DoPut(id_, group, key, value);
+}
+
+Status KvState::Delete(KeyGroup group, std::string_view key) {
+  PULSE_RETURN_IF_ERROR(CheckGroup(*backend_, group));
+  return backend_->DoDelete(id_, group, key);
+}
+
+Result<std::vector<StateEntry>> KvState::IterPrefix(KeyGroup group,
+                                                    std::string_view prefix) const {
+  PULSE_RETURN_IF_ERROR(CheckGroup(*backend_, group));
+  std::vector<StateEntry> entries;
+  PULSE_RETURN_IF_ERROR(backend_->DoScan(
+      id_, KeyGroupRange{group, group + 1}, prefix,
+      [&entries](KeyGroup g, std::string_view key, std::string_view value) {
+        entries.push_back(StateEntry{g, std::string(key), std::string(value)});
+        return ScanNext::kContinue;
+      }));
+  return entries;
+}
+
+Status KvState::Scan(KeyGroupRange groups, std::string_view prefix,
+                     const ScanVisitor& visit) const {
+  KeyGroupRange owned = groups.Intersect(backend_->key_groups());
+  if (owned.empty()) return Status::OK();
+  return backend_->DoScan(id_, owned, prefix, visit);
+}
+
+// ---- StateBackend ----------------------------------------------------------------------------
+
+std::optional<uint32_t> StateBackend::FindNamespace(std::string_view name) const {
+  for (size_t i = 0; i < namespace_names_.size(); ++i) {
+    if (namespace_names_[i] == name) return static_cast<uint32_t>(i);
+  }
+  return std::nullopt;
+}
+
+Result<KvState> StateBackend::OpenNamespace(std::string_view name) {
+  if (name.empty()) return Status::InvalidArgument("state namespace name is empty");
+  if (std::optional<uint32_t> id = FindNamespace(name)) {
+    return KvState(this, *id, std::string(name));
+  }
+  PULSE_ASSIGN_OR_RETURN(uint32_t id, DoOpenNamespace(name));
+  if (id != namespace_names_.size()) {
+    return Status::Internal(fmt::format("state backend gave namespace '{}' id {}, expected {}",
+                                        name, id, namespace_names_.size()));
+  }
+  namespace_names_.emplace_back(name);
+  return KvState(this, id, std::string(name));
+}
+
+Result<StateSnapshot> StateBackend::Snapshot(const std::string& dir) {
+  std::error_code ec;
+  if (fs::exists(dir, ec)) {
+    return Status::InvalidArgument(
+        fmt::format("state snapshot directory '{}' already exists", dir));
+  }
+  fs::path parent = fs::path(dir).parent_path();
+  if (!parent.empty()) {
+    fs::create_directories(parent, ec);
+    if (ec) {
+      return Status::IOError(
+          fmt::format("cannot create directory '{}': {}", parent.string(), ec.message()));
+    }
+  }
+  if (instance_id_ == 0) instance_id_ = RandomU64() | 1;
+  StateSnapshot snap;
+  snap.id = fmt::format("{}-{:016x}-{}", kind_, instance_id_, ++snapshots_taken_);
+  snap.dir = dir;
+  snap.backend = kind_;
+  snap.key_groups = key_groups_;
+  snap.namespaces = namespace_names_;
+  PULSE_ASSIGN_OR_RETURN(std::vector<std::string> ns_files, DoSnapshot(dir));
+
+  Array namespaces;
+  for (size_t i = 0; i < namespace_names_.size(); ++i) {
+    Object ns{{"name", Value(namespace_names_[i])}};
+    if (i < ns_files.size() && !ns_files[i].empty()) ns.emplace_back("file", Value(ns_files[i]));
+    namespaces.emplace_back(std::move(ns));
+  }
+  Value meta(Object{
+      {"format", Value(kMetaFormat)},
+      {"version", Value(kMetaVersion)},
+      {"id", Value(snap.id)},
+      {"backend", Value(kind_)},
+      {"key_groups", Value(Array{Value(static_cast<int64_t>(key_groups_.begin)),
+                                 Value(static_cast<int64_t>(key_groups_.end))})},
+      {"namespaces", Value(std::move(namespaces))},
+  });
+  std::string text = meta.ToJson();
+  text += '\n';
+  PULSE_RETURN_IF_ERROR(WriteNewFile((fs::path(dir) / kMetaName).string(), text));
+
+  for (auto it = fs::recursive_directory_iterator(dir, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file(ec)) {
+      snap.files.push_back(fs::relative(it->path(), dir, ec).generic_string());
+    }
+  }
+  if (ec) return Status::IOError(fmt::format("cannot list '{}': {}", dir, ec.message()));
+  std::sort(snap.files.begin(), snap.files.end());
+  return snap;
+}
+
+Status StateBackend::Restore(std::span<const std::string> snapshot_dirs) {
+  std::vector<SnapshotSource> sources;
+  for (const std::string& dir : snapshot_dirs) {
+    PULSE_ASSIGN_OR_RETURN(ParsedMeta meta, ReadMeta(dir));
+    if (meta.backend != "memory" && meta.backend != "rocksdb") {
+      return Status::InvalidArgument(fmt::format(
+          "state snapshot '{}' has the unknown format \"{}\"", dir, meta.backend));
+    }
+    if (meta.backend == "memory") {
+      for (size_t i = 0; i < meta.files.size(); ++i) {
+        if (meta.files[i].empty()) {
+          return Status::Corruption(fmt::format(
+              "state snapshot '{}': namespace '{}' has no file", dir, meta.namespaces[i]));
+        }
+      }
+    }
+    if (meta.backend == "rocksdb" && kind_ != "rocksdb") {
+      return Status::InvalidArgument(fmt::format(
+          "state snapshot '{}' was written by the rocksdb backend; the {} backend cannot read "
+          "it (use the rocksdb backend)",
+          dir, kind_));
+    }
+    if (meta.key_groups.Intersect(key_groups_).empty()) continue;  // nothing for us
+    SnapshotSource source;
+    source.dir = dir;
+    source.backend = std::move(meta.backend);
+    source.key_groups = meta.key_groups;
+    source.namespaces = std::move(meta.namespaces);
+    source.namespace_files = std::move(meta.files);
+    sources.push_back(std::move(source));
+  }
+  // Every owned group must come from exactly one snapshot.
+  std::vector<int> covered(kMaxKeyGroups, -1);
+  for (size_t i = 0; i < sources.size(); ++i) {
+    const KeyGroupRange r = sources[i].key_groups.Intersect(key_groups_);
+    for (uint32_t g = r.begin; g < r.end; ++g) {
+      if (covered[g] >= 0) {
+        return Status::InvalidArgument(fmt::format(
+            "state snapshots '{}' and '{}' both hold key group {}", sources[covered[g]].dir,
+            sources[i].dir, g));
+      }
+      covered[g] = static_cast<int>(i);
+    }
+  }
+  for (uint32_t g = key_groups_.begin; g < key_groups_.end; ++g) {
+    if (covered[g] < 0) {
+      uint32_t end = g;
+      while (end < key_groups_.end && covered[end] < 0) ++end;
+      return Status::InvalidArgument(fmt::format(
+          "the state snapshots do not cover key groups [{}, {}) of this backend's [{}, {})", g,
+          end, key_groups_.begin, key_groups_.end));
+    }
+  }
+  for (const SnapshotSource& s : sources) {
+    for (const std::string& name : s.namespaces) {
+      PULSE_RETURN_IF_ERROR(OpenNamespace(name).status());
+    }
+  }
+  return DoRestore(sources);
+}
+
+}  // namespace pulse::state
