@@ -325,24 +325,21 @@ TEST_F(TestFileTest, InputErrors) {
 
 TEST_F(TestFileTest, ExpectedErrors) {
   EXPECT_EQ(LoadError(Case("input = []\nexpected = [\n  '{\"a\":1}',\n  '{a:1}',\n]\n")),
-            "p.test.toml:7: the 2nd entry of case.expected is not JSON: invalid JSON: TAPE_ERROR: "
+            "p.test.toml:7: the 2nd entry of case.expected is not JSON: invalid JSON: "
             "The JSON document has an improper structure: missing or "
-            "superfluous commas, braces, missing keys, etc.  This is a fatal and unrecoverable "
-            "error.");
+            "superfluous commas, braces, missing keys, etc.");
   EXPECT_EQ(LoadError(Case("input = []\nexpected = [{ a = 1 }]\n")),
             "p.test.toml:5: the 1st entry of case.expected must be a string (one JSON value "
             "each); got table");
   WriteFile(dir_.file("bad.jsonl"), "{\"a\":1}\n\n[1,\n");
   EXPECT_EQ(LoadError(Case("input = []\nexpected_file = \"bad.jsonl\"\n")),
-            "bad.jsonl:3: invalid JSON: TAPE_ERROR: The JSON document has an improper structure: "
+            "bad.jsonl:3: invalid JSON: The JSON document has an improper structure: "
             "missing or "
-            "superfluous commas, braces, missing keys, etc.  This is a fatal and unrecoverable "
-            "error. (expected_file of the case at p.test.toml:5)");
+            "superfluous commas, braces, missing keys, etc. (expected_file of the case at p.test.toml:5)");
   EXPECT_EQ(LoadError(Case("input = []\nexpected = []\nexpected_late = ['x']\n")),
             "p.test.toml:6: the 1st entry of case.expected_late is not JSON: invalid JSON: "
-            "TAPE_ERROR: The JSON document has an improper structure: missing or "
-            "superfluous commas, braces, missing keys, etc.  This is a fatal and unrecoverable "
-            "error.");
+            "The JSON document has an improper structure: missing or "
+            "superfluous commas, braces, missing keys, etc.");
 }
 
 }  // namespace

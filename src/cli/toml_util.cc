@@ -2,6 +2,8 @@
 // TOML helpers for the CLI's readers; toml++'s parse exceptions become Status here.
 #include "cli/toml_util.h"
 
+#include "core/file_util.h"
+
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
@@ -18,7 +20,6 @@ namespace {
 // than 6 characters allow only one edit, so that "name" does not suggest "time".
 constexpr size_t kMaxSuggestionDistance = 2;
 constexpr size_t kCharsPerEdit = 3;
-constexpr size_t kReadChunkBytes = 1 << 14;
 
 // Edit distance with adjacent transpositions counted as one edit (optimal string alignment).
 size_t EditDistance(std::string_view a, std::string_view b) {
@@ -52,26 +53,13 @@ Result<toml::table> ParseToml(std::string_view text, const std::string& display_
 }
 
 Result<std::string> ReadTextFile(const std::string& path, std::string_view what) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return Status::InvalidArgument(
-        fmt::format("cannot read {} '{}': {}", what, path, std::strerror(errno)));
-  }
   std::string text;
-  char buffer[kReadChunkBytes];
-  while (true) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      return Status::InvalidArgument(
-          fmt::format("cannot read {} '{}': {}", what, path, std::strerror(err)));
-    }
-    if (n == 0) break;
-    text.append(buffer, static_cast<size_t>(n));
+  const char* call = nullptr;
+  const int err = pulse::internal::ReadWholeFile(path, &text, &call);
+  if (err != 0) {
+    return Status::InvalidArgument(
+        fmt::format("cannot read {} '{}': {}", what, path, std::strerror(err)));
   }
-  ::close(fd);
   return text;
 }
 

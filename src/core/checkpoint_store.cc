@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 
 #include "core/crc32c.h"
+#include "core/file_util.h"
 #include "pulse/core/json.h"
 
 namespace pulse::internal {
@@ -135,25 +136,11 @@ Result<FileDigest> DigestFile(const std::string& path, Sync sync) {
 }
 
 Result<std::string> ReadWholeFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return Status::NotFound(fmt::format("'{}' does not exist", path));
-    return IOErrorFor("cannot open", path, errno);
-  }
   std::string text;
-  char buffer[1 << 14];
-  while (true) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      return IOErrorFor("cannot read", path, err);
-    }
-    if (n == 0) break;
-    text.append(buffer, static_cast<size_t>(n));
-  }
-  ::close(fd);
+  const char* call = nullptr;
+  const int err = ::pulse::internal::ReadWholeFile(path, &text, &call);
+  if (err == ENOENT) return Status::NotFound(fmt::format("'{}' does not exist", path));
+  if (err != 0) return IOErrorFor(fmt::format("cannot {}", call), path, err);
   return text;
 }
 

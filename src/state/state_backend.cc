@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "core/file_util.h"
 #include "pulse/core/json.h"
 #include "pulse/core/value.h"
 
@@ -65,25 +66,13 @@ Status WriteNewFile(const std::string& path, std::string_view data) {
 }
 
 Result<std::string> ReadSmallFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return Status::NotFound(path);
-    return Status::IOError(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
-  }
   std::string text;
-  char buffer[1 << 14];
-  while (true) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      return Status::IOError(fmt::format("cannot read '{}': {}", path, std::strerror(err)));
-    }
-    if (n == 0) break;
-    text.append(buffer, static_cast<size_t>(n));
+  const char* call = nullptr;
+  const int err = ::pulse::internal::ReadWholeFile(path, &text, &call);
+  if (err == ENOENT) return Status::NotFound(path);
+  if (err != 0) {
+    return Status::IOError(fmt::format("cannot {} '{}': {}", call, path, std::strerror(err)));
   }
-  ::close(fd);
   return text;
 }
 
