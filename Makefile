@@ -12,14 +12,23 @@ PIPELINE ?= examples/pipelines/sliding_avg.toml
 PREFIX ?= /usr/local
 # Extra ctest arguments, e.g. `make test CTEST_ARGS="-L examples"`.
 CTEST_ARGS ?=
+# `make test` also runs the ASan+UBSan and TSan builds and a short fuzzing pass
+# (docs/hardening.md); SANITIZERS=0 skips the sanitizer builds, FUZZ_SECONDS=0 the fuzzing.
+SANITIZERS ?= 1
+FUZZ_SECONDS ?= 15
+# Seconds per fuzz target for `make fuzz`.
+FUZZ_LONG_SECONDS ?= 600
 
-.PHONY: help deps build run test install consumer examples format clean bench
+.PHONY: help deps build run test asan tsan fuzz install consumer examples format clean bench
 
 help:
 	@echo "Pulse: event-time stream processing. Targets:"
 	@echo "  make run        install dependencies, build, run $(PIPELINE), show the results"
 	@echo "  make test       install dependencies, build, run every test (what .ci/run does)"
 	@echo "  make build      install dependencies and build (build/release)"
+	@echo "  make asan       build every test with ASan+UBSan (build/asan) and run them"
+	@echo "  make tsan       build the threaded tests with TSan (build/tsan) and run them"
+	@echo "  make fuzz       build the fuzzers with clang, run each for $(FUZZ_LONG_SECONDS) s"
 	@echo "  make deps       only install the Debian packages (apt-get, as root or via sudo)"
 	@echo "  make install    install bin/pulse, headers, libraries, CMake package to PREFIX=$(PREFIX)"
 	@echo "  make consumer   install to a scratch prefix, build and run examples/consumer"
@@ -41,6 +50,26 @@ test: build
 	@echo
 	@echo "==> Test: ctest --preset release"
 	ctest --preset release --no-tests=error $(CTEST_ARGS)
+ifneq ($(SANITIZERS),0)
+	@$(MAKE) --no-print-directory asan tsan
+endif
+ifneq ($(FUZZ_SECONDS),0)
+	@echo
+	@echo "==> Test: fuzz each target for $(FUZZ_SECONDS) s (scripts/fuzz.sh)"
+	bash scripts/fuzz.sh $(FUZZ_SECONDS)
+endif
+
+# Sanitizer configurations (CMakePresets.json). The tsan preset builds and runs only the
+# threaded tests (ops_test, io_test, golden, determinism, signals).
+asan tsan: deps
+	@echo
+	@echo "==> Test: $@ (build/$@)"
+	cmake --preset $@ --log-level=WARNING
+	cmake --build --preset $@ $${PULSE_JOBS:+--parallel $$PULSE_JOBS}
+	ctest --preset $@ --no-tests=error
+
+fuzz: deps
+	bash scripts/fuzz.sh $(FUZZ_LONG_SECONDS)
 
 install: build
 	cmake --install $(BUILD_DIR) --prefix $(PREFIX)

@@ -80,8 +80,11 @@ function(pulse_test)
   target_compile_definitions(${ARG_NAME} PRIVATE
     PULSE_SOURCE_DIR="${PROJECT_SOURCE_DIR}" PULSE_BINARY_DIR="${PROJECT_BINARY_DIR}")
   pulse_apply_common(${ARG_NAME})
+  # Each test is also labelled with its binary's name, so that a preset can select by binary
+  # (the tsan preset runs ops_test and io_test).
+  set(_labels ${ARG_LABELS} ${ARG_NAME})
   gtest_discover_tests(${ARG_NAME} WORKING_DIRECTORY ${PROJECT_BINARY_DIR}
-                       PROPERTIES LABELS "${ARG_LABELS}" DISCOVERY_TIMEOUT 60)
+                       PROPERTIES LABELS "${_labels}" DISCOVERY_TIMEOUT 60)
 endfunction()
 
 # pulse_subsystem(NAME core DEPS ... PRIVATE_DEPS ... TEST_DEPS ...)
@@ -128,7 +131,8 @@ function(pulse_fuzzer)
   pulse_link_simdjson_first(${target})
   target_link_libraries(${target} PRIVATE ${ARG_DEPS})
   pulse_apply_common(${target})
-  set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/bin/fuzz)
+  set_target_properties(${target} PROPERTIES
+                        RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/bin/fuzz)
   set(corpus ${PROJECT_SOURCE_DIR}/fuzz/corpus/${ARG_NAME})
   if(PULSE_BUILD_FUZZERS)
     target_link_options(${target} PRIVATE -fsanitize=fuzzer)

@@ -18,7 +18,8 @@ readonly BUILD="$ROOT/build/fuzz"
 
 seconds="${1:-60}"
 shift || true
-[[ "$seconds" =~ ^[0-9]+$ ]] || { echo "fuzz.sh: SECONDS_PER_TARGET must be a number, got '$seconds'" >&2; exit 2; }
+die() { printf 'fuzz.sh: %s\n' "$*" >&2; exit 2; }
+[[ "$seconds" =~ ^[0-9]+$ ]] || die "SECONDS_PER_TARGET must be a number, got '$seconds'"
 targets=("$@")
 if ((${#targets[@]} == 0)); then
   for dir in "$ROOT"/fuzz/corpus/*/; do targets+=("$(basename "$dir")"); done
@@ -32,7 +33,7 @@ if [[ -z "$cxx" ]]; then
   done
 fi
 [[ -n "$cxx" ]] && command -v "$cxx" >/dev/null 2>&1 ||
-  { echo "fuzz.sh: clang++ not found (Debian: apt-get install clang-19 libclang-rt-19-dev; scripts/setup.sh does)" >&2; exit 2; }
+  die "clang++ not found (Debian: apt-get install clang-19 libclang-rt-19-dev; setup.sh does)"
 
 printf '\n==> Fuzz: build the fuzzers with %s into build/fuzz\n' "$cxx"
 # Debug at -O1: PULSE_DCHECKs stay on and the fuzzers still run fast.
@@ -51,17 +52,17 @@ failed=()
 printf '\n==> Fuzz: %s s per target: %s\n' "$seconds" "${targets[*]}"
 for target in "${targets[@]}"; do
   bin="$BUILD/bin/fuzz/fuzz_$target"
-  [[ -x "$bin" ]] || { echo "fuzz.sh: no fuzzer '$target' (expected $bin)" >&2; exit 2; }
+  [[ -x "$bin" ]] || die "no fuzzer '$target' (expected $bin)"
   mkdir -p "$BUILD/corpus/$target" "$BUILD/artifacts/$target" "$BUILD/logs"
   log="$BUILD/logs/$target.log"
   args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
         -artifact_prefix="$BUILD/artifacts/$target/")
-  [[ -f "$ROOT/fuzz/dict/$target.dict" ]] && args+=(-dict="$ROOT/fuzz/dict/$target.dict")
   # The first directory receives new inputs; the seed corpus is only read.
   if "$bin" "${args[@]}" "$BUILD/corpus/$target" "$ROOT/fuzz/corpus/$target" >"$log" 2>&1; then
     runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)"
     cov="$(grep -o 'cov: [0-9]*' "$log" | tail -n 1)"
-    printf 'fuzz: %-13s ok: %s inputs in %s s (%s)\n' "$target" "${runs:-?}" "$seconds" "${cov:-cov: ?}"
+    printf 'fuzz: %-13s ok: %s inputs in %s s (%s)\n' \
+      "$target" "${runs:-?}" "$seconds" "${cov:-cov: ?}"
     passed=$((passed + 1))
   else
     printf 'fuzz: %-13s FAILED; log: %s\n' "$target" "$log"

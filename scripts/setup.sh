@@ -22,6 +22,7 @@ readonly PACKAGES=(
   python3 python3-venv
   libxml2-utils  # xmllint: the tests validate `pulse test --junit` output against a schema
   wrk chromium   # the observability tests: a scrape load, the status page in headless Chromium
+  clang-19 libclang-rt-19-dev  # libFuzzer for scripts/fuzz.sh (docs/hardening.md)
 )
 
 # Pinned Python packages for .venv/ (see docs/parquet.md). pyarrow ships Arrow C++ (headers and

@@ -4,6 +4,7 @@
 #include "cli/config.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <span>
 #include <string_view>
 #include <utility>
@@ -24,6 +25,17 @@ using internal::Keys;
 using internal::LineOf;
 using internal::Quote;
 using internal::Suggest;
+
+// True if `a` and `b` name the same file: equal once made absolute and normalised ("out.jsonl"
+// and "./out.jsonl"), or the same existing file (a symbolic or hard link).
+bool SameFile(const std::string& a, const std::string& b) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path abs_a = fs::absolute(a, ec).lexically_normal();
+  const fs::path abs_b = fs::absolute(b, ec).lexically_normal();
+  if (abs_a == abs_b) return true;
+  return fs::equivalent(a, b, ec);
+}
 
 constexpr std::string_view kTables[] = {"source", "time",        "window",     "ops",
                                         "sink",   "dead_letter", "late_output"};
@@ -552,7 +564,7 @@ class Loader {
     }
     for (size_t i = 0; i < files.size(); ++i) {
       for (size_t j = i + 1; j < files.size(); ++j) {
-        if (files[i].path->value == files[j].path->value) {
+        if (SameFile(files[i].path->value, files[j].path->value)) {
           return Error(files[j].path->line,
                        fmt::format("{} {} is also {}; use a different file", files[j].key,
                                    Quote(files[j].path->value), files[i].key));
@@ -575,7 +587,22 @@ Result<PipelineConfig> LoadConfigString(std::string_view text, const std::string
 
 Result<PipelineConfig> LoadConfig(const std::string& path) {
   PULSE_ASSIGN_OR_RETURN(std::string text, internal::ReadTextFile(path, "config"));
-  return LoadConfigString(text, path);
+  PULSE_ASSIGN_OR_RETURN(PipelineConfig config, LoadConfigString(text, path));
+  // A run must not replace its own config with its output.
+  const std::pair<std::string_view, const Setting<std::string>*> outputs[] = {
+      {config.sink.out_dir.is_set() ? "sink.out_dir" : "sink.path", &config.sink.path},
+      {"dead_letter.path", &config.dead_letter.path},
+      {"late_output.path", &config.late_output.path}};
+  for (const auto& [key, setting] : outputs) {
+    if (setting == &config.sink.path && config.sink.kind.value != SinkKind::kFile) continue;
+    if (!setting->value.empty() && SameFile(setting->value, path)) {
+      return Status::InvalidArgument(fmt::format("{}:{}: {} {} is the config file itself; use a "
+                                                 "different file",
+                                                 path, setting->line, key,
+                                                 Quote(setting->value)));
+    }
+  }
+  return config;
 }
 
 }  // namespace pulse::cli
