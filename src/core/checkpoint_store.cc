@@ -531,7 +531,7 @@ CheckpointStore::~CheckpointStore() {
 Result<std::unique_ptr<CheckpointStore>> CheckpointStore::Open(CheckpointStoreOptions options) {
   PULSE_RETURN_IF_ERROR(options.Validate());
   std::error_code ec;
-  fs::create_directories(options.dir, ec);
+  ec = ::pulse::internal::CreateDirectories(options.dir);
   if (ec) {
     return Status::IOError(
         fmt::format("cannot create checkpoint dir '{}': {}", options.dir, ec.message()));

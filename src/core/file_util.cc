@@ -2,6 +2,7 @@
 #include "core/file_util.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -30,6 +31,24 @@ int ReadWholeFile(const std::string& path, std::string* text, const char** faile
   }
   ::close(fd);
   return 0;
+}
+
+std::error_code CreateDirectories(const std::filesystem::path& dir) {
+  constexpr mode_t kDirMode = 0755;
+  std::error_code ec;
+  if (dir.empty() || std::filesystem::is_directory(dir, ec)) return {};
+  const std::filesystem::path parent = dir.parent_path();
+  if (!parent.empty() && parent != dir) {
+    if (std::error_code parent_ec = CreateDirectories(parent)) return parent_ec;
+  }
+  if (::mkdir(dir.c_str(), kDirMode) != 0) {
+    const int err = errno;
+    if (err != EEXIST) return std::error_code(err, std::generic_category());
+    if (!std::filesystem::is_directory(dir, ec)) {
+      return std::make_error_code(std::errc::not_a_directory);
+    }
+  }
+  return {};
 }
 
 }  // namespace pulse::internal

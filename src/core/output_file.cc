@@ -2,6 +2,8 @@
 // OutputFile: temporary file, large buffered writes, fsync + rename on commit.
 #include "core/output_file.h"
 
+#include "core/file_util.h"
+
 #include <fcntl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -21,26 +23,7 @@ namespace {
 
 constexpr int kCreateAttempts = 8;
 constexpr mode_t kFileMode = 0644;
-constexpr mode_t kDirMode = 0755;
 
-// Create `dir` and its missing parents with kDirMode (before the umask), so that no directory
-// Pulse creates is world-writable whatever the umask (std::filesystem uses 0777).
-std::error_code CreateDirectories(const std::filesystem::path& dir) {
-  std::error_code ec;
-  if (dir.empty() || std::filesystem::is_directory(dir, ec)) return {};
-  const std::filesystem::path parent = dir.parent_path();
-  if (!parent.empty() && parent != dir) {
-    if (std::error_code parent_ec = CreateDirectories(parent)) return parent_ec;
-  }
-  if (::mkdir(dir.c_str(), kDirMode) != 0) {
-    const int err = errno;
-    if (err != EEXIST) return std::error_code(err, std::generic_category());
-    if (!std::filesystem::is_directory(dir, ec)) {
-      return std::make_error_code(std::errc::not_a_directory);
-    }
-  }
-  return {};
-}
 
 uint64_t RandomSuffix() {
   uint64_t r = 0;

@@ -212,7 +212,7 @@ Result<StateSnapshot> StateBackend::Snapshot(const std::string& dir) {
   }
   fs::path parent = fs::path(dir).parent_path();
   if (!parent.empty()) {
-    fs::create_directories(parent, ec);
+    ec = ::pulse::internal::CreateDirectories(parent);
     if (ec) {
       return Status::IOError(
           fmt::format("cannot create directory '{}': {}", parent.string(), ec.message()));

@@ -3,6 +3,8 @@
 // only place where arrow::Status and Parquet exceptions become pulse::Status.
 #include "io/parquet/parquet_file.h"
 
+#include "core/file_util.h"
+
 #include <arrow/builder.h>
 #include <arrow/io/file.h>
 #include <arrow/memory_pool.h>
@@ -378,7 +380,7 @@ Result<std::unique_ptr<ParquetFile>> ParquetFile::Create(const fs::path& dir,
                                                          const RowLayout& layout,
                                                          const FileSettings& settings) {
   std::error_code ec;
-  fs::create_directories(dir, ec);
+  ec = ::pulse::internal::CreateDirectories(dir);
   if (ec) {
     return Status::IOError(fmt::format("cannot create folder {}: {}", dir.string(), ec.message()));
   }

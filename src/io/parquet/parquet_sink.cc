@@ -19,6 +19,8 @@
 #include <vector>
 
 #include "io/parquet/parquet_file.h"
+
+#include "core/file_util.h"
 #include "io/parquet/partition.h"
 
 #include "pulse/io/parquet.h"
@@ -82,7 +84,7 @@ class ParquetSinkImpl final : public Sink {
   Status Open(SinkCounters* counters) override {
     counters_ = counters;
     std::error_code ec;
-    fs::create_directories(options_.out_dir, ec);
+    ec = ::pulse::internal::CreateDirectories(options_.out_dir);
     if (ec) {
       return Status::IOError(
           fmt::format("cannot create out_dir '{}': {}", options_.out_dir, ec.message()));

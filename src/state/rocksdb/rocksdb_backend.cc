@@ -4,6 +4,8 @@
 // becomes a Pulse Status in FromRocks().
 #include "pulse/state/rocksdb_backend.h"
 
+#include "core/file_util.h"
+
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
@@ -375,7 +377,7 @@ Status PrepareWorkingDir(const std::string& path) {
       return Status::IOError(fmt::format("cannot empty state path '{}': {}", path, ec.message()));
     }
   }
-  fs::create_directories(path, ec);
+  ec = ::pulse::internal::CreateDirectories(path);
   if (ec) {
     return Status::IOError(fmt::format("cannot create state path '{}': {}", path, ec.message()));
   }
