@@ -117,13 +117,7 @@ bool Fits(const Value& v, ColumnType type) {
   return true;
 }
 
-ColumnType WindowColumnType(std::string_view name, const Value& v) {
-  if (name == "window_start_ms" || name == "window_end_ms") return ColumnType::kTimestamp;
-  if (name == "key") return ColumnType::kString;
-  if (name == "count" || name == "distinct_count") return ColumnType::kInt64;
-  if (name == "sum" || name == "avg" || name == "min" || name == "max") {
-    return ColumnType::kDouble;
-  }
+ColumnType GenericColumnType(const Value& v) {
   switch (v.type()) {
     case Value::Type::kBool:
       return ColumnType::kBool;
@@ -137,18 +131,15 @@ ColumnType WindowColumnType(std::string_view name, const Value& v) {
   return ColumnType::kString;
 }
 
-ColumnType GenericColumnType(const Value& v) {
-  switch (v.type()) {
-    case Value::Type::kBool:
-      return ColumnType::kBool;
-    case Value::Type::kInt:
-      return ColumnType::kInt64;
-    case Value::Type::kDouble:
-      return ColumnType::kDouble;
-    default:
-      break;
+// Window result fields have fixed types; other fields are typed by their value.
+ColumnType WindowColumnType(std::string_view name, const Value& v) {
+  if (name == "window_start_ms" || name == "window_end_ms") return ColumnType::kTimestamp;
+  if (name == "key") return ColumnType::kString;
+  if (name == "count" || name == "distinct_count") return ColumnType::kInt64;
+  if (name == "sum" || name == "avg" || name == "min" || name == "max") {
+    return ColumnType::kDouble;
   }
-  return ColumnType::kString;
+  return GenericColumnType(v);
 }
 
 void SyncDir(const fs::path& dir) {
