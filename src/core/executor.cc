@@ -339,7 +339,9 @@ class Execution {
   }
 
   Status WorkerLoop(uint32_t index) {
-    std::unique_ptr<KeyedOperator> op = parts_.keyed->Make();
+    PULSE_ASSIGN_OR_RETURN(std::unique_ptr<KeyedOperator> op,
+                           parts_.keyed->Make(KeyedOperatorContext{
+                               index, workers_, KeyGroupRange::ForWorker(index, workers_)}));
     uint64_t batch_number = 0;
     while (std::optional<WorkerTask> task = worker_in_[index]->Pop()) {
       WorkerOutput out;

@@ -79,8 +79,7 @@ std::vector<StageInfo> StagesOf(const Pipeline::Parts& parts) {
     add("key_by", StageKind::kKeyBy, "function");
   }
   if (parts.keyed) {
-    std::unique_ptr<KeyedOperator> instance = parts.keyed->Make();
-    add(instance ? instance->name() : "keyed", StageKind::kKeyed, parts.keyed->Describe());
+    add(parts.keyed->name(), StageKind::kKeyed, parts.keyed->Describe());
   }
   for (const auto& op : parts.after_key) add(op->name(), StageKind::kOperator, op->name());
   add("sink", StageKind::kSink, parts.sink ? parts.sink->Describe() : "");

@@ -263,6 +263,8 @@ class WindowedAggregateFactory final : public KeyedOperatorFactory {
  public:
   explicit WindowedAggregateFactory(WindowOptions options) : options_(std::move(options)) {}
 
+  std::string name() const override { return "window"; }
+
   std::string Describe() const override {
     std::string s = options_.window.Describe() + ", " + std::string(options_.agg.OutputName());
     if (!options_.agg.field.empty()) s += " of '" + options_.agg.field + "'";
@@ -275,11 +277,15 @@ class WindowedAggregateFactory final : public KeyedOperatorFactory {
     return {options_.agg.field};
   }
 
-  std::unique_ptr<KeyedOperator> Make() const override {
+  Result<std::unique_ptr<KeyedOperator>> Make(const KeyedOperatorContext& ctx) const override {
+    (void)ctx;
+    std::unique_ptr<KeyedOperator> op;
     if (options_.window.kind == WindowSpec::Kind::kSession) {
-      return std::make_unique<SessionWindowOperator>(options_);
+      op = std::make_unique<SessionWindowOperator>(options_);
+    } else {
+      op = std::make_unique<FixedWindowOperator>(options_);
     }
-    return std::make_unique<FixedWindowOperator>(options_);
+    return op;
   }
 
  private:

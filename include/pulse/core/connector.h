@@ -8,9 +8,13 @@
 #include <string>
 #include <vector>
 
+#include <optional>
+
 #include "pulse/core/bad_record.h"
 #include "pulse/core/record.h"
 #include "pulse/core/status.h"
+#include "pulse/core/time.h"
+#include "pulse/core/value.h"
 
 namespace pulse {
 
@@ -28,6 +32,9 @@ struct SourceContext {
   /// Threads the run may keep busy (RunOptions::workers); a source may decode in parallel
   /// with this many threads as long as it delivers records in input order.
   int parallelism = 1;
+  /// The pipeline's bounded out-of-orderness (WatermarkOptions), for a source that
+  /// GeneratesWatermarks() and applies it itself (e.g. per Kafka partition).
+  std::optional<DurationMs> max_out_of_orderness;
 };
 
 /// A watermark a source declares itself (explicit test steps, per-partition Kafka watermarks):
@@ -63,11 +70,44 @@ class Source {
   /// pipeline's WatermarkOptions strategy. Default: none.
   virtual void TakeWatermarks(std::vector<SourceWatermark>* out) { (void)out; }
 
+  /// True if the source computes the pipeline's watermarks itself (e.g. per partition, with
+  /// ctx.max_out_of_orderness) and declares them through TakeWatermarks; the executor then does
+  /// not apply WatermarkOptions' bound to its records. Default: false.
+  virtual bool GeneratesWatermarks() const { return false; }
+
   /// Release resources.
   virtual Status Close() = 0;
 
   /// One line for `pulse validate` and logs, e.g. "file jsonl data/*.jsonl".
   virtual std::string Describe() const = 0;
+
+  // --- Checkpoints (docs/checkpoints.md).
+
+  /// Whether Position/Seek work (a run with checkpoints refuses a source without them).
+  virtual bool SupportsCheckpoints() const { return false; }
+
+  /// The position just after the last record returned by Read() so far, as a JSON object
+  /// (file: {"file", "offset", "line"}; Kafka: offsets per partition). Records read ahead but
+  /// not yet returned are not covered. Called on the source thread between Read() calls.
+  virtual Result<Value> Position() {
+    return Status::InvalidArgument(Describe() + " cannot be checkpointed");
+  }
+
+  /// Resume just after `position` (a Position() of an earlier run of the same pipeline).
+  /// Called once, before Open. Errors: InvalidArgument if the position does not fit the
+  /// source (e.g. the file is shorter than the offset).
+  virtual Status Seek(const Value& position) {
+    (void)position;
+    return Status::InvalidArgument(Describe() + " cannot be resumed from a checkpoint");
+  }
+
+  /// The checkpoint that recorded Position() `position` is committed (durable). A source may
+  /// now release or acknowledge what precedes it (Kafka: commit the offsets to the consumer
+  /// group). Called on the sink thread, after the sink's Commit. Default: nothing.
+  virtual Status OnCheckpointCommitted(const Value& position) {
+    (void)position;
+    return Status::OK();
+  }
 };
 
 /// Counters a sink advances.
@@ -105,6 +145,36 @@ class Sink {
   virtual void Abort() {}
 
   virtual std::string Describe() const = 0;
+
+  // --- Two-phase commit for checkpoints (docs/checkpoints.md). Calls happen on the sink
+  // thread. A sink that does not override them cannot be used with checkpoints.
+
+  /// Whether this sink takes part in checkpoints (the run refuses checkpoints otherwise).
+  virtual bool SupportsCheckpoints() const { return false; }
+
+  /// Called once after Open and before the first Write when the run uses checkpoints.
+  /// `info` is what PrepareCommit returned for the checkpoint the run resumes from, or null
+  /// for a run that starts fresh. Finish that commit if it did not happen (idempotently) and
+  /// discard every output not covered by it (left by a crashed run); continue after it.
+  virtual Status Recover(const Value* info) {
+    (void)info;
+    return Status::InvalidArgument(Describe() + " cannot be checkpointed");
+  }
+
+  /// Make everything written so far durable but not yet visible, and describe (as a JSON
+  /// value stored in checkpoint `checkpoint_id`) what committing it takes.
+  virtual Result<Value> PrepareCommit(uint64_t checkpoint_id) {
+    (void)checkpoint_id;
+    return Status::InvalidArgument(Describe() + " cannot be checkpointed");
+  }
+
+  /// Checkpoint `checkpoint_id` is durable: make what its PrepareCommit covered visible
+  /// (rename files, commit a transaction). Must be idempotent; a crash before it is repaired
+  /// by Recover on restart.
+  virtual Status Commit(uint64_t checkpoint_id) {
+    (void)checkpoint_id;
+    return Status::OK();
+  }
 };
 
 }  // namespace pulse

@@ -4,9 +4,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "pulse/core/key_group.h"
 #include "pulse/core/record.h"
 #include "pulse/core/status.h"
 
@@ -83,17 +85,44 @@ class KeyedOperator {
   virtual Status AdvanceWatermark(EventTime watermark, KeyedOutput* out) = 0;
 
   virtual KeyedOperatorStats stats() const = 0;
+
+  /// Checkpoints. Write everything this instance holds (its key groups only) into the empty
+  /// directory `dir`, so that RestoreState can rebuild it. Called between batches, after
+  /// AdvanceWatermark. Default: InvalidArgument (the operator cannot be checkpointed).
+  virtual Status SnapshotState(const std::string& dir) {
+    (void)dir;
+    return Status::InvalidArgument(name() + " cannot be checkpointed");
+  }
+
+  /// Replace this instance's state with the part of the snapshots in `dirs` (written by
+  /// SnapshotState of instances with any key-group split) that falls in its key groups.
+  /// Called before the first Process. Default: InvalidArgument.
+  virtual Status RestoreState(std::span<const std::string> dirs) {
+    (void)dirs;
+    return Status::InvalidArgument(name() + " cannot be restored from a checkpoint");
+  }
+};
+
+/// Where one keyed operator instance runs: worker `worker` of `workers`, owning `key_groups`
+/// (KeyGroupRange::ForWorker(worker, workers)). Every record it receives has a key in them.
+struct KeyedOperatorContext {
+  uint32_t worker = 0;
+  uint32_t workers = 1;
+  KeyGroupRange key_groups = KeyGroupRange::All();
 };
 
 /// Makes the per-worker instances of a keyed operator.
 class KeyedOperatorFactory {
  public:
   virtual ~KeyedOperatorFactory() = default;
+  /// The name of the operators it makes (KeyedOperator::name()).
+  virtual std::string name() const = 0;
   virtual std::string Describe() const = 0;
   /// Top-level record fields the operator reads, so that sources can skip the others;
   /// {"*"} means any field. The key is not included (the executor extracts it).
   virtual std::vector<std::string> InputFields() const = 0;
-  virtual std::unique_ptr<KeyedOperator> Make() const = 0;
+  /// A new instance for one worker. Errors: e.g. a state backend that cannot be opened.
+  virtual Result<std::unique_ptr<KeyedOperator>> Make(const KeyedOperatorContext& ctx) const = 0;
 };
 
 }  // namespace pulse
