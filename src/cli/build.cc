@@ -11,6 +11,9 @@
 #include "pulse/config.h"
 #include "pulse/io/parquet.h"
 #include "pulse/ops/window.h"
+#if PULSE_HAVE_ROCKSDB
+#include "pulse/state/rocksdb_backend.h"
+#endif
 
 namespace pulse::cli {
 namespace {
@@ -80,6 +83,24 @@ Result<ops::WindowOptions> MakeWindowOptions(const PipelineConfig& c) {
   window.agg = MakeAggSpec(c.ops);
   window.allowed_lateness_ms = c.time.allowed_lateness.value;
   if (Status st = window.Validate(); !st.ok()) return ErrorAt(c, c.window.line, st.message());
+  // Only checkpoints read the state backend; without them the windows stay on the heap.
+  if (c.state.backend.value == StateBackendKind::kRocksDb && !c.checkpoint.dir.value.empty()) {
+#if PULSE_HAVE_ROCKSDB
+    const std::string base = c.state.path.value.empty()
+                                 ? c.checkpoint.dir.value + "/rocksdb-work"
+                                 : c.state.path.value;
+    window.state_backend = [base](const KeyedOperatorContext& ctx) {
+      state::RocksDbBackendOptions options;
+      options.path = fmt::format("{}/worker-{}", base, ctx.worker);
+      options.key_groups = ctx.key_groups;
+      return state::OpenRocksDbBackend(std::move(options));
+    };
+#else
+    return ErrorAt(c, c.state.backend.line,
+                   "state.backend = \"rocksdb\": this Pulse was built without RocksDB "
+                   "(configure with -DPULSE_WITH_ROCKSDB=ON); use \"memory\"");
+#endif
+  }
   return window;
 }
 
@@ -182,6 +203,54 @@ Result<Pipeline> BuildPipelineWith(const PipelineConfig& c, std::unique_ptr<Sour
   return Result<Pipeline>(std::move(pipeline));
 }
 
+CheckpointOptions MakeCheckpointOptions(const PipelineConfig& c) {
+  CheckpointOptions options;
+  options.dir = c.checkpoint.dir.value;
+  options.interval_ms = c.checkpoint.interval.value;
+  options.keep = static_cast<uint32_t>(c.checkpoint.keep.value);
+  const SourceConfig& s = c.source;
+  const SinkConfig& k = c.sink;
+  auto& parts = options.fingerprint;
+  if (s.kind.value == SourceKind::kKafka) {
+    parts.emplace_back("source", fmt::format("kafka {} at {}", s.topic.value,
+                                             s.bootstrap_servers.value));
+  } else {
+    parts.emplace_back("source", fmt::format("file {} {}", s.path.value,
+                                             s.format.value == io::FileFormat::kCsv ? "csv"
+                                                                                    : "jsonl"));
+  }
+  parts.emplace_back("time field", s.time_field.value);
+  parts.emplace_back("key", c.ops.count_by.value);
+  parts.emplace_back("window", MakeWindowSpec(c.window).Describe());
+  const ops::AggSpec agg = MakeAggSpec(c.ops);
+  parts.emplace_back("aggregation",
+                     agg.kind == ops::AggSpec::Kind::kCount
+                         ? std::string("count")
+                         : fmt::format("{} of {}", AggKindName(agg.kind), agg.field));
+  parts.emplace_back("allowed lateness", FormatDuration(c.time.allowed_lateness.value));
+  parts.emplace_back("max out of orderness",
+                     c.time.max_out_of_orderness.value
+                         ? FormatDuration(*c.time.max_out_of_orderness.value)
+                         : std::string("none"));
+  switch (k.kind.value) {
+    case SinkKind::kFile:
+      parts.emplace_back("sink", "file " + k.path.value);
+      break;
+    case SinkKind::kParquet:
+      parts.emplace_back("sink", fmt::format("parquet {} schema {} partitions {}{}",
+                                             k.out_dir.value, k.schema.value,
+                                             k.partition_field.value, k.partition_format.value));
+      break;
+    case SinkKind::kKafka:
+      parts.emplace_back("sink", fmt::format("kafka {} at {}", k.topic.value,
+                                             k.bootstrap_servers.value));
+      break;
+  }
+  parts.emplace_back("dead letter", c.dead_letter.path.value);
+  parts.emplace_back("late output", c.late_output.path.value);
+  return options;
+}
+
 std::string DescribePlan(const PipelineConfig& c) {
   std::string out;
   auto line = [&out](std::string_view label, const std::string& text) {
@@ -267,6 +336,15 @@ std::string DescribePlan(const PipelineConfig& c) {
   line("late output:", c.late_output.path.value.empty()
                            ? std::string("none (late records are only counted)")
                            : Quoted(c.late_output.path.value));
+  if (!c.checkpoint.dir.value.empty()) {
+    line("checkpoints:",
+         fmt::format("every {} in {} (keep {}), state mirrored in {}; a rerun resumes",
+                     FormatDuration(c.checkpoint.interval.value), Quoted(c.checkpoint.dir.value),
+                     c.checkpoint.keep.value,
+                     c.state.backend.value == StateBackendKind::kRocksDb ? "rocksdb" : "memory"));
+  } else {
+    line("checkpoints:", "none (set [checkpoint] dir to survive crashes)");
+  }
   return out;
 }
 

@@ -37,8 +37,8 @@ bool SameFile(const std::string& a, const std::string& b) {
   return fs::equivalent(a, b, ec);
 }
 
-constexpr std::string_view kTables[] = {"source", "time",        "window",     "ops",
-                                        "sink",   "dead_letter", "late_output"};
+constexpr std::string_view kTables[] = {"source",      "time",        "window", "ops",       "sink",
+                                        "dead_letter", "late_output", "state",  "checkpoint"};
 constexpr std::string_view kRequiredTables[] = {"source", "window", "ops", "sink"};
 
 constexpr std::string_view kSourceKeys[] = {
@@ -70,6 +70,8 @@ constexpr std::string_view kSinkParquetKeys[] = {
 constexpr std::string_view kSinkKafkaKeys[] = {"kind", "bootstrap_servers", "topic", "acks",
                                                "key_field"};
 constexpr std::string_view kOutputKeys[] = {"path"};
+constexpr std::string_view kStateKeys[] = {"backend", "path"};
+constexpr std::string_view kCheckpointKeys[] = {"dir", "interval", "keep"};
 constexpr std::string_view kSlideGap[] = {"slide", "gap"};
 constexpr std::string_view kGap[] = {"gap"};
 constexpr std::string_view kSizeSlide[] = {"size", "slide"};
@@ -95,6 +97,8 @@ constexpr Choice<ops::AggSpec::Kind> kAggKinds[] = {
     {"count", ops::AggSpec::Kind::kCount}, {"sum", ops::AggSpec::Kind::kSum},
     {"avg", ops::AggSpec::Kind::kAvg},     {"distinct", ops::AggSpec::Kind::kDistinct},
     {"min", ops::AggSpec::Kind::kMin},     {"max", ops::AggSpec::Kind::kMax}};
+constexpr Choice<StateBackendKind> kStateBackends[] = {{"memory", StateBackendKind::kMemory},
+                                                      {"rocksdb", StateBackendKind::kRocksDb}};
 constexpr Choice<SinkKind> kSinkKinds[] = {{"file", SinkKind::kFile},
                                            {"parquet", SinkKind::kParquet},
                                            {"kafka", SinkKind::kKafka}};
@@ -143,6 +147,8 @@ class Loader {
     PULSE_ASSIGN_OR_RETURN(config.sink, LoadSink(View(root, "sink")));
     PULSE_ASSIGN_OR_RETURN(config.dead_letter, LoadOutputFile(View(root, "dead_letter")));
     PULSE_ASSIGN_OR_RETURN(config.late_output, LoadOutputFile(View(root, "late_output")));
+    PULSE_ASSIGN_OR_RETURN(config.state, LoadState(View(root, "state")));
+    PULSE_ASSIGN_OR_RETURN(config.checkpoint, LoadCheckpoint(View(root, "checkpoint")));
     PULSE_RETURN_IF_ERROR(CheckDistinctFiles(config));
     config.warnings = std::move(warnings_);
     return config;
@@ -540,6 +546,30 @@ class Loader {
     PULSE_RETURN_IF_ERROR(CheckKeys(t, kOutputKeys, kOutputKeys));
     PULSE_ASSIGN_OR_RETURN(c.path, GetString(t, "path", c.path));
     PULSE_RETURN_IF_ERROR(Require(t, c.path, fmt::format("{}.path must be set", t.name)));
+    return c;
+  }
+
+  Result<StateConfig> LoadState(const TableView& t) {
+    StateConfig c;
+    if (t.table == nullptr) return c;
+    c.line = t.line;
+    PULSE_RETURN_IF_ERROR(CheckKeys(t, kStateKeys, kStateKeys));
+    PULSE_ASSIGN_OR_RETURN(c.backend, GetChoice(t, "backend", c.backend, kStateBackends));
+    PULSE_ASSIGN_OR_RETURN(c.path, GetNonEmptyString(t, "path", c.path));
+    if (c.path.is_set() && c.backend.value != StateBackendKind::kRocksDb) {
+      Warn(c.path.line, "state.path has no effect for the memory backend");
+    }
+    return c;
+  }
+
+  Result<CheckpointConfig> LoadCheckpoint(const TableView& t) {
+    CheckpointConfig c;
+    if (t.table == nullptr) return c;
+    c.line = t.line;
+    PULSE_RETURN_IF_ERROR(CheckKeys(t, kCheckpointKeys, kCheckpointKeys));
+    PULSE_ASSIGN_OR_RETURN(c.dir, GetNonEmptyString(t, "dir", c.dir));
+    PULSE_ASSIGN_OR_RETURN(c.interval, GetDuration(t, "interval", c.interval, Sign::kPositive));
+    PULSE_ASSIGN_OR_RETURN(c.keep, GetInt(t, "keep", c.keep, 1));
     return c;
   }
 

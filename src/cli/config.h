@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "pulse/core/bad_record.h"
+#include "pulse/core/executor.h"
 #include "pulse/core/pipeline.h"
 #include "pulse/core/status.h"
 #include "pulse/core/time.h"
@@ -106,6 +107,24 @@ struct OutputFileConfig {
   Setting<std::string> path;
 };
 
+enum class StateBackendKind : uint8_t { kMemory, kRocksDb };
+
+/// [state] (optional): where keyed state is mirrored for checkpoints.
+struct StateConfig {
+  int line = 0;  // 0 when the table is absent
+  Setting<StateBackendKind> backend{StateBackendKind::kMemory};
+  /// RocksDB working directory (worker w uses <path>/worker-<w>); default: <checkpoint dir>/rocksdb-work.
+  Setting<std::string> path;
+};
+
+/// [checkpoint] (optional): checkpoints and recovery (docs/checkpoints.md).
+struct CheckpointConfig {
+  int line = 0;  // 0 when the table is absent
+  Setting<std::string> dir;  // empty: no checkpoints
+  Setting<DurationMs> interval{10'000};
+  Setting<int64_t> keep{3};
+};
+
 /// A loaded and validated pipeline config. Plain data: copyable, thread-compatible.
 struct PipelineConfig {
   std::string name;  // how messages name the config file, e.g. "pipeline.toml"
@@ -116,6 +135,8 @@ struct PipelineConfig {
   SinkConfig sink;
   OutputFileConfig dead_letter;
   OutputFileConfig late_output;
+  StateConfig state;
+  CheckpointConfig checkpoint;
   /// Keys that are valid but have no effect here (e.g. window.size for a session window),
   /// one message each, for the caller to log.
   std::vector<std::string> warnings;
@@ -142,6 +163,10 @@ Result<Pipeline> BuildPipeline(const PipelineConfig& config);
 /// sink kinds may be ones that BuildPipeline rejects. Errors: InvalidArgument, as BuildPipeline.
 Result<Pipeline> BuildPipelineWith(const PipelineConfig& config, std::unique_ptr<Source> source,
                                    std::unique_ptr<Sink> sink);
+
+/// The checkpoint options of `config` (dir empty: none), with the pipeline fingerprint: the
+/// parts of the config that must match for a checkpoint to be resumed.
+CheckpointOptions MakeCheckpointOptions(const PipelineConfig& config);
 
 /// A readable plan for `pulse validate`, one aspect per line: source, watermark strategy,
 /// window, aggregation, lateness, sink, dead letter and late output.

@@ -440,10 +440,12 @@ TEST(ConfigErrorTest, UnknownKeyListsTheKeysOfTheKind) {
 TEST(ConfigErrorTest, UnknownAndMissingTables) {
   EXPECT_EQ(LoadError(Replace(kMinimal, "[window]", "[windw]")),
             "pipeline.toml:5: unknown table [windw] (did you mean [window]?); allowed tables: "
-            "[source], [time], [window], [ops], [sink], [dead_letter], [late_output]");
+            "[source], [time], [window], [ops], [sink], [dead_letter], [late_output], [state], "
+            "[checkpoint]");
   EXPECT_EQ(LoadError("name = \"x\"\n" + std::string(kMinimal)),
             "pipeline.toml:1: unknown key 'name' at the top level; allowed tables: [source], "
-            "[time], [window], [ops], [sink], [dead_letter], [late_output]");
+            "[time], [window], [ops], [sink], [dead_letter], [late_output], [state], "
+            "[checkpoint]");
   EXPECT_EQ(LoadError(Replace(kMinimal, "[ops]\ncount_by = \"word\"\n", "")),
             "pipeline.toml: missing table [ops]; required tables: [source], [window], [ops], "
             "[sink]");
@@ -714,7 +716,8 @@ TEST(ConfigTest, DescribePlan) {
             "lateness:    10s (a window [s, e) is emitted when the watermark reaches e + 10s)\n"
             "sink:        file \"out.jsonl\" (JSON lines)\n"
             "dead letter: \"dl.jsonl\"\n"
-            "late output: none (late records are only counted)\n");
+            "late output: none (late records are only counted)\n"
+            "checkpoints: none (set [checkpoint] dir to survive crashes)\n");
 }
 
 // Issue 4: the parquet keys reach the sink; the plan shows them; a bad partition_format is an
@@ -729,7 +732,8 @@ TEST(ConfigTest, ParquetSinkKeys) {
             "compression zstd), partitions dt=<%Y-%m-%d>/ with _SUCCESS markers, a file rolls "
             "at 10 rows, 4096 bytes, 1m30s\n"
             "dead letter: none (bad records are only counted)\n"
-            "late output: none (late records are only counted)\n");
+            "late output: none (late records are only counted)\n"
+            "checkpoints: none (set [checkpoint] dir to survive crashes)\n");
   EXPECT_EQ(BuildError(text), ParquetBuildResult(17));
 
   std::string by_field = std::string(kFixture) + "partition_field = \"word\"\n";

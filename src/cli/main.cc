@@ -191,6 +191,9 @@ struct RunFlags {
   int workers = 0;
   size_t batch_size = pulse::RunOptions{}.batch_size;
   pulse::cli::HttpFlags http;  // port 0: no HTTP server
+  std::string checkpoint_dir;       // overrides [checkpoint] dir
+  std::string checkpoint_interval;  // overrides [checkpoint] interval
+  bool fresh = false;
 };
 
 // Bad flags are usage errors (2); an address that cannot be bound is a runtime failure (1).
@@ -202,6 +205,19 @@ int RunCommand(const RunFlags& flags) {
   pulse::Result<pulse::cli::PipelineConfig> config = pulse::cli::LoadConfig(flags.config_path);
   if (!config.ok()) return Fail(kExitUsage, config.status().message());
   for (const std::string& warning : config->warnings) spdlog::warn("{}", warning);
+  if (!flags.checkpoint_dir.empty()) config->checkpoint.dir.value = flags.checkpoint_dir;
+  if (!flags.checkpoint_interval.empty()) {
+    pulse::Result<pulse::DurationMs> interval = pulse::ParseDuration(flags.checkpoint_interval);
+    if (!interval.ok() || *interval <= 0) {
+      return Fail(kExitUsage, fmt::format("--checkpoint-interval: expected a duration greater "
+                                          "than 0 such as \"10s\" or \"500ms\"; got \"{}\"",
+                                          flags.checkpoint_interval));
+    }
+    config->checkpoint.interval.value = *interval;
+  }
+  if (flags.fresh && config->checkpoint.dir.value.empty()) {
+    return Fail(kExitUsage, "--fresh needs checkpoints: set [checkpoint] dir or --checkpoint-dir");
+  }
   pulse::Result<pulse::Pipeline> pipeline = pulse::cli::BuildPipeline(*config);
   if (!pipeline.ok()) return Fail(kExitUsage, pipeline.status().message());
 
@@ -224,6 +240,9 @@ int RunCommand(const RunFlags& flags) {
   options.batch_size = flags.batch_size;
   options.channel_bound = ChannelBoundFromEnv();
   options.stop = &g_stop;
+  options.checkpoint = pulse::cli::MakeCheckpointOptions(*config);
+  options.checkpoint.fresh = flags.fresh;
+  options.checkpoint.on_warning = [](std::string_view w) { spdlog::warn("{}", w); };
   ProgressLine progress_line;
   // The progress line is for people: not in JSON mode.
   if (isatty(STDERR_FILENO) != 0 && g_log_format == pulse::cli::LogFormat::kText) {
@@ -237,7 +256,19 @@ int RunCommand(const RunFlags& flags) {
 
   pulse::Result<pulse::RunProgress> result = pulse::Run(std::move(pipeline).value(), options);
   progress_line.Clear();
-  if (!result.ok()) return Fail(kExitRuntimeError, result.status().message());
+  if (!result.ok()) {
+    // A checkpoint of another pipeline, or a stage that cannot be checkpointed, is a usage
+    // error (2) found only once the run starts; anything else is a runtime failure (1).
+    std::string message = result.status().message();
+    int code = kExitRuntimeError;
+    if (message.find("was taken by a different pipeline") != std::string::npos) {
+      message += "; run with --fresh to start over (the old checkpoints are replaced)";
+      code = kExitUsage;
+    } else if (message.find("cannot be checkpointed") != std::string::npos) {
+      code = kExitUsage;
+    }
+    return Fail(code, message);
+  }
   if (g_log_format == pulse::cli::LogFormat::kJson) {
     spdlog::info("{}", pulse::cli::FormatSummary(*result));
   } else {
@@ -318,6 +349,12 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 65535));
   run->add_option("--http-addr", run_flags.http.address,
                   "Address for --http-port (default 127.0.0.1: this machine only)");
+  run->add_option("--checkpoint-dir", run_flags.checkpoint_dir,
+                  "Take checkpoints in DIR and resume from its newest one ([checkpoint] dir)");
+  run->add_option("--checkpoint-interval", run_flags.checkpoint_interval,
+                  "Time between checkpoints, e.g. 10s ([checkpoint] interval)");
+  run->add_flag("--fresh", run_flags.fresh,
+                "Ignore existing checkpoints and start over (they are replaced)");
 
   pulse::cli::HttpFlags serve_flags;
   serve_flags.port = 9898;

@@ -41,6 +41,8 @@ std::string FormatSummary(const RunProgress& p) {
     out += fmt::format("; dropped {} (channel_full)", dropped);
   }
   if (p.cancelled) out += "; cancelled";
+  if (p.resumed_from) out += fmt::format("; resumed from checkpoint {}", *p.resumed_from);
+  if (p.checkpoints > 0) out += fmt::format("; {} checkpoints", p.checkpoints);
   return out;
 }
 

@@ -62,6 +62,7 @@ class BadRecordHandler::Writer {
   }
 
   Status Commit() { return file_->Commit(); }
+  internal::OutputFile& file() { return *file_; }
 
  private:
   std::unique_ptr<internal::OutputFile> file_;
@@ -114,6 +115,27 @@ Status BadRecordHandler::Close() {
   if (writer_ == nullptr) return Status::OK();
   std::unique_ptr<Writer> writer = std::move(writer_);
   Status st = writer->Commit();
+  return st.ok() ? st : st.WithContext("dead-letter output");
+}
+
+Result<Value> BadRecordHandler::PrepareCommit() {
+  if (writer_ == nullptr) return Value();
+  Result<Value> info = writer_->file().PrepareCommit();
+  if (!info.ok()) return info.status().WithContext("dead-letter output");
+  return info;
+}
+
+Status BadRecordHandler::Recover(const Value* info) {
+  if (writer_ == nullptr) return Status::OK();
+  if (info != nullptr && info->is_null()) info = nullptr;
+  Status st = writer_->file().Recover(info);
+  return st.ok() ? st : st.WithContext("dead-letter output");
+}
+
+Status BadRecordHandler::Suspend() {
+  if (writer_ == nullptr) return Status::OK();
+  std::unique_ptr<Writer> writer = std::move(writer_);
+  Status st = writer->file().Suspend();
   return st.ok() ? st : st.WithContext("dead-letter output");
 }
 

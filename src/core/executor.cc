@@ -13,13 +13,19 @@
 #include "pulse/core/executor.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "core/blocking_queue.h"
+#include "core/checkpoint_store.h"
 #include "core/output_file.h"
 #include "core/run_probe.h"
 #include "pulse/core/json.h"
@@ -39,22 +45,43 @@ double Milliseconds(Clock::duration d) {
 /// How often Sink::Tick() runs.
 constexpr std::chrono::milliseconds kTickInterval{1000};
 
+/// Checkpoint durations (ms) for the histogram.
+constexpr std::array<double, 10> kCheckpointBucketsMs = {1,   5,    10,   50,   100,
+                                                         500, 1000, 5000, 10000, 60000};
+
+/// A checkpoint in flight: it travels with the batch after which it is taken, from the source
+/// thread (which begins it and records the source position) through every worker (each
+/// snapshots its state into its slot) to the sink thread (which commits it). The queues order
+/// these accesses.
+struct Barrier {
+  std::unique_ptr<internal::PendingCheckpoint> pending;
+  Value source_position;
+  Value dead_letters;  // the dead-letter file's commit information
+  EventTime watermark = kMinWatermark;
+  Clock::time_point started;
+  std::vector<Status> snapshots;                   // per worker
+  std::vector<internal::CheckpointState> states;  // per worker
+};
+
 struct WorkerTask {
   std::vector<KeyedRecord> records;
   EventTime watermark = kMinWatermark;  // W after the batch
   bool last = false;
+  std::shared_ptr<Barrier> barrier;  // a checkpoint after this batch
 };
 
 struct WorkerOutput {
   KeyedOutput output;
   EventTime watermark = kMinWatermark;
   bool last = false;
+  std::shared_ptr<Barrier> barrier;
 };
 
 struct PlainBatch {
   std::vector<Record> records;
   EventTime watermark = kMinWatermark;
   bool last = false;
+  std::shared_ptr<Barrier> barrier;
 };
 
 /// Collects operator outputs for the record being processed.
@@ -117,15 +144,28 @@ class Execution {
     }
     batch_size_ = std::max<size_t>(1, options_.batch_size);
     SetProjection();
+    checkpointing_ = !options_.checkpoint.dir.empty();
+    if (checkpointing_) PULSE_RETURN_IF_ERROR(PrepareCheckpoints(*registry));
 
     SourceContext ctx{bad_.get(), &source_counters_, options_.stop ? options_.stop : &no_stop_,
                       static_cast<int>(std::max<uint32_t>(workers_, 1))};
+    if (parts_.source->GeneratesWatermarks()) {
+      ctx.max_out_of_orderness = parts_.watermarks.max_out_of_orderness;
+    }
     Status open = parts_.source->Open(ctx);
     if (!open.ok()) return open.WithContext("source");
     open = parts_.sink->Open(&sink_counters_);
     if (!open.ok()) {
       (void)parts_.source->Close();
       return open.WithContext("sink");
+    }
+    if (checkpointing_) {
+      Status recovered = RecoverOutputs();
+      if (!recovered.ok()) {
+        (void)parts_.source->Close();
+        SuspendOutputs();
+        return recovered;
+      }
     }
 
     for (uint32_t i = 0; i < workers_; ++i) {
@@ -163,12 +203,21 @@ class Execution {
     Status source_close = parts_.source->Close();
     Status error = FirstError();
     if (error.ok()) error = source_close;
-    if (error.ok()) error = bad_->Close();
-    if (error.ok() && late_file_) error = late_file_->Commit();
-    if (error.ok()) error = parts_.sink->Close().WithContext("sink");
+    if (error.ok() && checkpointing_ && stopped_.load()) {
+      // Stopped early: the final checkpoint covers everything; the next run continues.
+      error = SuspendOutputs();
+    } else {
+      if (error.ok()) error = bad_->Close();
+      if (error.ok() && late_file_) error = late_file_->Commit();
+      if (error.ok()) error = parts_.sink->Close().WithContext("sink");
+    }
     if (!error.ok()) {
-      parts_.sink->Abort();
-      if (late_file_) late_file_->Abort();
+      if (checkpointing_) {
+        (void)SuspendOutputs();  // the next run cuts them back to the last checkpoint
+      } else {
+        parts_.sink->Abort();
+        if (late_file_) late_file_->Abort();
+      }
       return error;
     }
     RunProgress final_progress = Snapshot();
@@ -215,10 +264,198 @@ class Execution {
     return first_error_;
   }
 
+  // --- Checkpoints -----------------------------------------------------------------------
+
+  // Check that every stage can be checkpointed, open the store and load the checkpoint to
+  // resume from (unless fresh), then position the source.
+  Status PrepareCheckpoints(metrics::Registry& registry) {
+    const CheckpointOptions& opts = options_.checkpoint;
+    if (!parts_.source->SupportsCheckpoints()) {
+      return Status::InvalidArgument(parts_.source->Describe() +
+                                     " cannot be checkpointed (standard input cannot be read "
+                                     "again after a restart)");
+    }
+    if (!parts_.sink->SupportsCheckpoints()) {
+      return Status::InvalidArgument(
+          parts_.sink->Describe() +
+          " cannot be checkpointed (what it wrote cannot be taken back after a crash; write to "
+          "a file)");
+    }
+    if (opts.interval_ms <= 0) {
+      return Status::InvalidArgument("checkpoint interval must be greater than 0");
+    }
+    fingerprint_ = internal::PipelineFingerprint::Of(opts.fingerprint);
+    PULSE_ASSIGN_OR_RETURN(store_, internal::CheckpointStore::Open({opts.dir, opts.keep}));
+    if (!opts.fresh) {
+      PULSE_ASSIGN_OR_RETURN(internal::CheckpointLoad load, store_->LoadLatest(fingerprint_));
+      if (opts.on_warning) {
+        for (const std::string& w : load.warnings) opts.on_warning(w);
+      }
+      resume_ = std::move(load.checkpoint);
+    }
+    if (resume_) {
+      const internal::CheckpointManifest& m = resume_->manifest;
+      const Value* position = FindMember(m.sources, "source");
+      if (position == nullptr) {
+        return Status::Corruption(fmt::format("checkpoint {} has no source position", m.id));
+      }
+      PULSE_RETURN_IF_ERROR(parts_.source->Seek(*position).WithContext(
+          fmt::format("resuming from checkpoint {}", m.id)));
+      start_watermark_ = m.watermark;
+    }
+    checkpoints_total_ = &registry.GetCounter("pulse_checkpoints_total",
+                                              "Checkpoints committed by this run.");
+    checkpoint_failures_ = &registry.GetCounter("pulse_checkpoint_failures_total",
+                                                "Checkpoints that failed (the run stops).");
+    checkpoint_duration_ = &registry.GetHistogram(
+        "pulse_checkpoint_duration_ms",
+        "Time from the barrier leaving the source to the checkpoint's commit.",
+        kCheckpointBucketsMs);
+    checkpoint_size_ = &registry.GetGauge("pulse_checkpoint_size_bytes",
+                                          "Bytes in the last committed checkpoint.");
+    checkpoint_age_ = &registry.GetGauge(
+        "pulse_checkpoint_age_seconds",
+        "Seconds since the last checkpoint was committed (since the start before the first).");
+    next_checkpoint_ = Clock::now() + std::chrono::milliseconds(opts.interval_ms);
+    last_checkpoint_done_.store(Clock::now().time_since_epoch().count());
+    return Status::OK();
+  }
+
+  static const Value* FindMember(const Object& object, std::string_view name) {
+    for (const auto& [key, value] : object) {
+      if (key == name) return &value;
+    }
+    return nullptr;
+  }
+
+  // Continue (or, fresh, clean up) the in-progress outputs: sink, dead letters, late output.
+  Status RecoverOutputs() {
+    const internal::CheckpointManifest* m = resume_ ? &resume_->manifest : nullptr;
+    auto info = [&](std::string_view name) -> const Value* {
+      if (m == nullptr) return nullptr;
+      const Value* v = FindMember(m->sinks, name);
+      return v != nullptr && !v->is_null() ? v : nullptr;
+    };
+    PULSE_RETURN_IF_ERROR(parts_.sink->Recover(info("sink")).WithContext("sink"));
+    PULSE_RETURN_IF_ERROR(bad_->Recover(info("dead_letters")));
+    if (late_file_) {
+      PULSE_RETURN_IF_ERROR(late_file_->Recover(info("late_output")).WithContext("late output"));
+    }
+    return Status::OK();
+  }
+
+  // Close the outputs without publishing them (see Sink::Suspend).
+  Status SuspendOutputs() {
+    Status st = parts_.sink->Suspend().WithContext("sink");
+    Status dead = bad_->Suspend();
+    if (st.ok()) st = dead;
+    if (late_file_) {
+      Status late = late_file_->Suspend();
+      if (st.ok()) st = late.WithContext("late output");
+    }
+    return st;
+  }
+
+  // Whether the source thread should put a barrier after the current batch.
+  bool CheckpointDue(bool last) const {
+    if (!checkpointing_) return false;
+    if (last) return true;
+    return !checkpoint_in_flight_.load() && Clock::now() >= next_checkpoint_;
+  }
+
+  // On the source thread: begin the checkpoint that follows the current batch.
+  Result<std::shared_ptr<Barrier>> BeginCheckpoint(EventTime watermark) {
+    auto barrier = std::make_shared<Barrier>();
+    barrier->started = Clock::now();
+    {
+      std::lock_guard<std::mutex> lock(store_mu_);
+      PULSE_ASSIGN_OR_RETURN(barrier->pending, store_->Begin(store_->NextId()));
+    }
+    Result<Value> position = parts_.source->Position();
+    if (!position.ok()) return position.status().WithContext("source position");
+    barrier->source_position = std::move(position).value();
+    PULSE_ASSIGN_OR_RETURN(barrier->dead_letters, bad_->PrepareCommit());
+    barrier->watermark = watermark;
+    barrier->snapshots.resize(workers_);
+    barrier->states.resize(workers_);
+    checkpoint_in_flight_.store(true);
+    next_checkpoint_ = Clock::now() + std::chrono::milliseconds(options_.checkpoint.interval_ms);
+    return barrier;
+  }
+
+  // On a worker thread, after the barrier's batch: snapshot the operator's key groups.
+  void SnapshotWorker(uint32_t index, KeyedOperator& op, Barrier& barrier) {
+    const KeyGroupRange range = KeyGroupRange::ForWorker(index, workers_);
+    internal::CheckpointState state{op.name(), range,
+                                    internal::CheckpointState::DirFor(op.name(), range)};
+    barrier.snapshots[index] = op.SnapshotState(barrier.pending->dir() + "/" + state.dir);
+    barrier.states[index] = std::move(state);
+  }
+
+  // On the sink thread, after the barrier's batch is written: prepare the outputs, commit the
+  // checkpoint, then publish what it covers.
+  Status FinishCheckpoint(Barrier& barrier) {
+    const uint64_t id = barrier.pending->id();
+    Status st = CommitCheckpoint(barrier);
+    if (!st.ok()) {
+      checkpoint_failures_->Increment();
+      std::lock_guard<std::mutex> lock(store_mu_);
+      barrier.pending->Abort();
+      return st.WithContext(fmt::format("checkpoint {}", id));
+    }
+    return Status::OK();
+  }
+
+  Status CommitCheckpoint(Barrier& barrier) {
+    for (Status& snapshot : barrier.snapshots) {
+      PULSE_RETURN_IF_ERROR(snapshot.WithContext("state snapshot"));
+    }
+    const uint64_t id = barrier.pending->id();
+    internal::CheckpointManifest manifest;
+    manifest.fingerprint = fingerprint_;
+    manifest.watermark = barrier.watermark;
+    manifest.created_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count();
+    manifest.sources.emplace_back("source", barrier.source_position);
+    Result<Value> sink_info = parts_.sink->PrepareCommit(id);
+    if (!sink_info.ok()) return sink_info.status().WithContext("sink");
+    manifest.sinks.emplace_back("sink", std::move(sink_info).value());
+    manifest.sinks.emplace_back("dead_letters", barrier.dead_letters);
+    Value late_info;
+    if (late_file_) {
+      Result<Value> info = late_file_->PrepareCommit();
+      if (!info.ok()) return info.status().WithContext("late output");
+      late_info = std::move(info).value();
+    }
+    manifest.sinks.emplace_back("late_output", std::move(late_info));
+    manifest.state = barrier.states;
+    internal::CheckpointManifest written;
+    {
+      std::lock_guard<std::mutex> lock(store_mu_);
+      PULSE_ASSIGN_OR_RETURN(written, barrier.pending->Commit(std::move(manifest)));
+    }
+    PULSE_RETURN_IF_ERROR(parts_.sink->Commit(id).WithContext("sink commit"));
+    PULSE_RETURN_IF_ERROR(parts_.source->OnCheckpointCommitted(barrier.source_position)
+                              .WithContext("source"));
+    uint64_t bytes = 0;
+    for (const internal::CheckpointFile& f : written.files) bytes += f.bytes;
+    checkpoints_total_->Increment();
+    checkpoint_size_->Set(static_cast<double>(bytes));
+    checkpoint_duration_->Observe(Milliseconds(Clock::now() - barrier.started));
+    last_checkpoint_done_.store(Clock::now().time_since_epoch().count());
+    checkpoints_.fetch_add(1);
+    checkpoint_in_flight_.store(false);
+    return Status::OK();
+  }
+
+  // --- The stages ------------------------------------------------------------------------
+
   Status SourceLoop(const std::atomic<bool>& stop) {
-    EventTime watermark = kMinWatermark;
+    EventTime watermark = start_watermark_;
     uint64_t sequence = 0;
-    const std::optional<DurationMs> bound = parts_.watermarks.max_out_of_orderness;
+    const std::optional<DurationMs> bound =
+        parts_.source->GeneratesWatermarks() ? std::nullopt : parts_.watermarks.max_out_of_orderness;
     std::vector<Record> read;
     std::vector<SourceWatermark> marks;
     std::vector<Record> transformed;
@@ -235,7 +472,7 @@ class Execution {
       more = *r;
       marks.clear();
       parts_.source->TakeWatermarks(&marks);
-      if (read.empty() && marks.empty() && more) continue;
+      if (read.empty() && marks.empty() && more && !CheckpointDue(false)) continue;
       const Clock::time_point process_start = Clock::now();
       std::fill(chain_counts.begin(), chain_counts.end(), ChainCount{});
       uint64_t keyed_in = 0;   // records that reached the key
@@ -292,9 +529,14 @@ class Execution {
       if (!more) stopped_ = stopped;
       const EventTime batch_watermark = (!more && !stopped) ? kMaxWatermark : watermark;
       source_watermark_.store(batch_watermark, std::memory_order_relaxed);
+      std::shared_ptr<Barrier> barrier;
+      if (CheckpointDue(!more)) {
+        PULSE_ASSIGN_OR_RETURN(barrier, BeginCheckpoint(batch_watermark));
+      }
       if (!keyed_) {
         plain.watermark = batch_watermark;
         plain.last = !more;
+        plain.barrier = std::move(barrier);
         in_flight_.fetch_add(plain.records.size(), std::memory_order_relaxed);
         if (!plain_queue_.Push(std::move(plain))) return Status::OK();
         continue;
@@ -305,6 +547,7 @@ class Execution {
         routed[i].clear();
         task.watermark = batch_watermark;
         task.last = !more;
+        task.barrier = barrier;
         if (!worker_in_[i]->Push(std::move(task))) return Status::OK();
       }
     }
@@ -339,9 +582,14 @@ class Execution {
   }
 
   Status WorkerLoop(uint32_t index) {
+    const KeyGroupRange range = KeyGroupRange::ForWorker(index, workers_);
     PULSE_ASSIGN_OR_RETURN(std::unique_ptr<KeyedOperator> op,
-                           parts_.keyed->Make(KeyedOperatorContext{
-                               index, workers_, KeyGroupRange::ForWorker(index, workers_)}));
+                           parts_.keyed->Make(KeyedOperatorContext{index, workers_, range}));
+    if (resume_) {
+      PULSE_RETURN_IF_ERROR(op->RestoreState(resume_->StateDirsFor(op->name(), range))
+                                .WithContext(fmt::format("restoring checkpoint {}",
+                                                         resume_->manifest.id)));
+    }
     uint64_t batch_number = 0;
     while (std::optional<WorkerTask> task = worker_in_[index]->Pop()) {
       WorkerOutput out;
@@ -365,8 +613,10 @@ class Execution {
                                    static_cast<int>(index), ++batch_number, n,
                                    out.output.results.size(), Milliseconds(elapsed)});
       }
+      if (task->barrier) SnapshotWorker(index, *op, *task->barrier);
       out.watermark = task->watermark;
       out.last = task->last;
+      out.barrier = std::move(task->barrier);
       if (!worker_out_[index]->Push(std::move(out))) return Status::OK();
       if (task->last) break;
     }
@@ -398,6 +648,7 @@ class Execution {
       ++batch_number;
       EventTime watermark;
       bool last;
+      std::shared_ptr<Barrier> barrier;
       if (!keyed_) {
         PULSE_ASSIGN_OR_RETURN(std::optional<PlainBatch> plain, PopTicking(plain_queue_));
         if (!plain) return Status::OK();
@@ -405,6 +656,7 @@ class Execution {
         in_flight_.fetch_sub(batch.size(), std::memory_order_relaxed);
         watermark = plain->watermark;
         last = plain->last;
+        barrier = std::move(plain->barrier);
       } else {
         std::vector<KeyedResult> results;
         std::vector<KeyedRecord> late;
@@ -415,6 +667,7 @@ class Execution {
           if (!out) return Status::OK();
           watermark = out->watermark;
           last = out->last;
+          barrier = out->barrier;
           auto& r = out->output.results;
           results.insert(results.end(), std::make_move_iterator(r.begin()),
                          std::make_move_iterator(r.end()));
@@ -459,6 +712,7 @@ class Execution {
       }
       PULSE_RETURN_IF_ERROR(parts_.sink->OnWatermark(watermark).WithContext("sink"));
       sink_watermark_.store(watermark, std::memory_order_relaxed);
+      if (barrier) PULSE_RETURN_IF_ERROR(FinishCheckpoint(*barrier));
       if (last) return Status::OK();
     }
   }
@@ -498,6 +752,10 @@ class Execution {
     for (const auto& w : worker_state_entries_) {
       s.state_entries += w->load(std::memory_order_relaxed);
     }
+    if (checkpoint_age_ != nullptr) {
+      const Clock::time_point done(Clock::duration(last_checkpoint_done_.load()));
+      checkpoint_age_->Set(std::chrono::duration<double>(Clock::now() - done).count());
+    }
     return s;
   }
 
@@ -522,6 +780,8 @@ class Execution {
     for (const auto& w : worker_open_windows_) p.open_windows += w->load();
     p.seconds = std::chrono::duration<double>(Clock::now() - start_).count();
     p.cancelled = stopped_.load();
+    p.checkpoints = checkpoints_.load();
+    if (resume_) p.resumed_from = resume_->manifest.id;
     return p;
   }
 
@@ -549,6 +809,23 @@ class Execution {
   BlockingQueue<PlainBatch> plain_queue_{8};
   std::vector<std::unique_ptr<BlockingQueue<WorkerTask>>> worker_in_;
   std::vector<std::unique_ptr<BlockingQueue<WorkerOutput>>> worker_out_;
+
+  // Checkpoints (when checkpointing_).
+  bool checkpointing_ = false;
+  internal::PipelineFingerprint fingerprint_;
+  std::unique_ptr<internal::CheckpointStore> store_;
+  std::mutex store_mu_;  // the store is used by the source thread and the sink thread
+  std::optional<internal::LoadedCheckpoint> resume_;
+  EventTime start_watermark_ = kMinWatermark;
+  Clock::time_point next_checkpoint_;  // source thread only
+  std::atomic<bool> checkpoint_in_flight_{false};
+  std::atomic<uint64_t> checkpoints_{0};
+  std::atomic<Clock::rep> last_checkpoint_done_{0};
+  metrics::Counter* checkpoints_total_ = nullptr;
+  metrics::Counter* checkpoint_failures_ = nullptr;
+  metrics::Histogram* checkpoint_duration_ = nullptr;
+  metrics::Gauge* checkpoint_size_ = nullptr;
+  metrics::Gauge* checkpoint_age_ = nullptr;
 
   std::mutex mu_;
   std::condition_variable done_cv_;

@@ -116,6 +116,12 @@ Status OutputFile::Flush() {
 }
 
 Status OutputFile::Append(std::string_view data) {
+  if (already_committed_) {
+    return Status::InvalidArgument(fmt::format(
+        "output '{}' was already completed by an earlier run of this checkpointed pipeline; "
+        "use --fresh to run it again",
+        final_path_));
+  }
   if (done_) return Status::Internal(fmt::format("append to closed output '{}'", final_path_));
   bytes_written_ += data.size();
   if (buffer_.size() + data.size() <= kBufferBytes) {
@@ -129,6 +135,10 @@ Status OutputFile::Append(std::string_view data) {
 }
 
 Status OutputFile::Commit() {
+  if (already_committed_) {
+    done_ = true;
+    return Status::OK();
+  }
   if (done_) return Status::Internal(fmt::format("output '{}' already closed", final_path_));
   Status st = Flush();
   if (is_stdout_) {
@@ -159,6 +169,109 @@ void OutputFile::Abort() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   ::unlink(temp_path_.c_str());
+}
+
+Result<Value> OutputFile::PrepareCommit() {
+  if (is_stdout_) {
+    return Status::InvalidArgument(
+        "standard output cannot take part in checkpoints (what it printed cannot be taken back "
+        "after a crash); write to a file");
+  }
+  if (already_committed_) {
+    Object info;
+    info.emplace_back("committed", Value(true));
+    return Value(std::move(info));
+  }
+  if (done_) return Status::Internal(fmt::format("output '{}' already closed", final_path_));
+  PULSE_RETURN_IF_ERROR(Flush());
+  if (::fsync(fd_) != 0) return Error("fsync", errno);
+  Object info;
+  info.emplace_back("temp", Value(std::filesystem::path(temp_path_).filename().string()));
+  info.emplace_back("length", Value(static_cast<int64_t>(bytes_written_)));
+  return Value(std::move(info));
+}
+
+Status OutputFile::Recover(const Value* info) {
+  if (is_stdout_) return PrepareCommit().status();
+  if (done_ || bytes_written_ != 0) {
+    return Status::Internal(fmt::format("output '{}' recovered after use", final_path_));
+  }
+  const std::filesystem::path final_fs(final_path_);
+  const std::filesystem::path dir =
+      final_fs.parent_path().empty() ? std::filesystem::path(".") : final_fs.parent_path();
+  const std::string prefix = "." + final_fs.filename().string() + ".inprogress-";
+  std::string keep;
+  bool committed = false;
+  uint64_t length = 0;
+  if (info != nullptr) {
+    const Value* temp = info->Find("temp");
+    const Value* len = info->Find("length");
+    const Value* done = info->Find("committed");
+    if (done != nullptr && done->is_bool() && done->as_bool()) {
+      committed = true;
+    } else if (temp == nullptr || !temp->is_string() || len == nullptr || !len->is_int() ||
+               len->as_int() < 0 || temp->as_string().rfind(prefix, 0) != 0 ||
+               temp->as_string().find('/') != std::string::npos) {
+      return Status::Corruption(
+          fmt::format("checkpoint entry for output '{}' is not {{temp, length}}", final_path_));
+    } else {
+      keep = temp->as_string();
+      length = static_cast<uint64_t>(len->as_int());
+    }
+  }
+  // Remove what crashed runs left, except the file to continue and our own.
+  std::error_code ec;
+  const std::string own = std::filesystem::path(temp_path_).filename().string();
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) == 0 && name != keep && name != own) {
+      ::unlink(entry.path().c_str());
+    }
+  }
+  if (info == nullptr) return Status::OK();
+  const std::string resumed = (dir / keep).string();
+  int fd = keep.empty() ? -1 : ::open(resumed.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) {
+    struct stat st {};
+    if ((committed || errno == ENOENT) && ::stat(final_path_.c_str(), &st) == 0) {
+      Abort();  // our fresh temporary file
+      already_committed_ = true;
+      return Status::OK();
+    }
+    return Status::Corruption(fmt::format(
+        "cannot continue output '{}': its in-progress file '{}' named by the checkpoint is "
+        "missing and the output was never completed",
+        final_path_, keep));
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || static_cast<uint64_t>(st.st_size) < length) {
+    ::close(fd);
+    return Status::Corruption(fmt::format(
+        "cannot continue output '{}': '{}' is shorter than the {} bytes the checkpoint covers",
+        final_path_, keep, length));
+  }
+  if (::ftruncate(fd, static_cast<off_t>(length)) != 0 ||
+      ::lseek(fd, static_cast<off_t>(length), SEEK_SET) < 0) {
+    const int err = errno;
+    ::close(fd);
+    return Error("cut back", err);
+  }
+  Abort();  // our fresh temporary file
+  done_ = false;
+  fd_ = fd;
+  temp_path_ = resumed;
+  bytes_written_ = length;
+  return Status::OK();
+}
+
+Status OutputFile::Suspend() {
+  if (done_ || is_stdout_) return Flush();
+  Status st = Flush();
+  if (st.ok() && ::fsync(fd_) != 0) st = Error("fsync", errno);
+  ::close(fd_);
+  fd_ = -1;
+  done_ = true;
+  return st;
 }
 
 }  // namespace pulse::internal

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "pulse/core/status.h"
+#include "pulse/core/value.h"
 
 namespace pulse::internal {
 
@@ -48,6 +49,25 @@ class OutputFile {
   /// Close and remove the temporary file. Best effort; a no-op after Commit() or Abort().
   void Abort();
 
+  // --- Checkpoints: the temporary file is the in-progress output that a checkpoint covers by
+  // length, so that a restarted run can cut it back and continue it.
+
+  /// Flush and fsync; return {"temp": the temporary file's name, "length": bytes so far}.
+  /// Errors: IOError; InvalidArgument for stdout (its output cannot be taken back).
+  Result<Value> PrepareCommit();
+
+  /// Continue the output described by `info` (a PrepareCommit result of an earlier run) in
+  /// place of this fresh temporary file: the file named there is cut back to its length and
+  /// appended to. If it is gone because that run already committed it (the final file exists),
+  /// this output is complete: Commit does nothing and Append fails. `info` null: a fresh
+  /// start. Either way other temporary files of the same output (left by crashed runs) are
+  /// removed. Errors: Corruption if the file is missing or shorter than the length; IOError.
+  /// Requires: nothing appended yet.
+  Status Recover(const Value* info);
+
+  /// Flush, fsync and close, leaving the temporary file for a later run's Recover.
+  Status Suspend();
+
   /// Bytes accepted by Append() so far (buffered or written).
   uint64_t bytes_written() const { return bytes_written_; }
 
@@ -64,6 +84,7 @@ class OutputFile {
   int fd_ = -1;
   bool is_stdout_ = false;
   bool done_ = false;  // committed or aborted
+  bool already_committed_ = false;  // Recover found the output committed by an earlier run
   std::string buffer_;
   uint64_t bytes_written_ = 0;
 };

@@ -47,6 +47,21 @@ class FileSinkImpl final : public Sink {
     return file->Commit();
   }
 
+  bool SupportsCheckpoints() const override { return !options_.path.empty(); }
+
+  Status Recover(const Value* info) override { return file_->Recover(info); }
+
+  Result<Value> PrepareCommit(uint64_t checkpoint_id) override {
+    (void)checkpoint_id;
+    return file_->PrepareCommit();
+  }
+
+  Status Suspend() override {
+    if (file_ == nullptr) return Status::OK();
+    std::unique_ptr<pulse::internal::OutputFile> file = std::move(file_);
+    return file->Suspend();
+  }
+
   void Abort() override {
     if (file_ == nullptr) return;
     file_->Abort();

@@ -26,6 +26,7 @@
 #include "io/file_paths.h"
 #include "io/file_source_internal.h"
 #include "io/line_reader.h"
+#include "pulse/core/json.h"
 #include "pulse/io/file.h"
 
 namespace pulse::io {
@@ -238,6 +239,7 @@ struct Chunk {
 
   // Results, written by one decode thread, read by the source after `done`.
   std::vector<Record> records;
+  std::vector<uint32_t> record_lines;  // for each record, the index of its line
   std::vector<BadLine> bad;
   Status status;
   bool done = false;  // guarded by the pool's mutex
@@ -297,6 +299,7 @@ class DecodePool {
         problem = std::move(*r);
       }
       if (problem) chunk.bad.push_back({chunk.records.size(), i, std::move(*problem)});
+      chunk.record_lines.resize(chunk.records.size(), static_cast<uint32_t>(i));
     }
   }
 
@@ -335,7 +338,38 @@ class FileSourceImpl final : public Source {
       pool_ = std::make_unique<DecodePool>(threads, options_, projection_);
       max_in_flight_ = static_cast<size_t>(threads) * 2 + 2;
     }
+    if (resume_) return OpenResumed(*resume_);
     return OpenNextFile();
+  }
+
+  bool SupportsCheckpoints() const override { return options_.path != "-"; }
+
+  Result<Value> Position() override {
+    Object pos;
+    pos.emplace_back("file", Value(position_.file));
+    pos.emplace_back("file_index", Value(static_cast<int64_t>(position_.file_index)));
+    pos.emplace_back("offset", Value(static_cast<int64_t>(position_.offset)));
+    pos.emplace_back("line", Value(static_cast<int64_t>(position_.next_line)));
+    return Value(std::move(pos));
+  }
+
+  Status Seek(const Value& position) override {
+    const Value* file = position.Find("file");
+    const Value* index = position.Find("file_index");
+    const Value* offset = position.Find("offset");
+    const Value* line = position.Find("line");
+    if (file == nullptr || !file->is_string() || index == nullptr || !index->is_int() ||
+        offset == nullptr || !offset->is_int() || line == nullptr || !line->is_int() ||
+        index->as_int() < 0 || offset->as_int() < 0 || line->as_int() < 1) {
+      std::string text;
+      AppendJson(position, &text);
+      return Status::InvalidArgument(
+          "file source position: expected {file, file_index, offset, line}, got " + text);
+    }
+    resume_ = ReadPosition{file->as_string(), static_cast<size_t>(index->as_int()),
+                           static_cast<uint64_t>(offset->as_int()),
+                           static_cast<uint64_t>(line->as_int())};
+    return Status::OK();
   }
 
   Result<bool> Read(size_t max_records, std::vector<Record>* out) override {
@@ -364,6 +398,63 @@ class FileSourceImpl final : public Source {
     return ctx_.stop != nullptr && ctx_.stop->load(std::memory_order_relaxed);
   }
 
+  // The position after the last record or bad line handed over: what Position() reports.
+  struct ReadPosition {
+    std::string file;
+    size_t file_index = 0;
+    uint64_t offset = 0;
+    uint64_t next_line = 1;
+  };
+
+  void Delivered(const std::string& file, const Line& line) {
+    if (position_.file != file) position_.file = file;
+    position_.file_index = file_index_of_origin_;
+    position_.offset = line.end_offset;
+    position_.next_line = line.next_number;
+  }
+
+  // Open files_[pos.file_index] and continue just after `pos` (CSV: after re-reading its
+  // header). Errors: InvalidArgument if the inputs no longer match the position.
+  Status OpenResumed(const ReadPosition& pos) {
+    if (pos.file_index >= files_.size() || files_[pos.file_index] != pos.file) {
+      return Status::InvalidArgument(fmt::format(
+          "cannot resume the file source: the checkpoint was taken in '{}' (input {} of the "
+          "path), which is no longer input {} of '{}'",
+          pos.file, pos.file_index + 1, pos.file_index + 1, options_.path));
+    }
+    next_file_ = pos.file_index;
+    PULSE_RETURN_IF_ERROR(OpenNextFile());
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0 || static_cast<uint64_t>(st.st_size) < pos.offset) {
+      return Status::InvalidArgument(fmt::format(
+          "cannot resume the file source: '{}' is shorter than the checkpoint's offset {}",
+          pos.file, pos.offset));
+    }
+    if (options_.format == FileFormat::kCsv) PULSE_RETURN_IF_ERROR(RereadCsvHeader(pos.offset));
+    if (::lseek(fd_, static_cast<off_t>(pos.offset), SEEK_SET) < 0) {
+      return Status::IOError(fmt::format("cannot seek '{}': {}", pos.file, std::strerror(errno)));
+    }
+    reader_.Reset(fd_, ctx_.stop, &ctx_.counters->bytes, pos.offset, pos.next_line);
+    position_ = pos;
+    return Status::OK();
+  }
+
+  // Find the header of the current CSV file again, if it ends before `offset` (else the
+  // normal flow takes it after the seek). Bad header lines were reported by the earlier run.
+  Status RereadCsvHeader(uint64_t offset) {
+    internal::LineReader header_reader(Framing::kCsv, options_.max_line_bytes);
+    header_reader.Reset(fd_, ctx_.stop, nullptr);
+    Line line;
+    while (true) {
+      PULSE_ASSIGN_OR_RETURN(bool got, header_reader.Next(AtEnd::kEmit, &line));
+      if (!got || line.end_offset > offset) return Status::OK();
+      if (line.text.empty() && !line.too_long) continue;
+      if (decoder_.CheckCsv(line)) continue;
+      csv_schema_ = decoder_.MakeSchema(line);
+      return Status::OK();
+    }
+  }
+
   // Open files_[next_file_] (if any is left) as the current input.
   Status OpenNextFile() {
     CloseFile();
@@ -371,6 +462,7 @@ class FileSourceImpl final : public Source {
       finished_ = true;
       return Status::OK();
     }
+    file_index_of_origin_ = next_file_;
     origin_ = std::make_shared<const std::string>(files_[next_file_++]);
     if (*origin_ == "-") {
       fd_ = STDIN_FILENO;
@@ -424,7 +516,10 @@ class FileSourceImpl final : public Source {
       Result<bool> got = reader_.Next(at_end, &line);
       if (!got.ok()) return got.status().WithContext(fmt::format("reading '{}'", *origin_));
       if (*got) {
+        const size_t records_before = out->size();
+        const uint64_t bad_before = reported_;
         PULSE_RETURN_IF_ERROR(HandleLine(line, out));
+        if (out->size() != records_before || reported_ != bad_before) Delivered(*origin_, line);
         continue;
       }
       if (draining_ || !options_.follow) {
@@ -461,6 +556,7 @@ class FileSourceImpl final : public Source {
 
   Status Report(const Line& line, std::optional<Problem> problem) {
     if (!problem) return Status::OK();
+    ++reported_;
     return ctx_.bad_records->Report(
         BadRecord{problem->reason, *origin_, line.number, line.text, problem->error});
   }
@@ -494,7 +590,9 @@ class FileSourceImpl final : public Source {
           const Line& line = chunk.lines[bad.line_index].line;
           PULSE_RETURN_IF_ERROR(ctx_.bad_records->Report(BadRecord{
               bad.problem.reason, *chunk.origin, line.number, line.text, bad.problem.error}));
+          Delivered(*chunk.origin, line);
         } else if (next_record_ < chunk.records.size()) {
+          Delivered(*chunk.origin, chunk.lines[chunk.record_lines[next_record_]].line);
           out->push_back(std::move(chunk.records[next_record_++]));
         } else {
           in_flight_.pop_front();
@@ -579,6 +677,10 @@ class FileSourceImpl final : public Source {
   std::vector<std::string> files_;
   size_t next_file_ = 0;
   std::shared_ptr<const std::string> origin_;  // the current input, as dead letters name it
+  size_t file_index_of_origin_ = 0;
+  std::optional<ReadPosition> resume_;  // set by Seek
+  ReadPosition position_;
+  uint64_t reported_ = 0;  // bad lines reported on this thread
   int fd_ = -1;
   bool owns_fd_ = false;
   bool finished_ = false;

@@ -27,16 +27,18 @@ LineReader::LineReader(Framing framing, size_t max_line_bytes, size_t block_byte
       // always fits before it is judged too long.
       max_capacity_(std::max(block_bytes_, max_line_bytes + 2)) {}
 
-void LineReader::Reset(int fd, const std::atomic<bool>* stop, std::atomic<uint64_t>* bytes_read) {
+void LineReader::Reset(int fd, const std::atomic<bool>* stop, std::atomic<uint64_t>* bytes_read,
+                       uint64_t start_offset, uint64_t first_line) {
   fd_ = fd;
   stop_ = stop;
   bytes_read_ = bytes_read;
+  base_ = start_offset;
   offset_ = 0;
   begin_ = scan_ = end_ = 0;
-  next_line_ = 1;
+  next_line_ = first_line;
   inner_newlines_ = 0;
   csv_state_ = CsvState::kFieldStart;
-  at_input_start_ = true;
+  at_input_start_ = start_offset == 0;
   skipping_ = false;
   skipped_prefix_.clear();
   skipped_line_ = 0;
@@ -178,6 +180,8 @@ void LineReader::TakeLine(size_t end, size_t next_begin, Line* line) {
   inner_newlines_ = 0;
   csv_state_ = CsvState::kFieldStart;
   begin_ = scan_ = next_begin;
+  line->next_number = next_line_;
+  line->end_offset = base_ + offset_ - (end_ - begin_);
 }
 
 void LineReader::AppendSkipped(std::string_view data) {
@@ -201,6 +205,8 @@ void LineReader::TakeSkippedLine(Line* line) {
   inner_newlines_ = 0;
   csv_state_ = CsvState::kFieldStart;
   skipping_ = false;
+  line->next_number = next_line_;
+  line->end_offset = base_ + offset_ - (end_ - begin_);
 }
 
 Result<bool> LineReader::Next(AtEnd at_end, Line* line) {

@@ -33,6 +33,8 @@ struct Line {
   /// kRawPrefixBytes bytes (cut at a UTF-8 character boundary).
   std::string_view text;
   uint64_t number = 0;              // 1-based number of the line where the record starts
+  uint64_t next_number = 0;         // the number the line after this one gets
+  uint64_t end_offset = 0;          // input offset just past this line and its line end
   bool too_long = false;            // longer than max_line_bytes
   bool unterminated_quote = false;  // kCsv: the input ended inside a quoted field
 };
@@ -52,17 +54,20 @@ class LineReader {
   LineReader(const LineReader&) = delete;
   LineReader& operator=(const LineReader&) = delete;
 
-  /// Start reading `fd` from its current offset; line numbers restart at 1. `stop` (may be null)
-  /// ends a read(2) interrupted by a signal; `bytes_read` (may be null) is advanced by every
-  /// byte read. Both are borrowed until the next Reset().
-  void Reset(int fd, const std::atomic<bool>* stop, std::atomic<uint64_t>* bytes_read);
+  /// Start reading `fd` from its current offset, which is `start_offset` bytes into the input
+  /// whose first line there is numbered `first_line` (resuming mid-file: no byte-order mark is
+  /// looked for unless start_offset is 0). `stop` (may be null) ends a read(2) interrupted by a
+  /// signal; `bytes_read` (may be null) is advanced by every byte read. Both are borrowed until
+  /// the next Reset().
+  void Reset(int fd, const std::atomic<bool>* stop, std::atomic<uint64_t>* bytes_read,
+             uint64_t start_offset = 0, uint64_t first_line = 1);
 
   /// Return true with the next line in `*line`, or false when there is none (see AtEnd).
   /// Errors: IOError from read(2).
   Result<bool> Next(AtEnd at_end, Line* line);
 
-  /// Bytes read from the descriptor since Reset().
-  uint64_t offset() const { return offset_; }
+  /// The input offset read up to: start_offset plus the bytes read since Reset().
+  uint64_t offset() const { return base_ + offset_; }
 
   /// Bytes of line buffer allocated now (for tests of the memory bound).
   size_t buffer_capacity() const { return capacity_; }
@@ -90,7 +95,8 @@ class LineReader {
   int fd_ = -1;
   const std::atomic<bool>* stop_ = nullptr;
   std::atomic<uint64_t>* bytes_read_ = nullptr;
-  uint64_t offset_ = 0;
+  uint64_t base_ = 0;    // start_offset of the last Reset()
+  uint64_t offset_ = 0;  // bytes read since Reset()
 
   std::unique_ptr<char[]> buf_;
   size_t capacity_ = 0;  // usable bytes; kPaddingBytes more are allocated

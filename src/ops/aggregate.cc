@@ -2,6 +2,7 @@
 #include "ops/aggregate.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace pulse::ops::internal {
 
@@ -66,6 +67,62 @@ Value Accumulator::Result(AggSpec::Kind kind) const {
       return numeric_count_ ? Value(max_) : Value();
   }
   return Value();
+}
+
+namespace {
+
+template <typename T>
+void AppendRaw(T v, std::string* out) {
+  char bytes[sizeof(T)];
+  std::memcpy(bytes, &v, sizeof(T));
+  out->append(bytes, sizeof(T));
+}
+
+template <typename T>
+bool ReadRaw(std::string_view* in, T* v) {
+  if (in->size() < sizeof(T)) return false;
+  std::memcpy(v, in->data(), sizeof(T));
+  in->remove_prefix(sizeof(T));
+  return true;
+}
+
+}  // namespace
+
+// Layout (host byte order; checkpoints are read back on the machine kind that wrote them):
+// count, numeric count (i64), sum, min, max (f64 bit images), distinct size (u64), then each
+// distinct value as u32 length + bytes.
+void Accumulator::AppendTo(std::string* out) const {
+  AppendRaw(count_, out);
+  AppendRaw(numeric_count_, out);
+  AppendRaw(sum_, out);
+  AppendRaw(min_, out);
+  AppendRaw(max_, out);
+  AppendRaw(static_cast<uint64_t>(distinct_ ? distinct_->size() : 0), out);
+  if (!distinct_) return;
+  for (const std::string& v : *distinct_) {
+    AppendRaw(static_cast<uint32_t>(v.size()), out);
+    out->append(v);
+  }
+}
+
+Status Accumulator::ReadFrom(std::string_view* in) {
+  uint64_t distinct = 0;
+  if (!ReadRaw(in, &count_) || !ReadRaw(in, &numeric_count_) || !ReadRaw(in, &sum_) ||
+      !ReadRaw(in, &min_) || !ReadRaw(in, &max_) || !ReadRaw(in, &distinct)) {
+    return Status::Corruption("truncated aggregation state");
+  }
+  distinct_.reset();
+  if (distinct == 0) return Status::OK();
+  distinct_ = std::make_unique<std::unordered_set<std::string>>();
+  for (uint64_t i = 0; i < distinct; ++i) {
+    uint32_t size = 0;
+    if (!ReadRaw(in, &size) || in->size() < size) {
+      return Status::Corruption("truncated aggregation state");
+    }
+    distinct_->emplace(in->substr(0, size));
+    in->remove_prefix(size);
+  }
+  return Status::OK();
 }
 
 }  // namespace pulse::ops::internal

@@ -6,8 +6,10 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 
+#include "pulse/core/status.h"
 #include "pulse/core/value.h"
 #include "pulse/ops/window.h"
 
@@ -33,6 +35,12 @@ class Accumulator {
   /// The result value for `kind`: count/distinct_count integers; sum/avg/min/max doubles or
   /// null when no numeric value was seen.
   Value Result(AggSpec::Kind kind) const;
+
+  /// Append an exact binary image of the accumulator to `out` (checkpoints).
+  void AppendTo(std::string* out) const;
+  /// Read an image written by AppendTo from the front of `*in`, consuming it.
+  /// Errors: Corruption if it is truncated.
+  Status ReadFrom(std::string_view* in);
 
  private:
   int64_t count_ = 0;

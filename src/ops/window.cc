@@ -19,12 +19,14 @@
 
 #include "ops/aggregate.h"
 #include "pulse/core/json.h"
+#include "pulse/state/memory_backend.h"
 
 namespace pulse::ops {
 
 using internal::Accumulator;
 using internal::AggInput;
 using internal::ExtractAggInput;
+using state::KvState;
 
 namespace {
 
@@ -57,11 +59,104 @@ KeyedResult MakeResult(int64_t start, int64_t end, const std::string& key_text,
 bool ResultLess(const KeyedResult& a, const KeyedResult& b) { return a < b; }
 
 // ---------------------------------------------------------------------------------------------
+// Checkpoint support shared by both operators.
+
+constexpr std::string_view kNamespace = "window";
+
+void AppendBigEndian(int64_t v, std::string* out) {
+  // Flipping the sign bit makes bytewise order equal numeric order.
+  const uint64_t u = static_cast<uint64_t>(v) ^ (uint64_t{1} << 63);
+  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>(u >> shift));
+}
+
+bool ReadBigEndian(std::string_view* in, int64_t* v) {
+  if (in->size() < 8) return false;
+  uint64_t u = 0;
+  for (int i = 0; i < 8; ++i) u = (u << 8) | static_cast<unsigned char>((*in)[static_cast<size_t>(i)]);
+  in->remove_prefix(8);
+  *v = static_cast<int64_t>(u ^ (uint64_t{1} << 63));
+  return true;
+}
+
+Status CorruptState(std::string_view what) {
+  return Status::Corruption(fmt::format("window state: {}", what));
+}
+
+// The state backend a window operator checkpoints through: the configured one, kept open as
+// a mirror of the open windows (incremental), or, by default, a memory backend filled from
+// scratch for each snapshot and restore.
+class StateMirror {
+ public:
+  StateMirror(const WindowOptions& options, const KeyedOperatorContext& ctx)
+      : factory_(options.state_backend), ctx_(ctx) {}
+
+  Status Open() {
+    if (!factory_) return Status::OK();
+    PULSE_ASSIGN_OR_RETURN(backend_, factory_(ctx_));
+    PULSE_ASSIGN_OR_RETURN(KvState kv, backend_->OpenNamespace(kNamespace));
+    kv_ = kv;
+    return Status::OK();
+  }
+
+  // Whether the backend keeps what earlier snapshots wrote (write only what changed).
+  bool incremental() const { return backend_ != nullptr; }
+
+  // The namespace to write the snapshot's entries to, then FinishSnapshot.
+  Result<KvState> BeginSnapshot() {
+    if (incremental()) return *kv_;
+    PULSE_ASSIGN_OR_RETURN(scratch_, state::OpenMemoryBackend({ctx_.key_groups}));
+    return scratch_->OpenNamespace(kNamespace);
+  }
+
+  Status FinishSnapshot(const std::string& dir) {
+    state::StateBackend& backend = incremental() ? *backend_ : *scratch_;
+    Status st = backend.Snapshot(dir).status();
+    scratch_.reset();
+    return st;
+  }
+
+  // Load the snapshots in `dirs` and visit every entry of this worker's key groups.
+  Status Restore(std::span<const std::string> dirs,
+                 const std::function<Status(std::string_view, std::string_view)>& visit) {
+    if (!incremental()) {
+      PULSE_ASSIGN_OR_RETURN(scratch_, state::OpenMemoryBackend({ctx_.key_groups}));
+    }
+    state::StateBackend& backend = incremental() ? *backend_ : *scratch_;
+    PULSE_RETURN_IF_ERROR(backend.Restore(dirs));
+    PULSE_ASSIGN_OR_RETURN(KvState kv, backend.OpenNamespace(kNamespace));
+    Status result;
+    PULSE_RETURN_IF_ERROR(kv.Scan(ctx_.key_groups, "",
+                                  [&](state::KeyGroup, std::string_view key,
+                                      std::string_view value) {
+                                    result = visit(key, value);
+                                    return result.ok() ? state::ScanNext::kContinue
+                                                       : state::ScanNext::kStop;
+                                  }));
+    scratch_.reset();
+    return result;
+  }
+
+ private:
+  StateBackendFactory factory_;
+  KeyedOperatorContext ctx_;
+  std::unique_ptr<state::StateBackend> backend_;  // the configured backend, if any
+  std::optional<KvState> kv_;                     // its namespace
+  std::unique_ptr<state::StateBackend> scratch_;  // a memory backend for one snapshot
+};
+
+// An entry removed from the state since the last snapshot (incremental mirrors only).
+struct Deletion {
+  state::KeyGroup group;
+  std::string key;
+};
+
+// ---------------------------------------------------------------------------------------------
 // Tumbling and sliding windows. State: window (end, start) → key → accumulator; windows are
 // released in (end, start) order, keys sorted by their JSON text.
 class FixedWindowOperator final : public KeyedOperator {
  public:
-  explicit FixedWindowOperator(const WindowOptions& options) : options_(options) {
+  FixedWindowOperator(const WindowOptions& options, const KeyedOperatorContext& ctx)
+      : options_(options), mirror_(options, ctx) {
     size_ = options.window.size_ms;
     slide_ = options.window.kind == WindowSpec::Kind::kTumbling ? size_ : options.window.slide_ms;
   }
@@ -87,6 +182,7 @@ class FixedWindowOperator final : public KeyedOperator {
         ++open_windows_;
       }
       it->second.acc.Add(input);
+      it->second.dirty = true;
       counted = true;
     }
     if (!counted) out->late.push_back(std::move(rec));
@@ -100,13 +196,70 @@ class FixedWindowOperator final : public KeyedOperator {
 
   KeyedOperatorStats stats() const override { return {open_windows_, open_windows_}; }
 
+  Status Open() { return mirror_.Open(); }
+
+  // State entries: key = window end and start (big-endian, sign-flipped) + key text,
+  // value = the accumulator, in the key's group.
+  Status SnapshotState(const std::string& dir) override {
+    PULSE_ASSIGN_OR_RETURN(KvState kv, mirror_.BeginSnapshot());
+    const bool incremental = mirror_.incremental();
+    for (const Deletion& d : deletions_) PULSE_RETURN_IF_ERROR(kv.Delete(d.group, d.key));
+    deletions_.clear();
+    std::string key, value;
+    for (auto& [id, table] : windows_) {
+      for (auto& [key_text, entry] : table) {
+        if (incremental && !entry.dirty) continue;
+        StateKey(id, key_text, &key);
+        value.clear();
+        entry.acc.AppendTo(&value);
+        PULSE_RETURN_IF_ERROR(kv.Put(state::KeyGroupForKey(key_text), key, value));
+        entry.dirty = false;
+        entry.persisted = incremental;
+      }
+    }
+    return mirror_.FinishSnapshot(dir);
+  }
+
+  Status RestoreState(std::span<const std::string> dirs) override {
+    windows_.clear();
+    cached_ = nullptr;
+    open_windows_ = 0;
+    next_release_ = kMaxWatermark;
+    deletions_.clear();
+    const bool incremental = mirror_.incremental();
+    return mirror_.Restore(dirs, [&](std::string_view key, std::string_view value) -> Status {
+      int64_t end = 0, start = 0;
+      if (!ReadBigEndian(&key, &end) || !ReadBigEndian(&key, &start)) {
+        return CorruptState("short window key");
+      }
+      Result<Value> key_value = ParseJson(key);
+      if (!key_value.ok()) return CorruptState("key is not JSON");
+      Entry entry{std::move(key_value).value(), Accumulator()};
+      PULSE_RETURN_IF_ERROR(entry.acc.ReadFrom(&value));
+      entry.dirty = false;
+      entry.persisted = incremental;
+      TableFor(start, end).emplace(std::string(key), std::move(entry));
+      ++open_windows_;
+      return Status::OK();
+    });
+  }
+
  private:
   struct Entry {
     Value key_value;
     Accumulator acc;
+    bool dirty = true;       // changed since the last snapshot
+    bool persisted = false;  // in the mirror backend (incremental only)
   };
   using KeyTable = std::unordered_map<std::string, Entry>;
   using WindowId = std::pair<int64_t, int64_t>;  // (end, start): release order
+
+  static void StateKey(const WindowId& id, std::string_view key_text, std::string* out) {
+    out->clear();
+    AppendBigEndian(id.first, out);
+    AppendBigEndian(id.second, out);
+    out->append(key_text);
+  }
 
   KeyTable& TableFor(int64_t start, int64_t end) {
     if (cached_ != nullptr && cached_start_ == start && cached_end_ == end) return *cached_;
@@ -130,6 +283,11 @@ class FixedWindowOperator final : public KeyedOperator {
       for (auto& [key, entry] : table) {
         out->results.push_back(MakeResult(start, end, key, entry.key_value, agg_name,
                                           entry.acc.Result(options_.agg.kind)));
+        if (entry.persisted) {
+          Deletion& d = deletions_.emplace_back();
+          d.group = state::KeyGroupForKey(key);
+          StateKey(it->first, key, &d.key);
+        }
       }
       std::sort(out->results.begin() + static_cast<std::ptrdiff_t>(first), out->results.end(),
                 ResultLess);
@@ -150,6 +308,8 @@ class FixedWindowOperator final : public KeyedOperator {
   int64_t cached_start_ = 0;
   int64_t cached_end_ = 0;
   uint64_t open_windows_ = 0;  // (window, key) pairs
+  StateMirror mirror_;
+  std::vector<Deletion> deletions_;  // persisted entries released since the last snapshot
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -157,7 +317,8 @@ class FixedWindowOperator final : public KeyedOperator {
 // that overlaps or touches it; a session's end is its last event time + gap.
 class SessionWindowOperator final : public KeyedOperator {
  public:
-  explicit SessionWindowOperator(const WindowOptions& options) : options_(options) {}
+  SessionWindowOperator(const WindowOptions& options, const KeyedOperatorContext& ctx)
+      : options_(options), mirror_(options, ctx) {}
 
   std::string name() const override { return "window"; }
 
@@ -186,6 +347,7 @@ class SessionWindowOperator final : public KeyedOperator {
       it = keys_.emplace(rec.key, KeySessions{rec.key_value, {}}).first;
       sessions = &it->second.sessions;
     }
+    it->second.dirty = true;
     for (size_t i = lo; i < hi; ++i) {
       Session& s = (*sessions)[i];
       merged.start = std::min(merged.start, s.start);
@@ -210,6 +372,66 @@ class SessionWindowOperator final : public KeyedOperator {
 
   KeyedOperatorStats stats() const override { return {open_sessions_, open_sessions_}; }
 
+  Status Open() { return mirror_.Open(); }
+
+  // State entries: key = the key text, value = its sessions (count, then start, last and the
+  // accumulator of each), in the key's group.
+  Status SnapshotState(const std::string& dir) override {
+    PULSE_ASSIGN_OR_RETURN(KvState kv, mirror_.BeginSnapshot());
+    const bool incremental = mirror_.incremental();
+    for (const Deletion& d : deletions_) PULSE_RETURN_IF_ERROR(kv.Delete(d.group, d.key));
+    deletions_.clear();
+    std::string value;
+    for (auto& [key_text, ks] : keys_) {
+      if (incremental && !ks.dirty) continue;
+      value.clear();
+      AppendBigEndian(static_cast<int64_t>(ks.sessions.size()), &value);
+      for (const Session& session : ks.sessions) {
+        AppendBigEndian(session.start, &value);
+        AppendBigEndian(session.last, &value);
+        session.acc.AppendTo(&value);
+      }
+      PULSE_RETURN_IF_ERROR(kv.Put(state::KeyGroupForKey(key_text), key_text, value));
+      ks.dirty = false;
+      ks.persisted = incremental;
+    }
+    return mirror_.FinishSnapshot(dir);
+  }
+
+  Status RestoreState(std::span<const std::string> dirs) override {
+    keys_.clear();
+    release_queue_ = {};
+    open_sessions_ = 0;
+    deletions_.clear();
+    const bool incremental = mirror_.incremental();
+    PULSE_RETURN_IF_ERROR(
+        mirror_.Restore(dirs, [&](std::string_view key, std::string_view value) -> Status {
+          Result<Value> key_value = ParseJson(key);
+          if (!key_value.ok()) return CorruptState("key is not JSON");
+          KeySessions ks{std::move(key_value).value(), {}};
+          int64_t n = 0;
+          if (!ReadBigEndian(&value, &n) || n < 0) return CorruptState("short session list");
+          for (int64_t i = 0; i < n; ++i) {
+            Session session{0, 0, Accumulator()};
+            if (!ReadBigEndian(&value, &session.start) || !ReadBigEndian(&value, &session.last)) {
+              return CorruptState("short session");
+            }
+            PULSE_RETURN_IF_ERROR(session.acc.ReadFrom(&value));
+            release_queue_.emplace(End(session), std::string(key));
+            ks.sessions.push_back(std::move(session));
+          }
+          ks.dirty = false;
+          ks.persisted = incremental;
+          open_sessions_ += ks.sessions.size();
+          keys_.emplace(std::string(key), std::move(ks));
+          return Status::OK();
+        }));
+    next_release_ = release_queue_.empty()
+                        ? kMaxWatermark
+                        : release_queue_.top().first + options_.allowed_lateness_ms;
+    return Status::OK();
+  }
+
  private:
   struct Session {
     int64_t start;
@@ -219,6 +441,8 @@ class SessionWindowOperator final : public KeyedOperator {
   struct KeySessions {
     Value key_value;
     std::vector<Session> sessions;  // disjoint, sorted by start
+    bool dirty = true;              // changed since the last snapshot
+    bool persisted = false;         // in the mirror backend (incremental only)
   };
 
   EventTime End(const Session& s) const { return s.last + options_.window.gap_ms; }
@@ -243,7 +467,11 @@ class SessionWindowOperator final : public KeyedOperator {
                                         s->acc.Result(options_.agg.kind)));
       sessions.erase(s);
       --open_sessions_;
-      if (sessions.empty()) keys_.erase(it);
+      it->second.dirty = true;
+      if (sessions.empty()) {
+        if (it->second.persisted) deletions_.push_back({state::KeyGroupForKey(key), key});
+        keys_.erase(it);
+      }
     }
     std::sort(out->results.begin() + static_cast<std::ptrdiff_t>(first), out->results.end(),
               ResultLess);
@@ -257,6 +485,8 @@ class SessionWindowOperator final : public KeyedOperator {
   std::priority_queue<QueueEntry, std::vector<QueueEntry>, std::greater<>> release_queue_;
   EventTime next_release_ = kMaxWatermark;
   uint64_t open_sessions_ = 0;
+  StateMirror mirror_;
+  std::vector<Deletion> deletions_;  // persisted keys whose last session was released
 };
 
 class WindowedAggregateFactory final : public KeyedOperatorFactory {
@@ -278,14 +508,14 @@ class WindowedAggregateFactory final : public KeyedOperatorFactory {
   }
 
   Result<std::unique_ptr<KeyedOperator>> Make(const KeyedOperatorContext& ctx) const override {
-    (void)ctx;
-    std::unique_ptr<KeyedOperator> op;
     if (options_.window.kind == WindowSpec::Kind::kSession) {
-      op = std::make_unique<SessionWindowOperator>(options_);
-    } else {
-      op = std::make_unique<FixedWindowOperator>(options_);
+      auto op = std::make_unique<SessionWindowOperator>(options_, ctx);
+      PULSE_RETURN_IF_ERROR(op->Open());
+      return std::unique_ptr<KeyedOperator>(std::move(op));
     }
-    return op;
+    auto op = std::make_unique<FixedWindowOperator>(options_, ctx);
+    PULSE_RETURN_IF_ERROR(op->Open());
+    return std::unique_ptr<KeyedOperator>(std::move(op));
   }
 
  private:

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "pulse/core/status.h"
+#include "pulse/core/value.h"
 
 namespace pulse {
 
@@ -73,6 +74,13 @@ class BadRecordHandler {
 
   /// Flush and commit the dead-letter file.
   Status Close();
+
+  /// Checkpoints of the dead-letter file (see internal::OutputFile): its in-progress state as
+  /// a JSON value (null when there is no file), continuing from one after a restart, and
+  /// closing without publishing. Called on the thread that calls Report().
+  Result<Value> PrepareCommit();
+  Status Recover(const Value* info);
+  Status Suspend();
 
  private:
   explicit BadRecordHandler(Options options);

@@ -175,6 +175,11 @@ class Sink {
     (void)checkpoint_id;
     return Status::OK();
   }
+
+  /// Instead of Close, when a run with checkpoints stops early (Ctrl-C, SIGTERM) after its
+  /// final checkpoint: release resources but leave the in-progress output for the next run's
+  /// Recover (do not publish it, do not delete it).
+  virtual Status Suspend() { return Status::OK(); }
 };
 
 }  // namespace pulse

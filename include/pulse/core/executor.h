@@ -6,6 +6,11 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "pulse/core/bad_record.h"
 #include "pulse/core/pipeline.h"
@@ -25,6 +30,27 @@ struct RunProgress {
   uint64_t open_windows = 0;
   double seconds = 0;
   bool cancelled = false;  // stopped by the stop flag before the input ended
+  uint64_t checkpoints = 0;                 // checkpoints committed by this run
+  std::optional<uint64_t> resumed_from;     // the checkpoint this run continued from
+};
+
+/// Checkpoints (docs/checkpoints.md): every `interval_ms`, at the end of the input and when
+/// the run is stopped, the source position, the watermark, the keyed state and what the sinks
+/// must commit are saved consistently in `dir`; a later run with the same `dir` continues
+/// from the newest valid one, so that its committed output equals an uninterrupted run's.
+struct CheckpointOptions {
+  /// Empty: no checkpoints.
+  std::string dir;
+  DurationMs interval_ms = 10'000;
+  /// Committed checkpoints kept (the newest ones); at least 1.
+  uint32_t keep = 3;
+  /// Ignore existing checkpoints and start over (they are replaced as new ones commit).
+  bool fresh = false;
+  /// What must match to resume (named parts, e.g. {"window", "tumbling 1m"}); a checkpoint
+  /// taken with different parts is refused with a message naming them.
+  std::vector<std::pair<std::string, std::string>> fingerprint;
+  /// Receives warnings, e.g. that the newest checkpoint was corrupt and an older one is used.
+  std::function<void(std::string_view)> on_warning;
 };
 
 struct RunOptions {
@@ -50,11 +76,17 @@ struct RunOptions {
   /// Called after each batch for each stage (debug logs), on the thread running the stage, so
   /// it must be thread-safe. Unset: no spans.
   std::function<void(const StageSpan&)> on_span;
+  /// Checkpointing; off unless checkpoint.dir is set.
+  CheckpointOptions checkpoint;
 };
 
 /// Run `pipeline` to the end of its input (or until options.stop). Returns the final progress.
 /// Errors: the pipeline's Validate() errors, and the first error any stage returns (the sink
-/// is then aborted so that no partial output becomes visible).
+/// is then aborted so that no partial output becomes visible; with checkpoints it is
+/// suspended instead, so that the next run continues from the last checkpoint). With
+/// checkpoints also: InvalidArgument if a stage cannot be checkpointed or the newest checkpoint
+/// belongs to a different pipeline; Corruption if no checkpoint verifies; Unavailable if
+/// another run holds the directory.
 Result<RunProgress> Run(Pipeline pipeline, const RunOptions& options = {});
 
 }  // namespace pulse

@@ -2,6 +2,7 @@
 // Keyed event-time windows (tumbling, sliding, session) with one aggregation each.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -9,6 +10,7 @@
 #include "pulse/core/operator.h"
 #include "pulse/core/status.h"
 #include "pulse/core/time.h"
+#include "pulse/state/state_backend.h"
 
 namespace pulse::ops {
 
@@ -52,11 +54,20 @@ struct AggSpec {
   Status Validate() const;
 };
 
+/// Opens the state backend of one worker's window operator (e.g. RocksDB in a directory per
+/// worker) for ctx.key_groups.
+using StateBackendFactory = std::function<Result<std::unique_ptr<state::StateBackend>>(
+    const KeyedOperatorContext& ctx)>;
+
 struct WindowOptions {
   WindowSpec window;
   AggSpec agg;
   /// A window [s, e) emits once, when the watermark W ≥ e + allowed_lateness. Must be ≥ 0.
   DurationMs allowed_lateness_ms = 0;
+  /// Where checkpoints of the open windows go. Unset: each snapshot fills a fresh in-memory
+  /// backend and writes it out whole. Set (e.g. RocksDB): each worker keeps its backend open
+  /// as a mirror of its open windows and a snapshot writes only what changed since the last.
+  StateBackendFactory state_backend;
 
   Status Validate() const;
 };

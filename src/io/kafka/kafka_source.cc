@@ -1,0 +1,488 @@
+// SPDX-License-Identifier: MIT
+// Kafka source: assigns every partition of its topics, decodes JSON messages with simdjson,
+// keeps per-partition watermarks with idle detection, and reports offsets for checkpoints.
+#include <simdjson.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "core/json_dom.h"
+#include "io/kafka/kafka_client.h"
+#include "pulse/io/kafka.h"
+
+namespace pulse::io {
+namespace {
+
+using internal::KafkaErrorStatus;
+using internal::KafkaHandle;
+using internal::KafkaPartitionList;
+using internal::KafkaQueue;
+using internal::KafkaStatus;
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr int kMetadataTimeoutMs = 10'000;
+constexpr int kOffsetsTimeoutMs = 10'000;
+constexpr int kCloseCommitTimeoutMs = 5'000;
+// Messages taken from librdkafka per Read() at most (Read's max_records may be larger).
+constexpr size_t kMaxBatch = 4096;
+// Dead-letter lines keep at most this much of a bad payload.
+constexpr size_t kMaxRawBytes = 64 * 1024;
+
+std::string_view TypePhrase(simdjson::dom::element_type type) {
+  using simdjson::dom::element_type;
+  switch (type) {
+    case element_type::ARRAY: return "an array";
+    case element_type::OBJECT: return "an object";
+    case element_type::INT64:
+    case element_type::UINT64: return "an integer";
+    case element_type::DOUBLE: return "a float";
+    case element_type::STRING: return "a string";
+    case element_type::BOOL: return "a boolean";
+    case element_type::NULL_VALUE: return "null";
+  }
+  return "a value";
+}
+
+using PartitionKey = std::pair<std::string, int32_t>;
+
+// One assigned partition: where it is and what its watermark is.
+struct PartitionState {
+  std::string topic;
+  int32_t partition = 0;
+  std::string origin;        // "topic/partition", for bad records
+  int64_t next_offset = 0;   // the offset after the last record returned (or the start)
+  EventTime max_time = kMinWatermark;  // the largest event time seen; kMinWatermark: none yet
+  bool idle = false;
+  SteadyClock::time_point last_activity;
+};
+
+// A position parsed from Position()'s JSON.
+Result<std::map<PartitionKey, int64_t>> ParsePosition(const Value& position) {
+  const Value* list = position.Find("kafka_offsets");
+  if (list == nullptr || !list->is_array()) {
+    return Status::InvalidArgument(
+        "the checkpoint's source position has no \"kafka_offsets\" list (was it taken by a "
+        "different source?)");
+  }
+  std::map<PartitionKey, int64_t> offsets;
+  for (const Value& entry : list->as_array()) {
+    const Value* topic = entry.Find("topic");
+    const Value* partition = entry.Find("partition");
+    const Value* offset = entry.Find("offset");
+    if (topic == nullptr || !topic->is_string() || partition == nullptr || !partition->is_int() ||
+        offset == nullptr || !offset->is_int() || offset->as_int() < 0) {
+      return Status::InvalidArgument(
+          fmt::format("bad Kafka offset in the checkpoint's source position: {}", entry.ToJson()));
+    }
+    offsets[{topic->as_string(), static_cast<int32_t>(partition->as_int())}] = offset->as_int();
+  }
+  return offsets;
+}
+
+// Not thread-safe, except OnCheckpointCommitted (which only uses the thread-safe client).
+class KafkaSourceImpl final : public Source {
+ public:
+  explicit KafkaSourceImpl(KafkaSourceOptions options) : options_(std::move(options)) {}
+  KafkaSourceImpl(const KafkaSourceImpl&) = delete;
+  KafkaSourceImpl& operator=(const KafkaSourceImpl&) = delete;
+  ~KafkaSourceImpl() override { (void)Close(); }
+
+  void SetProjection(std::vector<std::string> fields) override { projection_ = std::move(fields); }
+
+  Status Open(const SourceContext& ctx) override {
+    ctx_ = ctx;
+    bound_ms_ = ctx.max_out_of_orderness.value_or(0);
+    Status st = OpenConsumer();
+    if (!st.ok()) {
+      consumer_.reset();
+      return st.WithContext("kafka source");
+    }
+    return Status::OK();
+  }
+
+  Result<bool> Read(size_t max_records, std::vector<Record>* out) override {
+    marks_.clear();
+    if (ctx_.stop != nullptr && ctx_.stop->load()) return false;
+    if (consumer_ == nullptr) return Status::Internal("kafka source: Read before Open");
+    char fatal_text[512];
+    if (rd_kafka_resp_err_t fatal =
+            rd_kafka_fatal_error(consumer_.get(), fatal_text, sizeof(fatal_text))) {
+      return Status::IOError(fmt::format("kafka source: fatal consumer error: {} ({})",
+                                         fatal_text, rd_kafka_err2name(fatal)));
+    }
+    const size_t want = std::clamp<size_t>(max_records, 1, kMaxBatch);
+    batch_.resize(want);
+    const ssize_t n = rd_kafka_consume_batch_queue(
+        queue_.get(), static_cast<int>(options_.poll_timeout_ms), batch_.data(), want);
+    if (n < 0) return KafkaStatus(rd_kafka_last_error(), "kafka source: consume");
+    const SteadyClock::time_point now = SteadyClock::now();
+    Status status;
+    for (ssize_t i = 0; i < n; ++i) {
+      internal::KafkaMessage message(batch_[static_cast<size_t>(i)]);
+      if (status.ok()) status = Handle(*message, now, out);
+    }
+    PULSE_RETURN_IF_ERROR(status);
+    if (options_.idle_timeout_ms > 0) {
+      const auto timeout = std::chrono::milliseconds(options_.idle_timeout_ms);
+      bool changed = false;
+      for (PartitionState& p : partitions_) {
+        if (!p.idle && now - p.last_activity >= timeout) {
+          p.idle = true;
+          changed = true;
+        }
+      }
+      if (changed) DeclareWatermark(out->size());
+    }
+    if (!checkpointed_ && options_.commit_interval_ms > 0 &&
+        now - last_commit_ >= std::chrono::milliseconds(options_.commit_interval_ms)) {
+      last_commit_ = now;
+      CommitDelivered(/*async=*/true);
+    }
+    return true;
+  }
+
+  void TakeWatermarks(std::vector<SourceWatermark>* out) override {
+    out->insert(out->end(), marks_.begin(), marks_.end());
+    marks_.clear();
+  }
+
+  bool GeneratesWatermarks() const override { return true; }
+
+  Status Close() override {
+    if (consumer_ == nullptr) return Status::OK();
+    // Without checkpoints the group's offsets are all that remembers progress.
+    if (!checkpointed_) CommitDelivered(/*async=*/false);
+    queue_.reset();
+    (void)rd_kafka_consumer_close(consumer_.get());
+    consumer_.reset();
+    return Status::OK();
+  }
+
+  std::string Describe() const override {
+    std::string topics;
+    for (const std::string& t : options_.topics) topics += (topics.empty() ? "" : ",") + t;
+    return fmt::format("kafka {} at {} (group {})", topics, options_.bootstrap_servers,
+                       options_.group_id);
+  }
+
+  bool SupportsCheckpoints() const override { return true; }
+
+  Result<Value> Position() override {
+    checkpointed_ = true;
+    Array list;
+    for (const PartitionState& p : partitions_) {
+      list.push_back(Value(Object{{"topic", Value(p.topic)},
+                                  {"partition", Value(static_cast<int64_t>(p.partition))},
+                                  {"offset", Value(p.next_offset)}}));
+    }
+    return Value(Object{{"kafka_offsets", Value(std::move(list))}});
+  }
+
+  Status Seek(const Value& position) override {
+    PULSE_ASSIGN_OR_RETURN(seek_, ParsePosition(position));
+    checkpointed_ = true;
+    return Status::OK();
+  }
+
+  Status OnCheckpointCommitted(const Value& position) override {
+    if (consumer_ == nullptr) return Status::OK();
+    PULSE_ASSIGN_OR_RETURN(auto offsets, ParsePosition(position));
+    KafkaPartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
+    for (const auto& [key, offset] : offsets) {
+      rd_kafka_topic_partition_list_add(list.get(), key.first.c_str(), key.second)->offset =
+          offset;
+    }
+    // Asynchronous: the group's offsets only inform lag tools (recovery uses the checkpoint),
+    // so a slow or failed commit must not hold up the sink thread.
+    if (!offsets.empty()) (void)rd_kafka_commit(consumer_.get(), list.get(), 1);
+    return Status::OK();
+  }
+
+ private:
+  Status OpenConsumer() {
+    const KafkaProperties settings = {
+        {"bootstrap.servers", options_.bootstrap_servers},
+        {"group.id", options_.group_id},
+        {"client.id", "pulse"},
+        {"enable.auto.commit", "false"},
+        {"enable.auto.offset.store", "false"},
+        {"enable.partition.eof", "false"},
+        {"isolation.level", "read_committed"},
+        {"auto.offset.reset", options_.auto_offset_reset},
+    };
+    PULSE_ASSIGN_OR_RETURN(internal::KafkaConf conf,
+                           internal::MakeKafkaConf(settings, options_.properties));
+    PULSE_ASSIGN_OR_RETURN(consumer_, internal::MakeKafkaClient(RD_KAFKA_CONSUMER, std::move(conf)));
+    PULSE_RETURN_IF_ERROR(KafkaStatus(rd_kafka_poll_set_consumer(consumer_.get()), "poll set"));
+
+    KafkaPartitionList list(rd_kafka_topic_partition_list_new(16));
+    for (const std::string& topic : options_.topics) {
+      PULSE_ASSIGN_OR_RETURN(std::vector<int32_t> ids,
+                             internal::TopicPartitions(consumer_.get(), topic, kMetadataTimeoutMs));
+      for (int32_t id : ids) {
+        rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), id)->offset =
+            RD_KAFKA_OFFSET_INVALID;
+      }
+    }
+    // Start offsets: the checkpoint's, else the group's committed ones, else auto_offset_reset.
+    // They are resolved here (not left to librdkafka) so that Position() is exact from the
+    // start, also for partitions that deliver nothing.
+    PULSE_RETURN_IF_ERROR(KafkaStatus(
+        rd_kafka_committed(consumer_.get(), list.get(), kOffsetsTimeoutMs), "committed offsets"));
+    const SteadyClock::time_point now = SteadyClock::now();
+    for (int i = 0; i < list->cnt; ++i) {
+      rd_kafka_topic_partition_t& tp = list->elems[i];
+      auto seek = seek_.find({tp.topic, tp.partition});
+      if (seek != seek_.end()) {
+        tp.offset = seek->second;
+      } else if (tp.offset < 0) {
+        int64_t low = 0;
+        int64_t high = 0;
+        PULSE_RETURN_IF_ERROR(KafkaStatus(
+            rd_kafka_query_watermark_offsets(consumer_.get(), tp.topic, tp.partition, &low, &high,
+                                             kOffsetsTimeoutMs),
+            fmt::format("offsets of {}/{}", tp.topic, tp.partition)));
+        tp.offset = options_.auto_offset_reset == "earliest" ? low : high;
+      }
+      PartitionState p;
+      p.topic = tp.topic;
+      p.partition = tp.partition;
+      p.origin = fmt::format("{}/{}", tp.topic, tp.partition);
+      p.next_offset = tp.offset;
+      p.last_activity = now;
+      index_[{p.topic, p.partition}] = partitions_.size();
+      partitions_.push_back(std::move(p));
+    }
+    PULSE_RETURN_IF_ERROR(KafkaStatus(rd_kafka_assign(consumer_.get(), list.get()), "assign"));
+    queue_.reset(rd_kafka_queue_get_consumer(consumer_.get()));
+    last_commit_ = now;
+    return Status::OK();
+  }
+
+  // One message from the consumer: a record, a bad record, an error to return or to ignore.
+  Status Handle(const rd_kafka_message_t& m, SteadyClock::time_point now,
+                std::vector<Record>* out) {
+    if (m.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      switch (m.err) {
+        case RD_KAFKA_RESP_ERR__PARTITION_EOF:
+          return Status::OK();
+        case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+        case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
+        case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+        case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+        case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+        case RD_KAFKA_RESP_ERR__FATAL:
+          return KafkaStatus(m.err, fmt::format("kafka source: {}", rd_kafka_message_errstr(&m)));
+        default:
+          // Transport errors, a broker restarting, ...: librdkafka reconnects and retries.
+          ++transient_errors_;
+          return Status::OK();
+      }
+    }
+    auto it = index_.find({rd_kafka_topic_name(m.rkt), m.partition});
+    if (it == index_.end()) return Status::OK();  // not assigned (cannot happen)
+    PartitionState& p = partitions_[it->second];
+    p.next_offset = m.offset + 1;
+    p.last_activity = now;
+    p.idle = false;  // rejoins; the source watermark never goes back
+    ctx_.counters->bytes.fetch_add(m.len, std::memory_order_relaxed);
+
+    std::string_view payload(static_cast<const char*>(m.payload), m.payload == nullptr ? 0 : m.len);
+    std::string error;
+    BadReason reason = BadReason::kInvalidJson;
+    const size_t before = out->size();
+    if (Decode(payload, m, &reason, &error, out)) {
+      ctx_.counters->records.fetch_add(1, std::memory_order_relaxed);
+      const EventTime t = out->back().time;
+      if (t > p.max_time) {
+        p.max_time = t;
+        DeclareWatermark(out->size());
+      }
+      return Status::OK();
+    }
+    out->resize(before);
+    return ctx_.bad_records->Report(BadRecord{reason, p.origin, static_cast<uint64_t>(m.offset),
+                                              payload.substr(0, kMaxRawBytes), error});
+  }
+
+  // Append the record of `payload` to `out` and return true, or describe the problem.
+  bool Decode(std::string_view payload, const rd_kafka_message_t& m, BadReason* reason,
+              std::string* error, std::vector<Record>* out) {
+    if (payload.empty()) {
+      *reason = BadReason::kInvalidJson;
+      *error = "empty message";
+      return false;
+    }
+    padded_.assign(payload.data(), payload.size());
+    padded_.append(simdjson::SIMDJSON_PADDING, '\0');
+    simdjson::dom::element root;
+    const simdjson::error_code parse_error =
+        parser_.parse(padded_.data(), payload.size(), false).get(root);
+    if (parse_error != simdjson::SUCCESS) {
+      *reason = parse_error == simdjson::UTF8_ERROR ? BadReason::kInvalidUtf8
+                                                    : BadReason::kInvalidJson;
+      *error = simdjson::error_message(parse_error);
+      return false;
+    }
+    if (root.type() != simdjson::dom::element_type::OBJECT) {
+      *reason = BadReason::kNotAnObject;
+      *error = fmt::format("expected a JSON object, got {}", TypePhrase(root.type()));
+      return false;
+    }
+    const simdjson::dom::object object = root.get_object().value_unsafe();
+    EventTime time = 0;
+    if (options_.time_source == KafkaTimeSource::kTimestamp) {
+      rd_kafka_timestamp_type_t type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+      const int64_t ts = rd_kafka_message_timestamp(&m, &type);
+      if (type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE || ts < kMinEventTime || ts > kMaxEventTime) {
+        *reason = BadReason::kBadEventTime;
+        *error = "the message has no valid timestamp";
+        return false;
+      }
+      time = ts;
+    } else {
+      std::optional<simdjson::dom::element> value;
+      for (simdjson::dom::key_value_pair field : object) {
+        if (field.key == options_.time_field) value = field.value;  // a later duplicate wins
+      }
+      if (!FieldTime(value, &time, error)) {
+        *reason = BadReason::kBadEventTime;
+        return false;
+      }
+    }
+    out->push_back(
+        Record{time, FromSimdjsonObject(object, projection_.empty() ? nullptr : &projection_)});
+    return true;
+  }
+
+  // The file source's rules: an RFC 3339 string or integer epoch ms in range.
+  bool FieldTime(const std::optional<simdjson::dom::element>& value, EventTime* time,
+                 std::string* error) const {
+    using simdjson::dom::element_type;
+    const std::string& name = options_.time_field;
+    if (!value.has_value()) {
+      *error = fmt::format("missing time field '{}'", name);
+      return false;
+    }
+    switch (value->type()) {
+      case element_type::INT64: {
+        const int64_t ms = value->get_int64().value_unsafe();
+        if (ms >= kMinEventTime && ms <= kMaxEventTime) {
+          *time = ms;
+          return true;
+        }
+        break;
+      }
+      case element_type::UINT64:
+        break;
+      case element_type::STRING: {
+        std::optional<EventTime> t = ParseRfc3339(value->get_string().value_unsafe());
+        if (!t.has_value()) {
+          *error = fmt::format("time field '{}' is not an RFC 3339 time", name);
+          return false;
+        }
+        *time = *t;
+        return true;
+      }
+      default:
+        *error = fmt::format("time field '{}' is {}, not an RFC 3339 string or integer epoch ms",
+                             name, TypePhrase(value->type()));
+        return false;
+    }
+    *error = fmt::format("time field '{}' is out of range", name);
+    return false;
+  }
+
+  // The source's watermark: the minimum over partitions that are not idle of (largest event
+  // time − bound). A partition without data holds it at −∞ until it becomes idle. When every
+  // partition is idle the watermark stays where it is.
+  std::optional<EventTime> CurrentWatermark() const {
+    std::optional<EventTime> min;
+    for (const PartitionState& p : partitions_) {
+      if (p.idle) continue;
+      const EventTime w = p.max_time == kMinWatermark ? kMinWatermark : p.max_time - bound_ms_;
+      if (!min || w < *min) min = w;
+    }
+    return min;
+  }
+
+  // Declare the watermark before the record at `index`, if it rose.
+  void DeclareWatermark(size_t index) {
+    std::optional<EventTime> w = CurrentWatermark();
+    if (!w || *w <= watermark_) return;
+    watermark_ = *w;
+    if (!marks_.empty() && marks_.back().index == index) {
+      marks_.back().watermark = watermark_;
+    } else {
+      marks_.push_back(SourceWatermark{index, watermark_});
+    }
+  }
+
+  void CommitDelivered(bool async) {
+    if (consumer_ == nullptr || partitions_.empty()) return;
+    KafkaPartitionList list(
+        rd_kafka_topic_partition_list_new(static_cast<int>(partitions_.size())));
+    for (const PartitionState& p : partitions_) {
+      rd_kafka_topic_partition_list_add(list.get(), p.topic.c_str(), p.partition)->offset =
+          p.next_offset;
+    }
+    (void)rd_kafka_commit(consumer_.get(), list.get(), async ? 1 : 0);
+  }
+
+  KafkaSourceOptions options_;
+  std::vector<std::string> projection_;
+  SourceContext ctx_;
+  DurationMs bound_ms_ = 0;
+  KafkaHandle consumer_;
+  KafkaQueue queue_;
+  std::vector<PartitionState> partitions_;
+  std::map<PartitionKey, size_t> index_;
+  std::map<PartitionKey, int64_t> seek_;
+  EventTime watermark_ = kMinWatermark;
+  std::vector<SourceWatermark> marks_;
+  std::vector<rd_kafka_message_t*> batch_;
+  // Set once a checkpoint was taken or resumed: offsets are then committed after checkpoints.
+  bool checkpointed_ = false;
+  SteadyClock::time_point last_commit_;
+  uint64_t transient_errors_ = 0;
+  simdjson::dom::parser parser_;
+  std::string padded_;
+};
+
+}  // namespace
+
+Status KafkaSourceOptions::Validate() const {
+  if (bootstrap_servers.empty()) return Status::InvalidArgument("kafka source: no bootstrap_servers");
+  if (topics.empty()) return Status::InvalidArgument("kafka source: no topic");
+  for (const std::string& t : topics) {
+    if (t.empty()) return Status::InvalidArgument("kafka source: an empty topic name");
+  }
+  if (group_id.empty()) return Status::InvalidArgument("kafka source: no group_id");
+  if (auto_offset_reset != "earliest" && auto_offset_reset != "latest") {
+    return Status::InvalidArgument(fmt::format(
+        "kafka source: auto_offset_reset must be earliest or latest; got \"{}\"",
+        auto_offset_reset));
+  }
+  if (time_source == KafkaTimeSource::kField && time_field.empty()) {
+    return Status::InvalidArgument("kafka source: time_field must not be empty");
+  }
+  if (idle_timeout_ms < 0 || commit_interval_ms < 0 || poll_timeout_ms <= 0) {
+    return Status::InvalidArgument(
+        "kafka source: idle_timeout and commit_interval_ms must be >= 0, poll_timeout_ms > 0");
+  }
+  return Status::OK();
+}
+
+std::unique_ptr<Source> KafkaSource(KafkaSourceOptions options) {
+  return std::make_unique<KafkaSourceImpl>(std::move(options));
+}
+
+}  // namespace pulse::io

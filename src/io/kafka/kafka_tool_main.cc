@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+// pulse-kafka: a small Kafka client for the end-to-end tests and `make kafka-demo` (topics,
+// producing JSON lines, reading a topic back, generating demo events).
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "io/kafka/kafka_testing.h"
+
+namespace {
+
+namespace kt = pulse::io::kafka_testing;
+
+constexpr char kUsage[] =
+    "usage: pulse-kafka create-topic BROKERS TOPIC PARTITIONS\n"
+    "       pulse-kafka produce BROKERS TOPIC [ROUND_ROBIN_PARTITIONS] < lines\n"
+    "       pulse-kafka read BROKERS TOPIC [--committed] [--min N] [--timeout-ms MS]\n"
+    "       pulse-kafka generate BROKERS TOPIC PARTITIONS EVENTS_PER_SECOND [SECONDS]\n";
+
+int Fail(const pulse::Status& st) {
+  std::fprintf(stderr, "pulse-kafka: %s\n", st.ToString().c_str());
+  return 1;
+}
+
+int Produce(const std::string& brokers, const std::string& topic, int round_robin) {
+  std::vector<kt::OutMessage> messages;
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    if (line.empty()) continue;
+    kt::OutMessage m;
+    m.partition = round_robin > 0 ? static_cast<int32_t>(messages.size() % round_robin) : -1;
+    m.value = line;
+    messages.push_back(std::move(m));
+  }
+  pulse::Status st = kt::Produce(brokers, topic, messages);
+  return st.ok() ? 0 : Fail(st);
+}
+
+// Demo events: users u0..u9 with a value, event time = now, spread over the partitions.
+int Generate(const std::string& brokers, const std::string& topic, int partitions, int rate,
+             int seconds) {
+  const auto start = std::chrono::steady_clock::now();
+  uint64_t n = 0;
+  while (seconds <= 0 || std::chrono::steady_clock::now() - start < std::chrono::seconds(seconds)) {
+    std::vector<kt::OutMessage> batch;
+    const int per_tick = std::max(1, rate / 10);
+    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+    for (int i = 0; i < per_tick; ++i, ++n) {
+      kt::OutMessage m;
+      m.partition = static_cast<int32_t>(n % static_cast<uint64_t>(partitions));
+      m.value = fmt::format(R"({{"event_time":{},"user":"u{}","value":{}}})", now_ms, n * 7 % 10,
+                            n % 100);
+      batch.push_back(std::move(m));
+    }
+    pulse::Status st = kt::Produce(brokers, topic, batch);
+    if (!st.ok()) return Fail(st);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.size() < 3) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  const std::string& command = args[0];
+  const std::string& brokers = args[1];
+  const std::string& topic = args[2];
+  if (command == "create-topic" && args.size() == 4) {
+    pulse::Status st = kt::CreateTopic(brokers, topic, std::atoi(args[3].c_str()));
+    return st.ok() ? 0 : Fail(st);
+  }
+  if (command == "produce" && args.size() <= 4) {
+    return Produce(brokers, topic, args.size() == 4 ? std::atoi(args[3].c_str()) : 0);
+  }
+  if (command == "generate" && (args.size() == 5 || args.size() == 6)) {
+    return Generate(brokers, topic, std::atoi(args[3].c_str()), std::atoi(args[4].c_str()),
+                    args.size() == 6 ? std::atoi(args[5].c_str()) : 0);
+  }
+  if (command == "read") {
+    bool committed = false;
+    size_t min = 0;
+    int timeout_ms = 30'000;
+    for (size_t i = 3; i < args.size(); ++i) {
+      if (args[i] == "--committed") {
+        committed = true;
+      } else if (args[i] == "--min" && i + 1 < args.size()) {
+        min = static_cast<size_t>(std::atoll(args[++i].c_str()));
+      } else if (args[i] == "--timeout-ms" && i + 1 < args.size()) {
+        timeout_ms = std::atoi(args[++i].c_str());
+      } else {
+        std::fputs(kUsage, stderr);
+        return 2;
+      }
+    }
+    pulse::Result<std::vector<kt::InMessage>> messages =
+        kt::ReadTopic(brokers, topic, committed, min, timeout_ms);
+    if (!messages.ok()) return Fail(messages.status());
+    for (const kt::InMessage& m : *messages) std::cout << m.value << '\n';
+    return 0;
+  }
+  std::fputs(kUsage, stderr);
+  return 2;
+}
