@@ -19,7 +19,8 @@ FUZZ_SECONDS ?= 15
 # Seconds per fuzz target for `make fuzz`.
 FUZZ_LONG_SECONDS ?= 600
 
-.PHONY: help deps build run test asan tsan fuzz install consumer examples format clean bench
+.PHONY: help deps build run test asan tsan fuzz install consumer examples format clean bench bench-micro \
+        kafka-demo
 
 help:
 	@echo "Pulse: event-time stream processing. Targets:"
@@ -33,7 +34,9 @@ help:
 	@echo "  make install    install bin/pulse, headers, libraries, CMake package to PREFIX=$(PREFIX)"
 	@echo "  make consumer   install to a scratch prefix, build and run examples/consumer"
 	@echo "  make examples   run the C++ example programs on the bundled data"
+	@echo "  make kafka-demo a Kafka broker, an event generator and a pipeline with its status page"
 	@echo "  make bench      Release build with benchmarks, run bench/run.py, write docs/PERFORMANCE.md"
+	@echo "  make bench-micro  only the micro-benchmarks (Google Benchmark), printed"
 	@echo "  make format     clang-format the C++ sources (needs clang-format)"
 	@echo "  make clean      remove build/ and out/"
 
@@ -87,6 +90,11 @@ examples: build
 	@head -n 5 out/sliding_avg_program.jsonl
 	@echo "(all results: out/wordcount.jsonl, out/sliding_avg_program.jsonl)"
 
+# A local Kafka broker, a generator and an exactly-once pipeline; Ctrl-C stops it all
+# (docs/kafka.md).
+kafka-demo: build
+	bash scripts/kafka.sh demo $(BUILD_DIR)/bin
+
 format:
 	@command -v clang-format >/dev/null || { echo "clang-format is not installed" >&2; exit 1; }
 	find include src examples bench tests \( -name '*.h' -o -name '*.cc' \) -print0 | \
@@ -101,3 +109,10 @@ bench: deps
 	  -DPULSE_BUILD_BENCHMARKS=ON
 	cmake --build build/bench -j$${PULSE_JOBS:-$$(nproc)}
 	python3 bench/run.py $(BENCH_ARGS)
+
+# Only the Google Benchmark micro-benchmarks, printed (e.g. MICRO_ARGS=--benchmark_filter=Window).
+bench-micro: deps
+	cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DPULSE_BUILD_TESTS=OFF \
+	  -DPULSE_BUILD_BENCHMARKS=ON
+	cmake --build build/bench --target pulse_micro_benchmarks -j$${PULSE_JOBS:-$$(nproc)}
+	build/bench/bin/pulse_micro_benchmarks $(MICRO_ARGS)

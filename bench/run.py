@@ -5,11 +5,13 @@ docs/PERFORMANCE.md with medians (records/s, MB/s, peak RSS) and the ratios the 
 issue sets as targets. All figures come from one run, so ratios hold on a noisy machine.
 
     python3 bench/run.py [--records N] [--runs R] [--quick] [--peers] [--out docs/PERFORMANCE.md]
+                         [--micro-min-time S] [--no-micro]
 
 It expects a Release build with benchmarks in build/bench (`make bench` does everything).
 """
 import argparse
 import datetime
+import json
 import os
 import platform
 import statistics
@@ -61,6 +63,9 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="1M records, 1 run (smoke test)")
     ap.add_argument("--out", default=os.path.join(ROOT, "docs", "PERFORMANCE.md"))
+    ap.add_argument("--micro-min-time", type=float, default=0.5,
+                    help="seconds per Google Benchmark micro-benchmark (--benchmark_min_time)")
+    ap.add_argument("--no-micro", action="store_true", help="skip the micro-benchmarks")
     args = ap.parse_args()
     if args.quick:
         args.records, args.runs = 1_000_000, 1
@@ -130,7 +135,40 @@ def main():
         print(f"{sid:18s} {med:7.2f} s {args.records / med / 1e6:6.2f} M rec/s "
               f"{size / med / 1e6:7.1f} MB/s {max(rss):7.0f} MiB", flush=True)
 
-    write_report(args, results, has_parquet)
+    micro = [] if args.no_micro else run_micro(args.micro_min_time)
+    write_report(args, results, has_parquet, micro)
+
+
+def run_micro(min_time):
+    """Run bin/pulse_micro_benchmarks (Google Benchmark); return its JSON benchmark entries."""
+    exe = os.path.join(BIN, "pulse_micro_benchmarks")
+    if not os.path.exists(exe):
+        print(f"no {exe}: micro-benchmarks skipped", flush=True)
+        return []
+    print("micro-benchmarks", flush=True)
+    proc = subprocess.run([exe, "--benchmark_format=json",
+                           f"--benchmark_min_time={min_time}"],
+                          capture_output=True, text=True, check=True)
+    entries = json.loads(proc.stdout)["benchmarks"]
+    for e in entries:
+        print(f"  {e['name']:45s} {e['real_time']:10.1f} {e['time_unit']}", flush=True)
+    return entries
+
+
+def micro_rows(entries):
+    """Markdown rows: benchmark, label, time per iteration, items/s, MB/s."""
+    rows = []
+    for e in entries:
+        if e.get("error_occurred"):
+            rows.append(f"| {e['name']} | error: {e.get('error_message', '')} | | | |")
+            continue
+        items = e.get("items_per_second")
+        mbps = e.get("bytes_per_second")
+        rows.append(f"| {e['name']} | {e.get('label', '')} | "
+                    f"{e['real_time']:.1f} {e['time_unit']} | "
+                    f"{'' if items is None else f'{items / 1e6:.2f} M'} | "
+                    f"{'' if mbps is None else f'{mbps / 1e6:.0f}'} |")
+    return rows
 
 
 def ratio(results, a, b, invert=False):
@@ -140,7 +178,7 @@ def ratio(results, a, b, invert=False):
     return y / x if invert else x / y
 
 
-def write_report(args, r, has_parquet):
+def write_report(args, r, has_parquet, micro=()):
     def fmt(v, spec="{:.2f}"):
         return "n/a" if v is None else spec.format(v)
 
@@ -188,6 +226,17 @@ def write_report(args, r, has_parquet):
         lambda x: x <= 1.2)
     out.append("\nRatios are of median wall times from this one run. Peers (Flink, Bytewax) "
                "are not measured yet.\n")
+    if micro:
+        out.append("## Micro-benchmarks\n")
+        out.append("Google Benchmark (`bin/pulse_micro_benchmarks`, `bench/*_benchmark.cc`), "
+                   f"{args.micro_min_time} s per benchmark, same build and run. Window "
+                   "benchmarks feed one operator instance 4096-record batches of 1 ms-spaced "
+                   "records (argument: keys) and advance the watermark after each batch; "
+                   "items are records.\n")
+        out.append("| benchmark | label | time per iteration | items/s | MB/s |")
+        out.append("|---|---|---|---|---|")
+        out.extend(micro_rows(micro))
+        out.append("")
     with open(args.out, "w") as f:
         f.write("\n".join(out))
     print(f"wrote {args.out}")

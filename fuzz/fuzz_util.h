@@ -137,7 +137,11 @@ inline SourceRun RunSource(io::FileSourceOptions options, const RunOptions& run_
   std::unique_ptr<Source> source =
       io::internal::FileSourceWithBlockBytes(std::move(options), run_options.block_bytes);
   if (!run_options.projection.empty()) source->SetProjection(run_options.projection);
-  run.status = source->Open({handler->get(), &counters, &stop});
+  SourceContext context;
+  context.bad_records = handler->get();
+  context.counters = &counters;
+  context.stop = &stop;
+  run.status = source->Open(context);
   PULSE_FUZZ_CHECK(run.status.ok(), run.status.ToString());
   std::vector<Record> batch;
   // Every call but the last returns a full batch, so the number of calls is bounded.

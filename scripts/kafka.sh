@@ -8,6 +8,9 @@
 #        scripts/kafka.sh start <workdir>     format storage, start, wait, print host:port
 #        scripts/kafka.sh stop <workdir>      stop the broker and delete <workdir>/data
 #        scripts/kafka.sh restart <workdir>   stop and start again on the same port and data
+#        scripts/kafka.sh demo <bin dir>      `make kafka-demo`: a broker, a generator and a
+#                                             pipeline with its status page, until Ctrl-C
+#        scripts/kafka.sh bench <bin dir>     throughput and latency figures (docs/kafka.md)
 # Files in <workdir>: bootstrap (host:port), broker.pid, broker.log, server.properties, data/.
 # Environment: PULSE_KAFKA_VERSION (default 4.1.2), PULSE_KAFKA_HEAP (default 512m).
 set -euo pipefail
@@ -204,11 +207,164 @@ restart() {
   launch "$dir"
 }
 
+# The demo: broker in out/kafka-demo/, topics events (3 partitions) and counts, a generator of
+# 200 events/s, and `pulse run` with exactly-once delivery, checkpoints and the status page.
+demo() {
+  local bin="$1" dir="$ROOT/out/kafka-demo" port="${PULSE_DEMO_HTTP_PORT:-9898}"
+  [[ -x "$bin/pulse" && -x "$bin/pulse-kafka" ]] || die "no pulse and pulse-kafka in $bin (make build)"
+  mkdir -p "$dir"
+  stop "$dir/broker"
+  rm -rf "$dir/ck"
+  local brokers
+  brokers="$(start "$dir/broker")"
+  DEMO_GENERATOR=""
+  DEMO_DIR="$dir"
+  trap 'demo_cleanup' EXIT
+  "$bin/pulse-kafka" create-topic "$brokers" events 3
+  "$bin/pulse-kafka" create-topic "$brokers" counts 1
+  cat >"$dir/pipeline.toml" <<EOF
+# Kafka demo (scripts/kafka.sh demo): 5-second counts per user, exactly once.
+[source]
+kind = "kafka"
+bootstrap_servers = "$brokers"
+topic = "events"
+group_id = "pulse-demo"
+auto_offset_reset = "earliest"
+idle_timeout = "5s"
+
+[time]
+max_out_of_orderness = "1s"
+
+[window]
+type = "tumbling"
+size = "5s"
+
+[ops]
+count_by = "user"
+
+[sink]
+kind = "kafka"
+bootstrap_servers = "$brokers"
+topic = "counts"
+key_field = "key"
+delivery = "exactly-once"
+
+[checkpoint]
+dir = "$dir/ck"
+interval = "2s"
+EOF
+  "$bin/pulse-kafka" generate "$brokers" events 3 200 &
+  DEMO_GENERATOR=$!
+  note "broker $brokers; topics events -> counts; pipeline ${dir#$ROOT/}/pipeline.toml"
+  note "status page: http://127.0.0.1:$port/"
+  note "results: $bin/pulse-kafka read $brokers counts --committed"
+  note "Ctrl-C stops the pipeline (after a final checkpoint), the generator and the broker"
+  "$bin/pulse" run --config "$dir/pipeline.toml" --http-port "$port" || true
+}
+
+demo_cleanup() {
+  [[ -n "${DEMO_GENERATOR:-}" ]] && kill "$DEMO_GENERATOR" 2>/dev/null
+  stop "$DEMO_DIR/broker"
+  note "stopped the generator and the broker"
+}
+
+# The benchmarks of docs/kafka.md (not tests): Kafka → tumbling count → Kafka records/s with 1
+# and 2 workers on a pre-filled 3-partition topic, and the latency from a window's end to its
+# result on the output topic with a live generator. Broker in out/kafka-bench/.
+bench() {
+  local bin="$1" dir="$ROOT/out/kafka-bench" n="${PULSE_BENCH_EVENTS:-300000}"
+  [[ -x "$bin/pulse" && -x "$bin/pulse-kafka" ]] || die "no pulse and pulse-kafka in $bin"
+  mkdir -p "$dir"
+  stop "$dir/broker"
+  local brokers
+  brokers="$(start "$dir/broker")"
+  DEMO_GENERATOR=""
+  DEMO_DIR="$dir"
+  trap 'demo_cleanup' EXIT
+  "$bin/pulse-kafka" create-topic "$brokers" in 3
+  python3 -c "
+import sys
+for i in range($n):
+    sys.stdout.write('{\"event_time\":%d,\"user\":\"u%d\",\"v\":%d}\n' % (i * 10, i % 100, i % 7))
+" >"$dir/events.jsonl"
+  "$bin/pulse-kafka" produce "$brokers" in 3 <"$dir/events.jsonl"
+  local workers
+  for workers in 1 2; do
+    "$bin/pulse-kafka" create-topic "$brokers" "out-$workers" 1
+    bench_config "$brokers" in "out-$workers" "bench-$workers" 1000 10s >"$dir/throughput.toml"
+    local port
+    port="$(free_port)"
+    local start_ns end_ns read=0
+    start_ns="$(date +%s%N)"
+    "$bin/pulse" run --config "$dir/throughput.toml" --workers "$workers" --http-port "$port" \
+      2>"$dir/throughput-$workers.log" &
+    local pid=$!
+    while ((read < n)); do
+      sleep 0.1
+      read="$(curl -s "http://127.0.0.1:$port/metrics" |
+        awk '/^pulse_source_records_read_total/ {print $2}' | cut -d. -f1)"
+      read="${read:-0}"
+      kill -0 "$pid" 2>/dev/null || die "pulse stopped early: $(tail -3 "$dir/throughput-$workers.log")"
+    done
+    end_ns="$(date +%s%N)"
+    kill -TERM "$pid"
+    wait "$pid" || true
+    python3 -c "print('throughput, %d worker(s): %d records in %.2f s = %.0f records/s' % ($workers, $n, ($end_ns - $start_ns) / 1e9, $n / (($end_ns - $start_ns) / 1e9)))"
+  done
+  # Latency: events stamped with the wall clock, 1 s windows, no out-of-orderness allowance.
+  "$bin/pulse-kafka" create-topic "$brokers" live 3
+  "$bin/pulse-kafka" create-topic "$brokers" live-out 1
+  bench_config "$brokers" live live-out bench-live 0 1s >"$dir/latency.toml"
+  "$bin/pulse" run --config "$dir/latency.toml" --workers 2 2>"$dir/latency.log" &
+  local pid=$!
+  sleep 2
+  "$bin/pulse-kafka" generate "$brokers" live 3 2000 20
+  sleep 2
+  kill -TERM "$pid"
+  wait "$pid" || true
+  "$bin/pulse-kafka" read "$brokers" live-out --timestamps | python3 -c "
+import json, sys
+lat = sorted(int(ts) - json.loads(v)['window_end_ms'] for ts, v in (l.rstrip('\n').split('\t', 1) for l in sys.stdin))
+pick = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]
+print('latency from window end to the result on the output topic: p50 %d ms, p99 %d ms (%d results; events are produced every 100 ms)' % (pick(0.5), pick(0.99), len(lat)))
+"
+}
+
+# A Kafka → tumbling count by user → Kafka (at-least-once) pipeline config.
+bench_config() {
+  local brokers="$1" in="$2" out="$3" group="$4" bound_ms="$5" size="$6"
+  cat <<EOF
+[source]
+kind = "kafka"
+bootstrap_servers = "$brokers"
+topic = "$in"
+group_id = "$group"
+auto_offset_reset = "earliest"
+
+[time]
+max_out_of_orderness = "${bound_ms}ms"
+
+[window]
+type = "tumbling"
+size = "$size"
+
+[ops]
+count_by = "user"
+
+[sink]
+kind = "kafka"
+bootstrap_servers = "$brokers"
+topic = "$out"
+EOF
+}
+
 case "${1:-}" in
   fetch) fetch ;;
+  bench) [[ $# -eq 2 ]] || die "usage: kafka.sh bench <bin dir>"; bench "$2" ;;
+  demo) [[ $# -eq 2 ]] || die "usage: kafka.sh demo <bin dir>"; demo "$2" ;;
   start) [[ $# -eq 2 ]] || die "usage: kafka.sh start <workdir>"; start "$2" ;;
   stop) [[ $# -eq 2 ]] || die "usage: kafka.sh stop <workdir>"; stop "$2" ;;
   restart) [[ $# -eq 2 ]] || die "usage: kafka.sh restart <workdir>"; restart "$2" ;;
-  -h|--help|help) sed -n '3,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' ;;
+  -h|--help|help) sed -n '3,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' ;;
   *) die "unknown command '${1:-}' (try --help)" ;;
 esac

@@ -23,6 +23,7 @@ readonly PACKAGES=(
   libxml2-utils  # xmllint: the tests validate `pulse test --junit` output against a schema
   wrk chromium   # the observability tests: a scrape load, the status page in headless Chromium
   clang-19 libclang-rt-19-dev  # libFuzzer for scripts/fuzz.sh (docs/hardening.md)
+  default-jre-headless maven  # the Kafka broker of the tests and the demo (scripts/kafka.sh)
 )
 
 # Pinned Python packages for .venv/ (see docs/parquet.md). pyarrow ships Arrow C++ (headers and
@@ -116,6 +117,13 @@ install_promtool() {
   rm -rf "$tmp"
 }
 
+# Apache Kafka's jars (for the test broker, docs/kafka.md) from Maven Central into
+# .tools/kafka-<version>/, once.
+install_kafka() {
+  bash "$ROOT/scripts/kafka.sh" fetch || die "fetching Apache Kafka's jars from Maven Central failed"
+  step "Kafka broker: Apache Kafka's jars are in .tools/ (scripts/kafka.sh)"
+}
+
 build() {
   cd "$ROOT"
   step "Configure: cmake --preset release (build/release)"
@@ -128,6 +136,7 @@ build() {
 install_packages
 install_python_packages
 install_promtool
+install_kafka
 if ! $deps_only; then
   build
 fi

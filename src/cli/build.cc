@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: MIT
 // From a checked PipelineConfig to a Pipeline (source → key by → window → sink), and the plan
 // that `pulse validate` prints.
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "cli/config.h"
 #include "pulse/config.h"
 #include "pulse/io/parquet.h"
+#if PULSE_HAVE_KAFKA
+#include "pulse/io/kafka.h"
+#endif
 #include "pulse/ops/window.h"
 #if PULSE_HAVE_ROCKSDB
 #include "pulse/state/rocksdb_backend.h"
@@ -43,9 +48,93 @@ ops::AggSpec MakeAggSpec(const OpsConfig& o) {
 
 std::string Quoted(std::string_view s) { return fmt::format("\"{}\"", s); }
 
-// The file or Parquet sink of a config (the only place that knows whether Parquet is built).
+// source.topics, then source.topic if it is not among them.
+std::vector<std::string> KafkaTopics(const SourceConfig& s) {
+  std::vector<std::string> topics = s.topics.value;
+  if (!s.topic.value.empty() &&
+      std::find(topics.begin(), topics.end(), s.topic.value) == topics.end()) {
+    topics.push_back(s.topic.value);
+  }
+  return topics;
+}
+
+std::string JoinTopics(const SourceConfig& s) {
+  std::string joined;
+  for (const std::string& t : KafkaTopics(s)) joined += (joined.empty() ? "" : ",") + t;
+  return joined;
+}
+
+// The file or Kafka source of a config (the only place that knows whether Kafka is built).
+Result<std::unique_ptr<Source>> MakeSource(const PipelineConfig& c) {
+  const SourceConfig& s = c.source;
+  if (s.kind.value == SourceKind::kKafka) {
+#if PULSE_HAVE_KAFKA
+    io::KafkaSourceOptions k;
+    k.bootstrap_servers = s.bootstrap_servers.value;
+    k.topics = KafkaTopics(s);
+    k.group_id = s.group_id.value;
+    if (s.auto_offset_reset.is_set()) k.auto_offset_reset = s.auto_offset_reset.value;
+    k.commit_interval_ms = s.commit_interval_ms.value;
+    k.checkpointed_run = !c.checkpoint.dir.value.empty();
+    k.time_source = s.time_source.value == "message" ? io::KafkaTimeSource::kTimestamp
+                                                     : io::KafkaTimeSource::kField;
+    k.time_field = s.time_field.value;
+    k.idle_timeout_ms = s.idle_timeout.value;
+    k.properties = s.properties.value;
+    if (Status st = k.Validate(); !st.ok()) return ErrorAt(c, s.line, st.message());
+    return io::KafkaSource(std::move(k));
+#else
+    return ErrorAt(c, s.kind.line,
+                   "source.kind = \"kafka\": this pulse was built without Kafka support "
+                   "(PULSE_WITH_KAFKA=OFF); rebuild with it ON or use kind = \"file\"");
+#endif
+  }
+  io::FileSourceOptions source;
+  source.path = s.path.value;
+  source.format = s.format.value;
+  source.time_field = s.time_field.value;
+  source.follow = s.follow.value;
+  source.max_line_bytes = static_cast<size_t>(s.max_line_bytes.value);
+  if (Status st = source.Validate(); !st.ok()) return ErrorAt(c, s.line, st.message());
+  return io::FileSource(std::move(source));
+}
+
+// The Kafka sink of a config.
+Result<std::unique_ptr<Sink>> MakeKafkaSink(const PipelineConfig& c) {
+  const SinkConfig& k = c.sink;
+#if PULSE_HAVE_KAFKA
+  io::KafkaSinkOptions o;
+  o.bootstrap_servers = k.bootstrap_servers.value;
+  o.topic = k.topic.value;
+  o.acks = k.acks.value == "-1" ? "all" : k.acks.value;
+  o.key_field = k.key_field.value;
+  o.delivery = k.delivery.value == "exactly-once" ? io::KafkaDelivery::kExactlyOnce
+                                                  : io::KafkaDelivery::kAtLeastOnce;
+  o.transactional_id = k.transactional_id.value;
+  o.properties = k.properties.value;
+  if (!c.checkpoint.dir.value.empty()) o.checkpoint_interval_ms = c.checkpoint.interval.value;
+  if (Status st = o.Validate(); !st.ok()) {
+    return ErrorAt(c, k.delivery.is_set() ? k.delivery.line : k.line, st.message());
+  }
+  if (o.delivery == io::KafkaDelivery::kExactlyOnce && c.checkpoint.dir.value.empty()) {
+    return ErrorAt(c, k.delivery.line,
+                   "sink.delivery = \"exactly-once\" commits one Kafka transaction per "
+                   "checkpoint, so it needs checkpoints: set [checkpoint] dir or "
+                   "--checkpoint-dir (or use delivery = \"at-least-once\")");
+  }
+  return io::KafkaSink(std::move(o));
+#else
+  return ErrorAt(c, k.kind.line,
+                 "sink.kind = \"kafka\": this pulse was built without Kafka support "
+                 "(PULSE_WITH_KAFKA=OFF); rebuild with it ON or use kind = \"file\"");
+#endif
+}
+
+// The file, Parquet or Kafka sink of a config (the only place that knows whether Parquet is
+// built).
 Result<std::unique_ptr<Sink>> MakeSink(const PipelineConfig& c) {
   const SinkConfig& k = c.sink;
+  if (k.kind.value == SinkKind::kKafka) return MakeKafkaSink(c);
   if (k.kind.value != SinkKind::kParquet) {
     return std::unique_ptr<Sink>(io::FileSink(io::FileSinkOptions{k.path.value}));
   }
@@ -153,32 +242,12 @@ std::string_view AggKindName(ops::AggSpec::Kind kind) {
 }
 
 Result<Pipeline> BuildPipeline(const PipelineConfig& c) {
-  if (c.source.kind.value == SourceKind::kKafka) {
-    return ErrorAt(c, c.source.kind.line,
-                   "source.kind = \"kafka\": the Kafka source is not built yet in this version "
-                   "of Pulse; use kind = \"file\"");
-  }
-  if (c.sink.kind.value == SinkKind::kKafka) {
-    return ErrorAt(c, c.sink.kind.line,
-                   "sink.kind = \"kafka\": the Kafka sink is not built yet in this version of "
-                   "Pulse; use kind = \"file\" (JSON lines)");
-  }
-
-  io::FileSourceOptions source;
-  source.path = c.source.path.value;
-  source.format = c.source.format.value;
-  source.time_field = c.source.time_field.value;
-  source.follow = c.source.follow.value;
-  source.max_line_bytes = static_cast<size_t>(c.source.max_line_bytes.value);
-  if (Status st = source.Validate(); !st.ok()) {
-    return ErrorAt(c, c.source.line, st.message());
-  }
-
+  PULSE_ASSIGN_OR_RETURN(std::unique_ptr<Source> source, MakeSource(c));
   PULSE_ASSIGN_OR_RETURN(ops::WindowOptions window, MakeWindowOptions(c));
   PULSE_ASSIGN_OR_RETURN(std::unique_ptr<Sink> sink, MakeSink(c));
 
   Pipeline pipeline;
-  pipeline.From(io::FileSource(std::move(source)))
+  pipeline.From(std::move(source))
       .KeyBy(c.ops.count_by.value)
       .Apply(ops::WindowedAggregate(std::move(window)))
       .To(std::move(sink));
@@ -212,7 +281,7 @@ CheckpointOptions MakeCheckpointOptions(const PipelineConfig& c) {
   const SinkConfig& k = c.sink;
   auto& parts = options.fingerprint;
   if (s.kind.value == SourceKind::kKafka) {
-    parts.emplace_back("source", fmt::format("kafka {} at {}", s.topic.value,
+    parts.emplace_back("source", fmt::format("kafka {} at {}", JoinTopics(s),
                                              s.bootstrap_servers.value));
   } else {
     parts.emplace_back("source", fmt::format("file {} {}", s.path.value,
@@ -259,9 +328,18 @@ std::string DescribePlan(const PipelineConfig& c) {
 
   const SourceConfig& s = c.source;
   if (s.kind.value == SourceKind::kKafka) {
-    line("source:", fmt::format("kafka topic {} at {}, group {}, event time from field {}",
-                                Quoted(s.topic.value), Quoted(s.bootstrap_servers.value),
-                                Quoted(s.group_id.value), Quoted(s.time_field.value)));
+    std::string topics;
+    for (const std::string& t : KafkaTopics(s)) topics += (topics.empty() ? "" : ", ") + Quoted(t);
+    line("source:",
+         fmt::format("kafka topic{} {} at {}, group {}, event time from {}{}",
+                     KafkaTopics(s).size() > 1 ? "s" : "", topics,
+                     Quoted(s.bootstrap_servers.value), Quoted(s.group_id.value),
+                     s.time_source.value == "message" ? std::string("the message timestamp")
+                                                      : "field " + Quoted(s.time_field.value),
+                     s.idle_timeout.value > 0
+                         ? ", a partition idle for " + FormatDuration(s.idle_timeout.value) +
+                               " stops holding the watermark back"
+                         : std::string()));
   } else {
     std::string where = s.path.value == "-" ? "standard input" : Quoted(s.path.value);
     line("source:", fmt::format("file {} ({}{}), event time from field {}", where,
@@ -272,7 +350,12 @@ std::string DescribePlan(const PipelineConfig& c) {
                          ? std::string("fail the run on the first bad record")
                          : std::string("skip and count"));
 
-  if (c.time.max_out_of_orderness.value) {
+  if (s.kind.value == SourceKind::kKafka) {
+    line("watermark:",
+         fmt::format("per partition, its largest event time - {}; W = the minimum over the "
+                     "partitions that are not idle (the stream has no end)",
+                     FormatDuration(c.time.max_out_of_orderness.value.value_or(0))));
+  } else if (c.time.max_out_of_orderness.value) {
     line("watermark:", fmt::format("after each record, W = max(W, event time - {}); the end of "
                                    "input flushes every window",
                                    FormatDuration(*c.time.max_out_of_orderness.value)));
@@ -326,8 +409,12 @@ std::string DescribePlan(const PipelineConfig& c) {
       break;
     }
     case SinkKind::kKafka:
-      line("sink:", fmt::format("kafka topic {} at {}", Quoted(k.topic.value),
-                                Quoted(k.bootstrap_servers.value)));
+      line("sink:", fmt::format("kafka topic {} at {} ({}, acks {}{})", Quoted(k.topic.value),
+                                Quoted(k.bootstrap_servers.value), k.delivery.value,
+                                k.acks.value,
+                                k.key_field.value.empty()
+                                    ? std::string()
+                                    : ", key from field " + Quoted(k.key_field.value)));
       break;
   }
   line("dead letter:", c.dead_letter.path.value.empty()

@@ -44,15 +44,19 @@ constexpr std::string_view kRequiredTables[] = {"source", "window", "ops", "sink
 constexpr std::string_view kSourceKeys[] = {
     "kind",     "path",    "time_field",          "format",           "follow",
     "max_line_bytes", "on_error", "bootstrap_servers", "topic", "group_id",
-    "auto_offset_reset", "commit_interval_ms"};
+    "auto_offset_reset", "commit_interval_ms", "topics", "time_source", "idle_timeout",
+    "properties"};
 constexpr std::string_view kSourceFileKeys[] = {"kind",   "path",           "time_field", "format",
                                                 "follow", "max_line_bytes", "on_error"};
 constexpr std::string_view kSourceKafkaKeys[] = {
     "kind",     "bootstrap_servers", "topic",      "group_id",
-    "auto_offset_reset", "commit_interval_ms", "time_field", "on_error"};
+    "auto_offset_reset", "commit_interval_ms", "time_field", "on_error",
+    "topics", "time_source", "idle_timeout", "properties"};
 constexpr std::string_view kSourceFileOnly[] = {"format", "follow", "max_line_bytes"};
 constexpr std::string_view kSourceKafkaOnly[] = {"bootstrap_servers", "topic", "group_id",
-                                                 "auto_offset_reset", "commit_interval_ms"};
+                                                 "auto_offset_reset", "commit_interval_ms",
+                                                 "topics", "time_source", "idle_timeout",
+                                                 "properties"};
 
 constexpr std::string_view kTimeKeys[] = {"allowed_lateness", "max_out_of_orderness"};
 constexpr std::string_view kWindowKeys[] = {"type", "size", "slide", "gap"};
@@ -62,13 +66,14 @@ constexpr std::string_view kSinkKeys[] = {
     "kind",           "path",           "out_dir",      "compression",       "max_bytes",
     "partition_field", "partition_format", "max_rows",  "max_age",           "row_group_rows",
     "schema",         "success_marker", "bootstrap_servers", "topic",        "acks",
-    "key_field"};
+    "key_field",      "delivery",       "transactional_id", "properties"};
 constexpr std::string_view kSinkFileKeys[] = {"kind", "path", "out_dir"};
 constexpr std::string_view kSinkParquetKeys[] = {
     "kind",     "out_dir", "compression",    "max_bytes", "partition_field", "partition_format",
     "max_rows", "max_age", "row_group_rows", "schema",    "success_marker"};
-constexpr std::string_view kSinkKafkaKeys[] = {"kind", "bootstrap_servers", "topic", "acks",
-                                               "key_field"};
+constexpr std::string_view kSinkKafkaKeys[] = {"kind",     "bootstrap_servers", "topic",
+                                               "acks",     "key_field",         "delivery",
+                                               "transactional_id", "properties"};
 constexpr std::string_view kOutputKeys[] = {"path"};
 constexpr std::string_view kStateKeys[] = {"backend", "path"};
 constexpr std::string_view kCheckpointKeys[] = {"dir", "interval", "keep"};
@@ -106,6 +111,8 @@ constexpr std::string_view kOffsetResets[] = {"earliest", "latest"};
 constexpr std::string_view kCompressions[] = {"snappy", "zstd", "none"};
 constexpr std::string_view kSchemas[] = {"payload", "columns"};
 constexpr std::string_view kAcks[] = {"all", "1", "0", "-1"};
+constexpr std::string_view kTimeSources[] = {"field", "message"};
+constexpr std::string_view kDeliveries[] = {"at-least-once", "exactly-once"};
 
 template <typename E, size_t N>
 std::vector<std::string_view> Names(const Choice<E> (&choices)[N]) {
@@ -250,6 +257,64 @@ class Loader {
     return Setting<std::string>{node->as_string()->get(), line};
   }
 
+  // An array of non-empty strings.
+  Result<Setting<std::vector<std::string>>> GetStringList(const TableView& t,
+                                                          std::string_view key) const {
+    auto [node, line] = t.Find(key);
+    if (node == nullptr) return Setting<std::vector<std::string>>{};
+    const toml::array* array = node->as_array();
+    std::vector<std::string> items;
+    for (size_t i = 0; array != nullptr && i < array->size(); ++i) {
+      const toml::node& item = *array->get(i);
+      if (!item.is_string() || item.as_string()->get().empty()) { array = nullptr; break; }
+      items.push_back(item.as_string()->get());
+    }
+    if (array == nullptr) {
+      return Error(line, fmt::format("{} must be an array of non-empty strings; got {}",
+                                     t.Qualified(key), DescribeNode(*node)));
+    }
+    return Setting<std::vector<std::string>>{std::move(items), line};
+  }
+
+  // A table of librdkafka properties: strings, integers, floats or booleans, as text. Dotted
+  // keys (security.protocol = "SSL", which TOML reads as nested tables) are joined with ".".
+  Result<Setting<std::vector<std::pair<std::string, std::string>>>> GetProperties(
+      const TableView& t, std::string_view key) const {
+    using Properties = std::vector<std::pair<std::string, std::string>>;
+    auto [node, line] = t.Find(key);
+    if (node == nullptr) return Setting<Properties>{};
+    if (!node->is_table()) {
+      return Error(line, fmt::format("{} must be a table ([{}]); got {}", t.Qualified(key),
+                                     t.Qualified(key), DescribeNode(*node)));
+    }
+    Properties out;
+    Status status;
+    auto flatten = [&](auto&& self, const toml::table& table, const std::string& prefix) -> void {
+      for (auto&& [name, value] : table) {
+        const std::string full = prefix + std::string(name.str());
+        if (!status.ok()) return;
+        if (const toml::table* sub = value.as_table()) {
+          self(self, *sub, full + ".");
+        } else if (value.is_string()) {
+          out.emplace_back(full, value.as_string()->get());
+        } else if (value.is_integer()) {
+          out.emplace_back(full, std::to_string(value.as_integer()->get()));
+        } else if (value.is_floating_point()) {
+          out.emplace_back(full, fmt::format("{}", value.as_floating_point()->get()));
+        } else if (value.is_boolean()) {
+          out.emplace_back(full, value.as_boolean()->get() ? "true" : "false");
+        } else {
+          status = Error(LineOf(name.source()),
+                         fmt::format("{}.{} must be a string, number or boolean; got {}",
+                                     t.Qualified(key), full, DescribeNode(value)));
+        }
+      }
+    };
+    flatten(flatten, *node->as_table(), "");
+    PULSE_RETURN_IF_ERROR(status);
+    return Setting<Properties>{std::move(out), line};
+  }
+
   // A string that, when set, must not be empty.
   Result<Setting<std::string>> GetNonEmptyString(const TableView& t, std::string_view key,
                                                  Setting<std::string> current) const {
@@ -389,13 +454,22 @@ class Loader {
                                                                 kOffsetResets));
     PULSE_ASSIGN_OR_RETURN(c.commit_interval_ms,
                            GetInt(t, "commit_interval_ms", c.commit_interval_ms, 0));
+    PULSE_ASSIGN_OR_RETURN(c.topics, GetStringList(t, "topics"));
+    PULSE_ASSIGN_OR_RETURN(c.time_source,
+                           GetStringChoice(t, "time_source", c.time_source, kTimeSources));
+    PULSE_ASSIGN_OR_RETURN(c.idle_timeout,
+                           GetDuration(t, "idle_timeout", c.idle_timeout, Sign::kNonNegative));
+    PULSE_ASSIGN_OR_RETURN(c.properties, GetProperties(t, "properties"));
     if (c.kind.value == SourceKind::kFile) {
       PULSE_RETURN_IF_ERROR(Require(t, c.path, "source.path must be set for file source"));
       WarnIgnored(t, kSourceKafkaOnly, "for a file source");
     } else {
       PULSE_RETURN_IF_ERROR(Require(t, c.bootstrap_servers,
                                     "source.bootstrap_servers must be set for kafka source"));
-      PULSE_RETURN_IF_ERROR(Require(t, c.topic, "source.topic must be set for kafka source"));
+      if (c.topics.value.empty()) {
+        PULSE_RETURN_IF_ERROR(
+            Require(t, c.topic, "source.topic (or source.topics) must be set for kafka source"));
+      }
       PULSE_RETURN_IF_ERROR(
           Require(t, c.group_id, "source.group_id must be set for kafka source"));
       WarnIgnored(t, kSourceFileOnly, "for a kafka source");
@@ -507,6 +581,10 @@ class Loader {
     PULSE_ASSIGN_OR_RETURN(c.topic, GetString(t, "topic", c.topic));
     PULSE_ASSIGN_OR_RETURN(c.acks, GetStringChoice(t, "acks", c.acks, kAcks));
     PULSE_ASSIGN_OR_RETURN(c.key_field, GetNonEmptyString(t, "key_field", c.key_field));
+    PULSE_ASSIGN_OR_RETURN(c.delivery, GetStringChoice(t, "delivery", c.delivery, kDeliveries));
+    PULSE_ASSIGN_OR_RETURN(c.transactional_id,
+                           GetNonEmptyString(t, "transactional_id", c.transactional_id));
+    PULSE_ASSIGN_OR_RETURN(c.properties, GetProperties(t, "properties"));
 
     auto ignored_for = [&](Keys own) {
       std::vector<std::string_view> others;

@@ -44,12 +44,17 @@ struct SourceConfig {
   Setting<bool> follow;
   Setting<int64_t> max_line_bytes{16 << 20};
   Setting<OnError> on_error{OnError::kSkip};
-  // Kafka (parsed and checked; the Kafka source is not built yet).
+  // Kafka (docs/kafka.md).
   Setting<std::string> bootstrap_servers;
   Setting<std::string> topic;
   Setting<std::string> group_id;
   Setting<std::string> auto_offset_reset;  // "earliest" or "latest"; empty when absent
   Setting<int64_t> commit_interval_ms{5000};
+  Setting<std::vector<std::string>> topics;  // `topics = [...]`; `topic` adds one more
+  Setting<std::string> time_source{"field"};  // "field" (time_field) or "message" (timestamp)
+  Setting<DurationMs> idle_timeout;           // 0: partitions never become idle
+  /// [source.properties]: librdkafka settings passed through (dotted keys joined with ".").
+  Setting<std::vector<std::pair<std::string, std::string>>> properties;
 };
 
 /// [time] (optional).
@@ -94,11 +99,15 @@ struct SinkConfig {
   Setting<int64_t> row_group_rows;  // 0: the writer's default
   Setting<std::string> schema{"payload"};
   Setting<bool> success_marker{true};
-  // Kafka (parsed and checked; the Kafka sink is not built yet).
+  // Kafka (docs/kafka.md).
   Setting<std::string> bootstrap_servers;
   Setting<std::string> topic;
   Setting<std::string> acks{"all"};
   Setting<std::string> key_field;
+  Setting<std::string> delivery{"at-least-once"};  // or "exactly-once"
+  Setting<std::string> transactional_id;           // empty: "pulse-" + topic
+  /// [sink.properties]: librdkafka settings passed through (dotted keys joined with ".").
+  Setting<std::vector<std::pair<std::string, std::string>>> properties;
 };
 
 /// [dead_letter] or [late_output] (optional): a JSON-lines output file.
@@ -154,7 +163,7 @@ Result<PipelineConfig> LoadConfigString(std::string_view text, const std::string
 /// Build the pipeline a config describes:
 /// FileSource → KeyBy(count_by) → WindowedAggregate → FileSink, with its watermark strategy,
 /// bad-record policy and late output. Errors: InvalidArgument for parts that are configured
-/// correctly but not built into this Pulse yet (Kafka, Parquet), or that a component rejects.
+/// correctly but not built into this Pulse (Kafka, Parquet), or that a component rejects.
 Result<Pipeline> BuildPipeline(const PipelineConfig& config);
 
 /// Build the pipeline a config describes with `source` and `sink` in place of the configured

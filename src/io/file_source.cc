@@ -233,6 +233,7 @@ struct Chunk {
   };
 
   std::shared_ptr<const std::string> origin;
+  size_t file_index = 0;                              // of origin among the inputs
   std::shared_ptr<const internal::CsvSchema> schema;  // CSV only
   std::string bytes;                                  // the lines, each followed by '\n'
   std::vector<LineRef> lines;
@@ -406,9 +407,9 @@ class FileSourceImpl final : public Source {
     uint64_t next_line = 1;
   };
 
-  void Delivered(const std::string& file, const Line& line) {
+  void Delivered(size_t file_index, const std::string& file, const Line& line) {
     if (position_.file != file) position_.file = file;
-    position_.file_index = file_index_of_origin_;
+    position_.file_index = file_index;
     position_.offset = line.end_offset;
     position_.next_line = line.next_number;
   }
@@ -519,7 +520,9 @@ class FileSourceImpl final : public Source {
         const size_t records_before = out->size();
         const uint64_t bad_before = reported_;
         PULSE_RETURN_IF_ERROR(HandleLine(line, out));
-        if (out->size() != records_before || reported_ != bad_before) Delivered(*origin_, line);
+        if (out->size() != records_before || reported_ != bad_before) {
+          Delivered(file_index_of_origin_, *origin_, line);
+        }
         continue;
       }
       if (draining_ || !options_.follow) {
@@ -590,9 +593,10 @@ class FileSourceImpl final : public Source {
           const Line& line = chunk.lines[bad.line_index].line;
           PULSE_RETURN_IF_ERROR(ctx_.bad_records->Report(BadRecord{
               bad.problem.reason, *chunk.origin, line.number, line.text, bad.problem.error}));
-          Delivered(*chunk.origin, line);
+          Delivered(chunk.file_index, *chunk.origin, line);
         } else if (next_record_ < chunk.records.size()) {
-          Delivered(*chunk.origin, chunk.lines[chunk.record_lines[next_record_]].line);
+          Delivered(chunk.file_index, *chunk.origin,
+                    chunk.lines[chunk.record_lines[next_record_]].line);
           out->push_back(std::move(chunk.records[next_record_++]));
         } else {
           in_flight_.pop_front();
@@ -640,6 +644,7 @@ class FileSourceImpl final : public Source {
   // Point the chunk's lines into its own bytes and add simdjson's padding.
   std::shared_ptr<Chunk> Seal(std::shared_ptr<Chunk> chunk) {
     chunk->origin = origin_;
+    chunk->file_index = file_index_of_origin_;
     chunk->schema = csv_schema_;
     chunk->bytes.append(simdjson::SIMDJSON_PADDING, '\0');
     for (Chunk::LineRef& ref : chunk->lines) {

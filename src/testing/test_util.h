@@ -69,15 +69,31 @@ inline std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
-/// A sink that keeps every record it is given, as compact JSON lines.
+/// A sink that keeps every record it is given, as compact JSON lines. With checkpoints, the
+/// committed output is the first PrepareCommit's count of lines, and Recover cuts `lines` back
+/// to it. `fail_after` (if set) makes the write that would exceed that many lines fail, like a
+/// crash.
 class CollectingSink : public Sink {
  public:
-  explicit CollectingSink(std::vector<std::string>* lines) : lines_(lines) {}
+  explicit CollectingSink(std::vector<std::string>* lines, size_t fail_after = SIZE_MAX)
+      : lines_(lines), fail_after_(fail_after) {}
   Status Open(SinkCounters* counters) override {
     counters_ = counters;
     return Status::OK();
   }
+  bool SupportsCheckpoints() const override { return true; }
+  Status Recover(const Value* info) override {
+    const Value* n = info == nullptr ? nullptr : info->Find("lines");
+    lines_->resize(n == nullptr ? 0 : static_cast<size_t>(n->as_int()));
+    return Status::OK();
+  }
+  Result<Value> PrepareCommit(uint64_t) override {
+    Object info;
+    info.emplace_back("lines", Value(static_cast<int64_t>(lines_->size())));
+    return Value(std::move(info));
+  }
   Status Write(std::span<const Record> records) override {
+    if (lines_->size() + records.size() > fail_after_) return Status::IOError("injected crash");
     for (const Record& r : records) {
       lines_->push_back(r.value.ToJson());
       counters_->records++;
@@ -89,6 +105,7 @@ class CollectingSink : public Sink {
 
  private:
   std::vector<std::string>* lines_;
+  size_t fail_after_;
   SinkCounters* counters_ = nullptr;
 };
 

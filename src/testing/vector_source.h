@@ -42,6 +42,25 @@ class VectorSource : public Source {
   Status Close() override { return Status::OK(); }
   std::string Describe() const override { return "vector source"; }
 
+  // Checkpoints: the position is the index of the next record and of the next mark.
+  bool SupportsCheckpoints() const override { return true; }
+  Result<Value> Position() override {
+    Object pos;
+    pos.emplace_back("next", Value(static_cast<int64_t>(next_)));
+    pos.emplace_back("next_mark", Value(static_cast<int64_t>(next_mark_)));
+    return Value(std::move(pos));
+  }
+  Status Seek(const Value& position) override {
+    const Value* next = position.Find("next");
+    const Value* mark = position.Find("next_mark");
+    if (next == nullptr || !next->is_int() || mark == nullptr || !mark->is_int()) {
+      return Status::InvalidArgument("vector source position: " + position.ToJson());
+    }
+    next_ = static_cast<size_t>(next->as_int());
+    next_mark_ = static_cast<size_t>(mark->as_int());
+    return Status::OK();
+  }
+
  private:
   std::vector<Record> records_;
   size_t max_per_read_;

@@ -37,9 +37,13 @@ struct KafkaSourceOptions {
   /// "earliest" or "latest".
   std::string auto_offset_reset = "latest";
   /// Without checkpoints: commit the offsets of the records returned so far this often (0:
-  /// only when the source closes). Once the run has taken or resumed from a checkpoint,
-  /// offsets are committed only after each committed checkpoint.
+  /// only when the source closes).
   DurationMs commit_interval_ms = 5000;
+  /// The run takes checkpoints: offsets are committed to the group only after each committed
+  /// checkpoint (OnCheckpointCommitted), never periodically or on Close, so that a run that
+  /// crashes before its first checkpoint starts over from where the group was. (Also implied
+  /// once Seek() or Position() is called.)
+  bool checkpointed_run = false;
   KafkaTimeSource time_source = KafkaTimeSource::kField;
   std::string time_field = "event_time";
   /// A partition that delivers nothing for this long (processing time) stops holding the

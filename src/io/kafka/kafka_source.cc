@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <map>
 #include <optional>
 #include <string>
@@ -90,7 +89,8 @@ Result<std::map<PartitionKey, int64_t>> ParsePosition(const Value& position) {
 // Not thread-safe, except OnCheckpointCommitted (which only uses the thread-safe client).
 class KafkaSourceImpl final : public Source {
  public:
-  explicit KafkaSourceImpl(KafkaSourceOptions options) : options_(std::move(options)) {}
+  explicit KafkaSourceImpl(KafkaSourceOptions options)
+      : options_(std::move(options)), checkpointed_(options_.checkpointed_run) {}
   KafkaSourceImpl(const KafkaSourceImpl&) = delete;
   KafkaSourceImpl& operator=(const KafkaSourceImpl&) = delete;
   ~KafkaSourceImpl() override { (void)Close(); }

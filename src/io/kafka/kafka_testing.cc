@@ -94,13 +94,17 @@ Status Produce(const std::string& brokers, const std::string& topic,
                                                     {"enable.idempotence", "true"},
                                                     {"linger.ms", "5"}}));
   for (const OutMessage& m : messages) {
+    // Locals: librdkafka's RD_KAFKA_V_* macros do not parenthesize their arguments.
+    const void* key = m.key ? m.key->data() : nullptr;
+    const size_t key_size = m.key ? m.key->size() : 0;
+    const int32_t partition = m.partition < 0 ? RD_KAFKA_PARTITION_UA : m.partition;
     while (true) {
       rd_kafka_resp_err_t err = rd_kafka_producev(
           producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
-          RD_KAFKA_V_PARTITION(m.partition < 0 ? RD_KAFKA_PARTITION_UA : m.partition),
+          RD_KAFKA_V_PARTITION(partition),
           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
           RD_KAFKA_V_VALUE(const_cast<char*>(m.value.data()), m.value.size()),
-          RD_KAFKA_V_KEY(m.key ? m.key->data() : nullptr, m.key ? m.key->size() : 0),
+          RD_KAFKA_V_KEY(key, key_size),
           RD_KAFKA_V_END);
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
       if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) return KafkaStatus(err, "produce");
@@ -148,6 +152,7 @@ Result<std::vector<InMessage>> ReadTopic(const std::string& brokers, const std::
       in.offset = m->offset;
       if (m->key != nullptr) in.key = std::string(static_cast<const char*>(m->key), m->key_len);
       in.value.assign(static_cast<const char*>(m->payload), m->len);
+      in.timestamp_ms = rd_kafka_message_timestamp(m.get(), nullptr);
       all.push_back(std::move(in));
     }
     (void)rd_kafka_consumer_close(consumer.get());

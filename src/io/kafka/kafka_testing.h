@@ -37,6 +37,7 @@ struct InMessage {
   int64_t offset = 0;
   std::optional<std::string> key;
   std::string value;
+  int64_t timestamp_ms = -1;  // the message timestamp (CreateTime), -1 if none
 };
 
 /// Read `topic` from the beginning of every partition to its current end (the last stable

@@ -20,7 +20,7 @@ namespace kt = pulse::io::kafka_testing;
 constexpr char kUsage[] =
     "usage: pulse-kafka create-topic BROKERS TOPIC PARTITIONS\n"
     "       pulse-kafka produce BROKERS TOPIC [ROUND_ROBIN_PARTITIONS] < lines\n"
-    "       pulse-kafka read BROKERS TOPIC [--committed] [--min N] [--timeout-ms MS]\n"
+    "       pulse-kafka read BROKERS TOPIC [--committed] [--timestamps] [--min N] [--timeout-ms MS]\n"
     "       pulse-kafka generate BROKERS TOPIC PARTITIONS EVENTS_PER_SECOND [SECONDS]\n";
 
 int Fail(const pulse::Status& st) {
@@ -91,11 +91,14 @@ int main(int argc, char** argv) {
   }
   if (command == "read") {
     bool committed = false;
+    bool timestamps = false;
     size_t min = 0;
     int timeout_ms = 30'000;
     for (size_t i = 3; i < args.size(); ++i) {
       if (args[i] == "--committed") {
         committed = true;
+      } else if (args[i] == "--timestamps") {
+        timestamps = true;
       } else if (args[i] == "--min" && i + 1 < args.size()) {
         min = static_cast<size_t>(std::atoll(args[++i].c_str()));
       } else if (args[i] == "--timeout-ms" && i + 1 < args.size()) {
@@ -108,7 +111,10 @@ int main(int argc, char** argv) {
     pulse::Result<std::vector<kt::InMessage>> messages =
         kt::ReadTopic(brokers, topic, committed, min, timeout_ms);
     if (!messages.ok()) return Fail(messages.status());
-    for (const kt::InMessage& m : *messages) std::cout << m.value << '\n';
+    for (const kt::InMessage& m : *messages) {
+      if (timestamps) std::cout << m.timestamp_ms << '\t';
+      std::cout << m.value << '\n';
+    }
     return 0;
   }
   std::fputs(kUsage, stderr);

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: MIT
+// Window state through checkpoints, run through the real executor: a run that crashes (an
+// injected sink failure) at several points and restarts, with a different worker count each
+// time, ends with exactly the output of an uninterrupted run, for every window kind and both
+// state backends.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "pulse/config.h"
+#include "pulse/core/executor.h"
+#include "pulse/ops/window.h"
+#include "testing/test_util.h"
+#include "testing/vector_source.h"
+#if PULSE_HAVE_ROCKSDB
+#include "pulse/state/rocksdb_backend.h"
+#endif
+
+namespace pulse::ops {
+namespace {
+
+using ::pulse::testing::CollectingSink;
+using ::pulse::testing::TempDir;
+using ::pulse::testing::VectorSource;
+
+std::vector<Record> Input() {
+  std::mt19937_64 rng(7);
+  std::vector<Record> in;
+  for (int i = 0; i < 6000; ++i) {
+    Object o;
+    o.emplace_back("k", Value("k" + std::to_string(rng() % 61)));
+    o.emplace_back("x", Value(static_cast<double>(rng() % 1000) / 7));
+    in.push_back(Record{i * 10 - static_cast<EventTime>(rng() % 2000), Value(std::move(o))});
+  }
+  return in;
+}
+
+struct Outcome {
+  std::vector<std::string> lines;
+  int runs = 0;
+  uint64_t resumed = 0;  // runs that continued from a checkpoint
+};
+
+// Run to the end, crashing when the output would pass each of `crash_at` lines.
+Outcome RunWithCrashes(const WindowOptions& options, const std::string& dir,
+                       std::vector<size_t> crash_at) {
+  Outcome outcome;
+  for (size_t attempt = 0; attempt <= crash_at.size(); ++attempt) {
+    const size_t fail_after = attempt < crash_at.size() ? crash_at[attempt] : SIZE_MAX;
+    Pipeline p;
+    p.From(std::make_unique<VectorSource>(Input(), 64))
+        .Watermarks({1000})
+        .KeyBy("k")
+        .Apply(WindowedAggregate(options))
+        .To(std::make_unique<CollectingSink>(&outcome.lines, fail_after));
+    RunOptions ro;
+    ro.workers = static_cast<int>(1 + attempt % 3);
+    ro.batch_size = 50;
+    ro.checkpoint.dir = dir;
+    ro.checkpoint.interval_ms = 1;
+    ro.checkpoint.fingerprint = {{"window", options.window.Describe()}};
+    Result<RunProgress> r = pulse::Run(std::move(p), ro);
+    ++outcome.runs;
+    if (r.ok()) {
+      if (r->resumed_from) ++outcome.resumed;
+      return outcome;
+    }
+    EXPECT_NE(r.status().message().find("injected crash"), std::string::npos)
+        << r.status().ToString();
+    ++outcome.resumed;
+  }
+  return outcome;
+}
+
+std::vector<std::string> Uninterrupted(const WindowOptions& options) {
+  std::vector<std::string> lines;
+  Pipeline p;
+  p.From(std::make_unique<VectorSource>(Input(), 64))
+      .Watermarks({1000})
+      .KeyBy("k")
+      .Apply(WindowedAggregate(options))
+      .To(std::make_unique<CollectingSink>(&lines));
+  RunOptions ro;
+  ro.workers = 2;
+  EXPECT_TRUE(pulse::Run(std::move(p), ro).ok());
+  return lines;
+}
+
+struct Param {
+  WindowSpec window;
+  bool rocksdb;
+};
+
+class WindowCheckpoint : public ::testing::TestWithParam<Param> {};
+
+TEST_P(WindowCheckpoint, CrashesAndRestartsGiveTheUninterruptedOutput) {
+  TempDir dir;
+  WindowOptions options{GetParam().window, AggSpec::Avg("x"), 300};
+  if (GetParam().rocksdb) {
+#if PULSE_HAVE_ROCKSDB
+    const std::string work = dir.file("rocksdb");
+    options.state_backend = [work](const KeyedOperatorContext& ctx) {
+      state::RocksDbBackendOptions o;
+      o.path = work + "/worker-" + std::to_string(ctx.worker);
+      o.key_groups = ctx.key_groups;
+      return state::OpenRocksDbBackend(std::move(o));
+    };
+#else
+    GTEST_SKIP() << "built without RocksDB";
+#endif
+  }
+  const std::vector<std::string> expected = Uninterrupted(options);
+  ASSERT_GT(expected.size(), 1000u);
+  const size_t n = expected.size();
+  Outcome got = RunWithCrashes(options, dir.file("chk"), {n / 7, n / 3, n / 3 + 5, n / 2, n - 3});
+  EXPECT_EQ(got.runs, 6);
+  EXPECT_EQ(got.lines, expected);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllWindows, WindowCheckpoint,
+    ::testing::Values(Param{WindowSpec::Tumbling(1000), false},
+                      Param{WindowSpec::Sliding(1000, 250), false},
+                      Param{WindowSpec::Session(30), false},
+                      Param{WindowSpec::Tumbling(1000), true},
+                      Param{WindowSpec::Sliding(1000, 250), true},
+                      Param{WindowSpec::Session(30), true}),
+    [](const ::testing::TestParamInfo<Param>& info) {
+      std::string kind = info.param.window.kind == WindowSpec::Kind::kTumbling  ? "Tumbling"
+                         : info.param.window.kind == WindowSpec::Kind::kSliding ? "Sliding"
+                                                                                : "Session";
+      return kind + (info.param.rocksdb ? "RocksDb" : "Memory");
+    });
+
+TEST(WindowCheckpoint, AChangedPipelineIsRefusedWithWhatChanged) {
+  TempDir dir;
+  WindowOptions tumbling{WindowSpec::Tumbling(1000), AggSpec::Count(), 0};
+  std::vector<std::string> lines;
+  ASSERT_EQ(RunWithCrashes(tumbling, dir.file("chk"), {100}).lines.size(),
+            Uninterrupted(tumbling).size());
+  WindowOptions longer{WindowSpec::Tumbling(2000), AggSpec::Count(), 0};
+  Pipeline p;
+  p.From(std::make_unique<VectorSource>(Input())).KeyBy("k").Apply(WindowedAggregate(longer))
+      .To(std::make_unique<CollectingSink>(&lines));
+  RunOptions ro;
+  ro.checkpoint.dir = dir.file("chk");
+  ro.checkpoint.fingerprint = {{"window", longer.window.Describe()}};
+  Result<RunProgress> r = pulse::Run(std::move(p), ro);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("window changed from \"tumbling 1s\" to \"tumbling 2s\""),
+            std::string::npos)
+      << r.status().message();
+}
+
+}  // namespace
+}  // namespace pulse::ops
