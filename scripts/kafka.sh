@@ -326,7 +326,7 @@ for i in range($n):
 import json, sys
 lat = sorted(int(ts) - json.loads(v)['window_end_ms'] for ts, v in (l.rstrip('\n').split('\t', 1) for l in sys.stdin))
 pick = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]
-print('latency from window end to the result on the output topic: p50 %d ms, p99 %d ms (%d results; events are produced every 100 ms)' % (pick(0.5), pick(0.99), len(lat)))
+print('latency from window end to the result on the output topic: p50 %d ms, p99 %d ms (%d results; events are produced every 10 ms)' % (pick(0.5), pick(0.99), len(lat)))
 "
 }
 

@@ -142,7 +142,7 @@ class Case:
         w = workers if workers is not None else random.randint(1, 3)
         return subprocess.Popen([self.pulse, "run", "-c", str(self.cfg), "--workers", str(w),
                                  "--checkpoint-dir", str(self.ckdir), "--checkpoint-interval",
-                                 "30ms", *args],
+                                 "30ms", "--batch-size", "512", *args],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
     def checkpoint_ids(self):
@@ -161,31 +161,34 @@ class Case:
 
     def kill_loop(self, min_kills=MIN_KILLS):
         """Kill -9 at random moments until min_kills kills happened, then let it finish.
-        The moments are drawn from [0, limit), and limit grows while kills come before any
-        progress (slow builds such as sanitizers), so that every run gets further."""
+        A quarter of the kills come at a random moment early in a run (maybe before its first
+        checkpoint); the others at a random moment after one or two more checkpoints have
+        been committed (maybe while the next is being written), so every run gets further
+        whatever the speed of the build."""
         kills = during_checkpoint = 0
-        limit = 0.3
         for attempt in range(MAX_ATTEMPTS):
-            before = self.checkpoint_ids()
             proc = self.start()
             if kills < min_kills:
-                time.sleep(random.uniform(0.01, limit))
+                if random.random() < 0.25:
+                    time.sleep(random.uniform(0.005, 0.05))
+                else:
+                    self.wait_for_checkpoints(proc, random.choice([1, 1, 2]))
+                    time.sleep(random.uniform(0, 0.02))
                 if proc.poll() is None:
                     proc.send_signal(signal.SIGKILL)
                     proc.wait()
                     kills += 1
                     if any(p.name.startswith(".chk-") for p in self.ckdir.iterdir()):
                         during_checkpoint += 1
-                    if self.checkpoint_ids()[-1:] == before[-1:]:
-                        limit = min(limit * 1.5, 10.0)  # no progress: wait longer next time
                     continue
             _, err = proc.communicate(timeout=600)
             if proc.returncode != 0:
                 fail(f"restart {attempt} exited {proc.returncode}:\n{err}")
-            if kills >= min_kills:
-                print(f"{kills} kills ({during_checkpoint} while a checkpoint was being "
-                      f"written), {attempt + 1} runs; last: {err.strip().splitlines()[-1]}")
-                return err
+            if kills < min_kills:
+                fail(f"the run finished after only {kills} kills; use a bigger input")
+            print(f"{kills} kills ({during_checkpoint} while a checkpoint was being written), "
+                  f"{attempt + 1} runs; last: {err.strip().splitlines()[-1]}")
+            return err
         fail("the pipeline never finished")
 
 

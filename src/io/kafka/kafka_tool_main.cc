@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // pulse-kafka: a small Kafka client for the end-to-end tests and `make kafka-demo` (topics,
 // producing JSON lines, reading a topic back, generating demo events).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "io/kafka/kafka_client.h"
 #include "io/kafka/kafka_testing.h"
 
 namespace {
@@ -42,27 +44,48 @@ int Produce(const std::string& brokers, const std::string& topic, int round_robi
   return st.ok() ? 0 : Fail(st);
 }
 
-// Demo events: users u0..u9 with a value, event time = now, spread over the partitions.
+// Demo events: users u0..u9 with a value, event time = the wall clock when produced, spread
+// over the partitions, in ticks of 10 ms by one long-lived producer (so that the event time is
+// also when the event reaches the broker, give or take a few ms: the latency benchmark relies
+// on it).
 int Generate(const std::string& brokers, const std::string& topic, int partitions, int rate,
              int seconds) {
-  const auto start = std::chrono::steady_clock::now();
+  using Clock = std::chrono::steady_clock;
+  pulse::Result<pulse::io::internal::KafkaConf> conf = pulse::io::internal::MakeKafkaConf(
+      {{"bootstrap.servers", brokers}, {"enable.idempotence", "true"}, {"linger.ms", "1"}}, {});
+  if (!conf.ok()) return Fail(conf.status());
+  pulse::Result<pulse::io::internal::KafkaHandle> producer =
+      pulse::io::internal::MakeKafkaClient(RD_KAFKA_PRODUCER, std::move(conf).value());
+  if (!producer.ok()) return Fail(producer.status());
+  rd_kafka_t* rk = producer->get();
+  constexpr auto kTick = std::chrono::milliseconds(10);
+  const auto start = Clock::now();
+  auto next = start;
   uint64_t n = 0;
-  while (seconds <= 0 || std::chrono::steady_clock::now() - start < std::chrono::seconds(seconds)) {
-    std::vector<kt::OutMessage> batch;
-    const int per_tick = std::max(1, rate / 10);
+  double owed = 0;
+  while (seconds <= 0 || Clock::now() - start < std::chrono::seconds(seconds)) {
+    owed += rate / 100.0;
     const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                std::chrono::system_clock::now().time_since_epoch())
                                .count();
-    for (int i = 0; i < per_tick; ++i, ++n) {
-      kt::OutMessage m;
-      m.partition = static_cast<int32_t>(n % static_cast<uint64_t>(partitions));
-      m.value = fmt::format(R"({{"event_time":{},"user":"u{}","value":{}}})", now_ms, n * 7 % 10,
-                            n % 100);
-      batch.push_back(std::move(m));
+    for (; owed >= 1; owed -= 1, ++n) {
+      const std::string value = fmt::format(R"({{"event_time":{},"user":"u{}","value":{}}})",
+                                            now_ms, n * 7 % 10, n % 100);
+      const int32_t partition = static_cast<int32_t>(n % static_cast<uint64_t>(partitions));
+      while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic.c_str()),
+                               RD_KAFKA_V_PARTITION(partition),
+                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                               RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                               RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        rd_kafka_poll(rk, 10);
+      }
     }
-    pulse::Status st = kt::Produce(brokers, topic, batch);
-    if (!st.ok()) return Fail(st);
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    rd_kafka_poll(rk, 0);
+    next += kTick;
+    std::this_thread::sleep_until(next);
+  }
+  if (rd_kafka_flush(rk, 30'000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return Fail(pulse::Status::Unavailable("generate: not every event was delivered"));
   }
   return 0;
 }

@@ -176,16 +176,19 @@ void ConnectionParking::Start(Handoff handoff) {
     // Without the pipe the loop still wakes at least every kMaxWaitMs.
     wake_[0] = wake_[1] = -1;
   }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopped_) return;
   thread_ = std::thread([this] { Loop(); });
+  started_ = true;
 }
 
 bool ConnectionParking::Park(Connection& connection, Clock::time_point deadline) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopped_ || !thread_.joinable()) return false;
+    if (stopped_ || !started_) return false;
     parked_.push_back(Parked{std::move(connection), deadline});
+    Wake();  // under mu_, so that Stop cannot close the pipe meanwhile
   }
-  Wake();
   return true;
 }
 
@@ -201,19 +204,20 @@ void ConnectionParking::Stop() {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopped_) return;
     stopped_ = true;
+    Wake();
   }
-  Wake();
+  // Only Start and Stop touch thread_, and Start happens before (it sets started_ under mu_).
   if (thread_.joinable()) thread_.join();
   std::vector<Parked> left;
   {
     std::lock_guard<std::mutex> lock(mu_);
     left.swap(parked_);
+    for (int& fd : wake_) {
+      if (fd >= 0) ::close(fd);
+      fd = -1;
+    }
   }
   for (Parked& p : left) handoff_(std::move(p.connection), Event::kExpired);
-  for (int& fd : wake_) {
-    if (fd >= 0) ::close(fd);
-    fd = -1;
-  }
 }
 
 void ConnectionParking::Loop() {

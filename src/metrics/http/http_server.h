@@ -118,6 +118,7 @@ class ConnectionParking {
   Handoff handoff_;
   std::mutex mu_;
   std::vector<Parked> parked_;  // guarded by mu_
+  bool started_ = false;        // guarded by mu_
   bool stopped_ = false;        // guarded by mu_
   int wake_[2] = {-1, -1};      // a pipe: a byte wakes the poll() up
   std::thread thread_;
