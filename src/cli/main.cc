@@ -322,6 +322,9 @@ int TestCommand(const pulse::cli::TestCommandOptions& options) {
 
 int main(int argc, char** argv) {
   InitLogging();
+  // Past a file-size limit, write(2) should fail with EFBIG (reported like a full disk) rather
+  // than the signal killing the process before it can say so.
+  ::signal(SIGXFSZ, SIG_IGN);
 
   CLI::App app{"Pulse: event-time windows over JSON lines and CSV, from a pipeline.toml",
                "pulse"};

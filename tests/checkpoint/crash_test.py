@@ -279,7 +279,36 @@ def sigterm(pulse, work):
     print(err.strip().splitlines()[-1])
 
 
+def disk_full(pulse, work):
+    """A write error (here: a file-size limit, as a full disk would give) stops the run with a
+    clear error; the last checkpoint and the committed output stay valid, and a rerun once
+    space is back finishes with the exact output."""
+    import resource
+    c = Case(pulse, work, window='type = "session"\ngap = "300ms"')
+    expected = c.reference()
+    limit = 2 << 20  # the output grows past 2 MiB well before the end
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    proc = subprocess.run([pulse, "run", "-c", str(c.cfg), "--workers", "2",
+                           "--checkpoint-dir", str(c.ckdir), "--checkpoint-interval", "30ms",
+                           "--batch-size", "512"],
+                          capture_output=True, text=True, timeout=600, preexec_fn=cap)
+    if proc.returncode != 1 or "File too large" not in proc.stderr:
+        fail(f"expected exit 1 naming the write error, got {proc.returncode}: {proc.stderr}")
+    if not c.checkpoint_ids():
+        fail("expected checkpoints before the write error")
+    print(proc.stderr.strip().splitlines()[-1])
+    proc = c.start()
+    _, err = proc.communicate(timeout=600)
+    if proc.returncode != 0 or "resumed from checkpoint" not in err:
+        fail(f"rerun after the write error: {proc.returncode}: {err}")
+    compare(snapshot_output(c.work / "out", c.sink), expected)
+
+
 CASES = {
+    "disk_full": disk_full,
     "jsonl_sliding_memory": lambda p, w: crash_case(
         p, w, window='type = "sliding"\nsize = "4s"\nslide = "1s"', agg="avg"),
     "jsonl_session_rocksdb": lambda p, w: crash_case(
