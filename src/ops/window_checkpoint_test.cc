@@ -9,6 +9,7 @@
 
 #include "pulse/config.h"
 #include "pulse/core/executor.h"
+#include "pulse/metrics/registry.h"
 #include "pulse/ops/window.h"
 #include "testing/test_util.h"
 #include "testing/vector_source.h"
@@ -151,6 +152,46 @@ TEST(WindowCheckpoint, AChangedPipelineIsRefusedWithWhatChanged) {
   EXPECT_NE(r.status().message().find("window changed from \"tumbling 1s\" to \"tumbling 2s\""),
             std::string::npos)
       << r.status().message();
+}
+
+double MetricValue(const metrics::Registry& registry, const std::string& name) {
+  for (const metrics::FamilySnapshot& family : registry.Collect()) {
+    if (family.name != name) continue;
+    if (const metrics::SampleSnapshot* s = family.Find({})) {
+      return family.type == metrics::MetricType::kHistogram
+                 ? static_cast<double>(s->histogram.count)
+                 : s->value;
+    }
+  }
+  return -1;
+}
+
+TEST(WindowCheckpoint, Metrics) {
+  TempDir dir;
+  metrics::Registry registry;
+  std::vector<std::string> lines;
+  Pipeline p;
+  p.From(std::make_unique<VectorSource>(Input(), 64))
+      .Watermarks({1000})
+      .KeyBy("k")
+      .Apply(WindowedAggregate({WindowSpec::Tumbling(1000), AggSpec::Count(), 0}))
+      .To(std::make_unique<CollectingSink>(&lines));
+  RunOptions ro;
+  ro.metrics = &registry;
+  ro.batch_size = 100;
+  ro.checkpoint.dir = dir.file("chk");
+  ro.checkpoint.interval_ms = 1;
+  ASSERT_OK_AND_ASSIGN(RunProgress progress, pulse::Run(std::move(p), ro));
+  ASSERT_GE(progress.checkpoints, 2u);  // at least one on the way and the final one
+  EXPECT_EQ(MetricValue(registry, "pulse_checkpoints_total"),
+            static_cast<double>(progress.checkpoints));
+  EXPECT_EQ(MetricValue(registry, "pulse_checkpoint_duration_ms"),
+            static_cast<double>(progress.checkpoints));
+  EXPECT_EQ(MetricValue(registry, "pulse_checkpoint_failures_total"), 0);
+  EXPECT_GT(MetricValue(registry, "pulse_checkpoint_size_bytes"), 0);
+  const double age = MetricValue(registry, "pulse_checkpoint_age_seconds");
+  EXPECT_GE(age, 0);
+  EXPECT_LT(age, 60);
 }
 
 }  // namespace
