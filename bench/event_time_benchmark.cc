@@ -20,7 +20,7 @@ std::vector<std::string> Rfc3339Inputs() {
     const EventTime t = 1'700'000'000'000 + int64_t{i} * 7'919'113;
     std::string text = FormatEventTime(t);  // 2023-11-14T22:13:20.000Z
     if (i % 4 == 1) text.replace(text.size() - 1, 1, "+02:00");
-    if (i % 4 == 2) text.replace(text.size() - 5, 5, "Z");  // no fraction
+    if (i % 4 == 2) text.replace(text.size() - 5, 5, "Z");   // no fraction
     if (i % 4 == 3) text.insert(text.size() - 1, "123456");  // microseconds and more
     out.push_back(std::move(text));
   }

@@ -40,8 +40,8 @@ class RecordStream {
       const size_t k = (n_ / burst_) % key_texts_.size();
       KeyedRecord r;
       r.record.time = kStart + static_cast<EventTime>(n_);
-      r.record.value = Value(Object{{"key", key_values_[k]},
-                                    {"value", Value(static_cast<double>(n_ % 100))}});
+      r.record.value =
+          Value(Object{{"key", key_values_[k]}, {"value", Value(static_cast<double>(n_ % 100))}});
       r.watermark = r.record.time - kOutOfOrderMs;
       r.sequence = n_;
       r.key = key_texts_[k];

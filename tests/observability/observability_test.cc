@@ -257,6 +257,68 @@ TEST(Serve, IdleProcessServesEveryMetricAtZero) {
       << pulse.err();
 }
 
+// A TCP connection to address:port, or -1.
+int ConnectTo(const char* address, int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, address, &addr.sin_addr);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Issue 8 through the binary: `pulse serve` listens on 127.0.0.1 only; 200 idle connections
+// and a request with a 1 MiB header do not keep /metrics from being scraped; SIGTERM still
+// ends the process at once with the idle connections open.
+TEST(Serve, LoopbackOnlyAndHostileClientsDoNotStopScrapes) {
+  TempDir dir;
+  const int port = FreePort();
+  Pulse pulse(dir.path(), {"serve", "--port", std::to_string(port)});
+  int status = 0;
+  ASSERT_TRUE(WaitFor([&] { return Get(port, "/healthz", &status) == "ok\n"; })) << pulse.err();
+  EXPECT_EQ(ConnectTo("127.0.0.2", port), -1);
+
+  std::vector<int> idle;
+  for (int i = 0; i < 200; ++i) {
+    const int fd = ConnectTo("127.0.0.1", port);
+    ASSERT_GE(fd, 0) << i;
+    idle.push_back(fd);
+  }
+  const int big = ConnectTo("127.0.0.1", port);
+  ASSERT_GE(big, 0);
+  const std::string request =
+      "GET /metrics HTTP/1.1\r\nX-Big: " + std::string(1 << 20, 'a') + "\r\n\r\n";
+  size_t sent = 0;
+  while (sent < request.size()) {
+    const ssize_t n = send(big, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;  // the server refused the rest (it answers after 64 KiB)
+    sent += static_cast<size_t>(n);
+  }
+  char head[64] = {};
+  const ssize_t got = recv(big, head, sizeof(head) - 1, 0);
+  EXPECT_GT(got, 0);
+  EXPECT_EQ(std::string(head).substr(0, 24), "HTTP/1.1 400 Bad Request");
+  close(big);
+
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(3);
+  for (int i = 0; i < 10; ++i) {
+    httplib::Result res = client.Get("/metrics");
+    ASSERT_TRUE(res) << i;
+    EXPECT_EQ(res->status, 200);
+    EXPECT_NE(res->body.find("# TYPE pulse_queue_depth gauge"), std::string::npos);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(pulse.Stop(SIGTERM), 0) << pulse.err();
+  // Stopping closes the idle connections at once (a bound for a hang, not a timing assertion).
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  for (int fd : idle) close(fd);
+}
+
 // The acceptance test of the issue: values scraped during a real run, exactly.
 TEST(Run, ScrapedWhileFollowingAFile) {
   TempDir dir;

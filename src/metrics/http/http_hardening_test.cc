@@ -9,9 +9,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -26,8 +26,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::unique_ptr<HttpEndpoint> StartOnAnyPort(Registry& registry,
-                                             HttpEndpointOptions options = {}) {
+std::unique_ptr<HttpEndpoint> StartOnAnyPort(Registry& registry, HttpEndpointOptions options = {}) {
   options.port = 0;
   Result<std::unique_ptr<HttpEndpoint>> endpoint = HttpEndpoint::Start(registry, options);
   EXPECT_TRUE(endpoint.ok()) << endpoint.status().ToString();
@@ -164,7 +163,6 @@ TEST(HttpHardening, MalformedRequestsGetExactStatuses) {
       {"four parts", "GET /metrics HTTP/1.1 x\r\n\r\n", 400},
       {"two query marks", "GET /metrics?a?b HTTP/1.1\r\n\r\n", 400},
       {"bare LF line ends", "GET /metrics HTTP/1.1\n\n", 400},
-      {"bad chunk", "POST /metrics HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n", 400},
       {"path without slash", "GET metrics HTTP/1.1\r\n\r\n", 404},
       {"unknown path", "GET /nope HTTP/1.1\r\n\r\n", 404},
       {"bad percent escape", "GET /%zz HTTP/1.1\r\n\r\n", 404},
@@ -179,7 +177,8 @@ TEST(HttpHardening, MalformedRequestsGetExactStatuses) {
       {"POST without length", "POST /metrics HTTP/1.1\r\n\r\n", 405},
       {"POST with a small body", "POST /metrics HTTP/1.1\r\nContent-Length: 2\r\n\r\nab", 405},
       {"POST with a huge length", "POST /metrics HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n",
-       413},
+       405},
+      {"bad chunk", "POST /metrics HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n", 405},
       {"request line of 9000 bytes", "GET /" + long_path + " HTTP/1.1\r\n\r\n", 414},
   };
   for (const RawCase& c : cases) {
@@ -288,6 +287,43 @@ TEST(HttpHardening, ClientThatNeverReadsDoesNotBlockOtherScrapes) {
   EXPECT_EQ(StatusOf(got), 200);
   EXPECT_LT(got.size(), full.size());
   close(stuck);
+}
+
+// Bodies are never read: a POST is answered 405 at once, whatever it announces (a body that
+// would take forever, a bad chunk, a "gzip" body that is not gzip), and the connection is
+// closed after the answer since the body is still in it.
+TEST(HttpHardening, RequestBodiesAreNeverRead) {
+  Registry registry;
+  HttpEndpointOptions options;
+  options.read_timeout_ms = 60000;  // waiting for the body would outlast the test's limit
+  std::unique_ptr<HttpEndpoint> endpoint = StartOnAnyPort(registry, options);
+  ASSERT_NE(endpoint, nullptr);
+  const std::vector<std::string> requests = {
+      "POST /metrics HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\nabc",
+      "PUT /healthz HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\nnot a chunk",
+      "POST /metrics HTTP/1.1\r\nContent-Encoding: gzip\r\nContent-Length: 8\r\n\r\nnot gzip",
+      "DELETE /api/status HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
+  };
+  for (const std::string& request : requests) {
+    const int fd = Connect(endpoint->port());
+    ASSERT_GE(fd, 0);
+    SendAll(fd, request);
+    const std::string response = ReadUntilClosed(fd, std::chrono::seconds(10));
+    close(fd);
+    EXPECT_EQ(StatusOf(response), 405) << request;
+    EXPECT_NE(response.find("\r\nConnection: close\r\n"), std::string::npos) << response;
+    EXPECT_EQ(response.find("Keep-Alive"), std::string::npos) << response;
+    EXPECT_EQ(CountResponses(response), 1) << response;
+  }
+  // Without a body, the connection stays usable.
+  const int fd = Connect(endpoint->port());
+  ASSERT_GE(fd, 0);
+  SendAll(fd,
+          "OPTIONS /metrics HTTP/1.1\r\n\r\nGET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n");
+  const std::string both = ReadUntilClosed(fd);
+  close(fd);
+  EXPECT_EQ(CountResponses(both), 2) << both;
+  EXPECT_NE(both.find("HTTP/1.1 200 OK"), std::string::npos) << both;
 }
 
 // Many ranges would make a response many times the size of /metrics: ranges are ignored.

@@ -24,10 +24,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
 constexpr const char* kKnownPaths[] = {"/", "/metrics", "/healthz", "/api/status"};
-// Methods httplib routes to handlers (and reads a body for); the others (TRACE, CONNECT, PRI)
-// are answered before routing.
-constexpr const char* kRoutedMethods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE",
-                                          "OPTIONS"};
 constexpr size_t kReceiveChunkBytes = 4096;
 
 bool IsKnownPath(const std::string& path) {
@@ -37,11 +33,10 @@ bool IsKnownPath(const std::string& path) {
   return false;
 }
 
-bool IsRoutedMethod(const std::string& method) {
-  for (const char* m : kRoutedMethods) {
-    if (method == m) return true;
-  }
-  return false;
+// Whether the request announced a body (which is never read).
+bool HasBody(const httplib::Request& req) {
+  return req.has_header("Transfer-Encoding") ||
+         (req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0");
 }
 
 int64_t NowMs() {
@@ -312,6 +307,7 @@ HttpServer::HttpServer(Registry& registry, const HttpEndpointOptions& options,
   };
   set_keep_alive_timeout(kKeepAliveTimeoutMs / 1000);
   set_keep_alive_max_count(kKeepAliveMaxCount);
+  // Bodies are never read (see Route); a limit all the same.
   set_payload_max_length(kMaxRequestBytes);
   // Responses are written in pieces (headers, body); without this, Nagle's algorithm and the
   // client's delayed ACK stall each keep-alive response by about 40 ms.
@@ -328,12 +324,17 @@ HttpServer::HttpServer(Registry& registry, const HttpEndpointOptions& options,
 HttpServer::~HttpServer() { parking_.Stop(); }
 
 bool HttpServer::ServeRequest(httplib::Stream& stream, bool close_connection,
-                              bool& connection_closed) {
-  return process_request(stream, close_connection, connection_closed, [](httplib::Request& req) {
-    // Ranges of a generated page are of no use, and many of them (bytes=0-,0-,...) would make
-    // a multipart response many times its size.
-    req.ranges.clear();
-  });
+                              bool& connection_closed, bool* unread_body) {
+  bool body = false;
+  const bool ok =
+      process_request(stream, close_connection, connection_closed, [&body](httplib::Request& req) {
+        // Ranges of a generated page are of no use, and many of them (bytes=0-,0-,...) would
+        // make a multipart response many times its size.
+        req.ranges.clear();
+        body = HasBody(req);
+      });
+  if (unread_body != nullptr) *unread_body = body;
+  return ok;
 }
 
 void HttpServer::WidenListenBacklog() {
@@ -364,14 +365,15 @@ void HttpServer::Continue(Connection& connection, Clock::time_point deadline) {
 void HttpServer::Serve(Connection& connection) {
   for (;;) {
     ConnectionStream stream(connection, std::chrono::milliseconds(options_.read_timeout_ms),
-                            std::chrono::milliseconds(options_.write_timeout_ms),
-                            kMaxRequestBytes);
+                            std::chrono::milliseconds(options_.write_timeout_ms), kMaxRequestBytes);
     const bool last = connection.requests_left <= 1 || svr_sock_ == INVALID_SOCKET;
     bool client_closes = false;
-    const bool ok = ServeRequest(stream, last, client_closes);
+    bool unread_body = false;
+    const bool ok = ServeRequest(stream, last, client_closes, &unread_body);
     --connection.requests_left;
-    if (!ok || client_closes || last || stream.hit_read_limit()) {
-      Close(connection, /*linger=*/stream.hit_read_limit() || ReadableNow(connection));
+    if (!ok || client_closes || last || unread_body || stream.hit_read_limit()) {
+      Close(connection,
+            /*linger=*/unread_body || stream.hit_read_limit() || ReadableNow(connection));
       return;
     }
     if (!ReadableNow(connection)) break;  // else a pipelined request: serve it now
@@ -438,24 +440,23 @@ void HttpServer::Route() {
       res.set_content("not found\n", "text/plain; charset=utf-8");
     }
   };
-  // Answered before routing: methods httplib does not route (it would say 400), and a POST,
-  // PUT or PATCH without a body (httplib would say 400 too); neither has a body left unread.
+  // Every method but GET and HEAD is answered before routing, which is before httplib reads a
+  // body: bodies are never read (nor de-chunked or decompressed: a small gzip or brotli body
+  // can inflate a thousandfold and more). A connection whose request announced a body is
+  // closed after the answer (see ServeRequest), since the body is still in it.
   set_pre_routing_handler([not_allowed](const httplib::Request& req, httplib::Response& res) {
-    const bool needs_body = req.method == "POST" || req.method == "PUT" || req.method == "PATCH";
-    const bool no_body = !req.has_header("Content-Length") &&
-                         req.get_header_value("Transfer-Encoding") != "chunked";
-    if (!IsRoutedMethod(req.method) || (needs_body && no_body)) {
-      not_allowed(req, res);
-      return httplib::Server::HandlerResponse::Handled;
+    if (req.method == "GET" || req.method == "HEAD") {
+      return httplib::Server::HandlerResponse::Unhandled;
     }
-    return httplib::Server::HandlerResponse::Unhandled;
+    not_allowed(req, res);
+    return httplib::Server::HandlerResponse::Handled;
   });
-  // These read the body first (at most kMaxRequestBytes, else 413).
-  Post(".*", not_allowed);
-  Put(".*", not_allowed);
-  Patch(".*", not_allowed);
-  Delete(".*", not_allowed);
-  Options(".*", not_allowed);
+  set_post_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (HasBody(req)) {
+      res.headers.erase("Keep-Alive");
+      res.set_header("Connection", "close");
+    }
+  });
   set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty() && res.status == 404) {
       res.set_content("not found\n", "text/plain; charset=utf-8");

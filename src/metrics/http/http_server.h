@@ -20,8 +20,8 @@
 
 namespace pulse::metrics::internal {
 
-/// Bytes a request (request line, headers and body) may have; beyond, the stream ends there,
-/// which httplib answers with 414 (request line), 400 (headers) or 413 (a longer body).
+/// Bytes a request (request line and headers; bodies are never read) may have; beyond, the
+/// stream ends there, which httplib answers with 414 (request line) or 400 (headers).
 constexpr size_t kMaxRequestBytes = 64 * 1024;
 /// Connections open at once; further ones are closed as soon as they are accepted.
 constexpr int kMaxConnections = 512;
@@ -125,7 +125,8 @@ class ConnectionParking {
 };
 
 /// cpp-httplib's server with Pulse's routes (GET/HEAD /metrics, /healthz, /, /api/status; 405
-/// for other methods on those, 404 elsewhere; ranges ignored) and connection handling: a new
+/// for other methods on those, 404 elsewhere, without reading a body; ranges ignored) and
+/// connection handling: a new
 /// or idle connection waits in ConnectionParking, not in a pool thread, and a pool thread
 /// serves one request at a time of a connection that has input, within kMaxRequestBytes, the
 /// read timeout for the whole request and the write timeout for the whole response.
@@ -139,8 +140,10 @@ class HttpServer final : public httplib::Server {
   /// Read one request from `stream`, route it and write the response: what a pool thread does
   /// for each request of a connection (also the entry point of the http_request fuzzer).
   /// `close_connection`: answer with Connection: close. Returns false when the stream failed;
-  /// sets `connection_closed` when the client asked to close.
-  bool ServeRequest(httplib::Stream& stream, bool close_connection, bool& connection_closed);
+  /// sets `connection_closed` when the client asked to close, and `*unread_body` (if given)
+  /// when the request announced a body, which is left unread (the connection must be closed).
+  bool ServeRequest(httplib::Stream& stream, bool close_connection, bool& connection_closed,
+                    bool* unread_body = nullptr);
 
   /// Raise the listen backlog of the bound socket from httplib's 5 to kListenBacklog, so that
   /// a burst of new connections is not dropped (a dropped SYN costs the client 1 s or more).
