@@ -82,48 +82,38 @@ Status CorruptState(std::string_view what) {
   return Status::Corruption(fmt::format("window state: {}", what));
 }
 
-// The state backend a window operator checkpoints through: the configured one, kept open as
-// a mirror of the open windows (incremental), or, by default, a memory backend filled from
-// scratch for each snapshot and restore.
+// The state backend a window operator checkpoints through: the configured one (e.g. RocksDB)
+// or, by default, an in-memory one, opened for the worker's key groups and kept as a mirror of
+// the open windows: a snapshot writes only what changed since the previous one, then the
+// backend writes its files.
 class StateMirror {
  public:
   StateMirror(const WindowOptions& options, const KeyedOperatorContext& ctx)
       : factory_(options.state_backend), ctx_(ctx) {}
 
-  Status Open() {
-    if (!factory_) return Status::OK();
-    PULSE_ASSIGN_OR_RETURN(backend_, factory_(ctx_));
+  // Open the backend, on the first snapshot or restore (runs without checkpoints never do).
+  Result<KvState> Get() {
+    if (kv_) return *kv_;
+    if (factory_) {
+      PULSE_ASSIGN_OR_RETURN(backend_, factory_(ctx_));
+    } else {
+      PULSE_ASSIGN_OR_RETURN(backend_, state::OpenMemoryBackend({ctx_.key_groups}));
+    }
     PULSE_ASSIGN_OR_RETURN(KvState kv, backend_->OpenNamespace(kNamespace));
     kv_ = kv;
-    return Status::OK();
+    return kv;
   }
 
-  // Whether the backend keeps what earlier snapshots wrote (write only what changed).
-  bool incremental() const { return backend_ != nullptr; }
+  // Whether the backend has been opened (so entries written so far are in it).
+  bool open() const { return kv_.has_value(); }
 
-  // The namespace to write the snapshot's entries to, then FinishSnapshot.
-  Result<KvState> BeginSnapshot() {
-    if (incremental()) return *kv_;
-    PULSE_ASSIGN_OR_RETURN(scratch_, state::OpenMemoryBackend({ctx_.key_groups}));
-    return scratch_->OpenNamespace(kNamespace);
-  }
-
-  Status FinishSnapshot(const std::string& dir) {
-    state::StateBackend& backend = incremental() ? *backend_ : *scratch_;
-    Status st = backend.Snapshot(dir).status();
-    scratch_.reset();
-    return st;
-  }
+  Status Snapshot(const std::string& dir) { return backend_->Snapshot(dir).status(); }
 
   // Load the snapshots in `dirs` and visit every entry of this worker's key groups.
   Status Restore(std::span<const std::string> dirs,
                  const std::function<Status(std::string_view, std::string_view)>& visit) {
-    if (!incremental()) {
-      PULSE_ASSIGN_OR_RETURN(scratch_, state::OpenMemoryBackend({ctx_.key_groups}));
-    }
-    state::StateBackend& backend = incremental() ? *backend_ : *scratch_;
-    PULSE_RETURN_IF_ERROR(backend.Restore(dirs));
-    PULSE_ASSIGN_OR_RETURN(KvState kv, backend.OpenNamespace(kNamespace));
+    PULSE_ASSIGN_OR_RETURN(KvState kv, Get());
+    PULSE_RETURN_IF_ERROR(backend_->Restore(dirs));
     Status result;
     PULSE_RETURN_IF_ERROR(kv.Scan(ctx_.key_groups, "",
                                   [&](state::KeyGroup, std::string_view key,
@@ -132,19 +122,17 @@ class StateMirror {
                                     return result.ok() ? state::ScanNext::kContinue
                                                        : state::ScanNext::kStop;
                                   }));
-    scratch_.reset();
     return result;
   }
 
  private:
   StateBackendFactory factory_;
   KeyedOperatorContext ctx_;
-  std::unique_ptr<state::StateBackend> backend_;  // the configured backend, if any
-  std::optional<KvState> kv_;                     // its namespace
-  std::unique_ptr<state::StateBackend> scratch_;  // a memory backend for one snapshot
+  std::unique_ptr<state::StateBackend> backend_;
+  std::optional<KvState> kv_;  // its namespace, once open
 };
 
-// An entry removed from the state since the last snapshot (incremental mirrors only).
+// An entry removed from the state since the last snapshot.
 struct Deletion {
   state::KeyGroup group;
   std::string key;
@@ -196,28 +184,25 @@ class FixedWindowOperator final : public KeyedOperator {
 
   KeyedOperatorStats stats() const override { return {open_windows_, open_windows_}; }
 
-  Status Open() { return mirror_.Open(); }
-
   // State entries: key = window end and start (big-endian, sign-flipped) + key text,
   // value = the accumulator, in the key's group.
   Status SnapshotState(const std::string& dir) override {
-    PULSE_ASSIGN_OR_RETURN(KvState kv, mirror_.BeginSnapshot());
-    const bool incremental = mirror_.incremental();
+    PULSE_ASSIGN_OR_RETURN(KvState kv, mirror_.Get());
     for (const Deletion& d : deletions_) PULSE_RETURN_IF_ERROR(kv.Delete(d.group, d.key));
     deletions_.clear();
     std::string key, value;
     for (auto& [id, table] : windows_) {
       for (auto& [key_text, entry] : table) {
-        if (incremental && !entry.dirty) continue;
+        if (!entry.dirty) continue;
         StateKey(id, key_text, &key);
         value.clear();
         entry.acc.AppendTo(&value);
         PULSE_RETURN_IF_ERROR(kv.Put(state::KeyGroupForKey(key_text), key, value));
         entry.dirty = false;
-        entry.persisted = incremental;
+        entry.persisted = true;
       }
     }
-    return mirror_.FinishSnapshot(dir);
+    return mirror_.Snapshot(dir);
   }
 
   Status RestoreState(std::span<const std::string> dirs) override {
@@ -226,7 +211,6 @@ class FixedWindowOperator final : public KeyedOperator {
     open_windows_ = 0;
     next_release_ = kMaxWatermark;
     deletions_.clear();
-    const bool incremental = mirror_.incremental();
     return mirror_.Restore(dirs, [&](std::string_view key, std::string_view value) -> Status {
       int64_t end = 0, start = 0;
       if (!ReadBigEndian(&key, &end) || !ReadBigEndian(&key, &start)) {
@@ -237,7 +221,7 @@ class FixedWindowOperator final : public KeyedOperator {
       Entry entry{std::move(key_value).value(), Accumulator()};
       PULSE_RETURN_IF_ERROR(entry.acc.ReadFrom(&value));
       entry.dirty = false;
-      entry.persisted = incremental;
+      entry.persisted = true;
       TableFor(start, end).emplace(std::string(key), std::move(entry));
       ++open_windows_;
       return Status::OK();
@@ -249,7 +233,7 @@ class FixedWindowOperator final : public KeyedOperator {
     Value key_value;
     Accumulator acc;
     bool dirty = true;       // changed since the last snapshot
-    bool persisted = false;  // in the mirror backend (incremental only)
+    bool persisted = false;  // in the mirror backend
   };
   using KeyTable = std::unordered_map<std::string, Entry>;
   using WindowId = std::pair<int64_t, int64_t>;  // (end, start): release order
@@ -372,18 +356,15 @@ class SessionWindowOperator final : public KeyedOperator {
 
   KeyedOperatorStats stats() const override { return {open_sessions_, open_sessions_}; }
 
-  Status Open() { return mirror_.Open(); }
-
   // State entries: key = the key text, value = its sessions (count, then start, last and the
   // accumulator of each), in the key's group.
   Status SnapshotState(const std::string& dir) override {
-    PULSE_ASSIGN_OR_RETURN(KvState kv, mirror_.BeginSnapshot());
-    const bool incremental = mirror_.incremental();
+    PULSE_ASSIGN_OR_RETURN(KvState kv, mirror_.Get());
     for (const Deletion& d : deletions_) PULSE_RETURN_IF_ERROR(kv.Delete(d.group, d.key));
     deletions_.clear();
     std::string value;
     for (auto& [key_text, ks] : keys_) {
-      if (incremental && !ks.dirty) continue;
+      if (!ks.dirty) continue;
       value.clear();
       AppendBigEndian(static_cast<int64_t>(ks.sessions.size()), &value);
       for (const Session& session : ks.sessions) {
@@ -393,9 +374,9 @@ class SessionWindowOperator final : public KeyedOperator {
       }
       PULSE_RETURN_IF_ERROR(kv.Put(state::KeyGroupForKey(key_text), key_text, value));
       ks.dirty = false;
-      ks.persisted = incremental;
+      ks.persisted = true;
     }
-    return mirror_.FinishSnapshot(dir);
+    return mirror_.Snapshot(dir);
   }
 
   Status RestoreState(std::span<const std::string> dirs) override {
@@ -403,7 +384,6 @@ class SessionWindowOperator final : public KeyedOperator {
     release_queue_ = {};
     open_sessions_ = 0;
     deletions_.clear();
-    const bool incremental = mirror_.incremental();
     PULSE_RETURN_IF_ERROR(
         mirror_.Restore(dirs, [&](std::string_view key, std::string_view value) -> Status {
           Result<Value> key_value = ParseJson(key);
@@ -421,7 +401,7 @@ class SessionWindowOperator final : public KeyedOperator {
             ks.sessions.push_back(std::move(session));
           }
           ks.dirty = false;
-          ks.persisted = incremental;
+          ks.persisted = true;
           open_sessions_ += ks.sessions.size();
           keys_.emplace(std::string(key), std::move(ks));
           return Status::OK();
@@ -442,7 +422,7 @@ class SessionWindowOperator final : public KeyedOperator {
     Value key_value;
     std::vector<Session> sessions;  // disjoint, sorted by start
     bool dirty = true;              // changed since the last snapshot
-    bool persisted = false;         // in the mirror backend (incremental only)
+    bool persisted = false;         // in the mirror backend
   };
 
   EventTime End(const Session& s) const { return s.last + options_.window.gap_ms; }
@@ -509,13 +489,10 @@ class WindowedAggregateFactory final : public KeyedOperatorFactory {
 
   Result<std::unique_ptr<KeyedOperator>> Make(const KeyedOperatorContext& ctx) const override {
     if (options_.window.kind == WindowSpec::Kind::kSession) {
-      auto op = std::make_unique<SessionWindowOperator>(options_, ctx);
-      PULSE_RETURN_IF_ERROR(op->Open());
-      return std::unique_ptr<KeyedOperator>(std::move(op));
+      return std::unique_ptr<KeyedOperator>(
+          std::make_unique<SessionWindowOperator>(options_, ctx));
     }
-    auto op = std::make_unique<FixedWindowOperator>(options_, ctx);
-    PULSE_RETURN_IF_ERROR(op->Open());
-    return std::unique_ptr<KeyedOperator>(std::move(op));
+    return std::unique_ptr<KeyedOperator>(std::make_unique<FixedWindowOperator>(options_, ctx));
   }
 
  private:

@@ -64,9 +64,9 @@ struct WindowOptions {
   AggSpec agg;
   /// A window [s, e) emits once, when the watermark W ≥ e + allowed_lateness. Must be ≥ 0.
   DurationMs allowed_lateness_ms = 0;
-  /// Where checkpoints of the open windows go. Unset: each snapshot fills a fresh in-memory
-  /// backend and writes it out whole. Set (e.g. RocksDB): each worker keeps its backend open
-  /// as a mirror of its open windows and a snapshot writes only what changed since the last.
+  /// Where checkpoints of the open windows go (unset: an in-memory backend). Opened at the
+  /// first snapshot or restore, each worker's backend mirrors its open windows: a snapshot
+  /// writes only what changed since the previous one, then the backend writes its files.
   StateBackendFactory state_backend;
 
   Status Validate() const;

@@ -13,6 +13,8 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <parquet/arrow/writer.h>
+#include <parquet/file_reader.h>
+#include <parquet/metadata.h>
 #include <parquet/properties.h>
 #include <unistd.h>
 
@@ -167,6 +169,39 @@ std::string_view ColumnTypeName(ColumnType type) {
   return "string";
 }
 
+Result<ColumnType> ParseColumnType(std::string_view name) {
+  for (ColumnType t : {ColumnType::kTimestamp, ColumnType::kInt64, ColumnType::kDouble,
+                       ColumnType::kBool, ColumnType::kString}) {
+    if (ColumnTypeName(t) == name) return t;
+  }
+  return Status::InvalidArgument(fmt::format("unknown column type '{}'", name));
+}
+
+void SyncFolder(const fs::path& dir) { SyncDir(dir); }
+
+std::string TempFileName(std::string_view name) {
+  return fmt::format(".{}.inprogress", name);
+}
+
+Status PublishFile(const fs::path& temp, const fs::path& final_path) {
+  if (::rename(temp.c_str(), final_path.c_str()) != 0) {
+    return Status::IOError(fmt::format("cannot rename {} to {}: {}", temp.string(),
+                                       final_path.string(), std::strerror(errno)));
+  }
+  SyncDir(final_path.parent_path());
+  return Status::OK();
+}
+
+Result<uint64_t> ParquetFileRows(const fs::path& path) {
+  try {
+    std::unique_ptr<parquet::ParquetFileReader> reader =
+        parquet::ParquetFileReader::OpenFile(path.string(), /*memory_map=*/false);
+    return static_cast<uint64_t>(reader->metadata()->num_rows());
+  } catch (const std::exception& e) {
+    return Status::IOError(fmt::format("cannot read {}: {}", path.string(), e.what()));
+  }
+}
+
 RowLayout::RowLayout(bool payload, std::vector<Column> columns)
     : payload_(payload), columns_(std::move(columns)) {
   arrow::FieldVector fields;
@@ -197,6 +232,11 @@ Result<RowLayout> RowLayout::FromFirstRecord(const Record& first) {
     columns.push_back(
         {name, window_result ? WindowColumnType(name, value) : GenericColumnType(value)});
   }
+  return RowLayout(false, std::move(columns));
+}
+
+Result<RowLayout> RowLayout::FromColumns(std::vector<Column> columns) {
+  if (columns.empty()) return Status::InvalidArgument("a columns layout needs columns");
   return RowLayout(false, std::move(columns));
 }
 
@@ -375,7 +415,7 @@ Result<std::unique_ptr<ParquetFile>> ParquetFile::Create(const fs::path& dir,
   if (ec) {
     return Status::IOError(fmt::format("cannot create folder {}: {}", dir.string(), ec.message()));
   }
-  fs::path temp_path = dir / ("." + name + ".inprogress");
+  fs::path temp_path = dir / TempFileName(name);
   auto impl = std::make_unique<Impl>(layout, settings);
   Status opened = impl->Open(temp_path);
   if (!opened.ok()) {
@@ -407,7 +447,7 @@ Status ParquetFile::WriteRowGroup() {
   return st;
 }
 
-Result<uint64_t> ParquetFile::Commit() {
+Result<uint64_t> ParquetFile::Finish() {
   Status st = WriteRowGroup();
   if (st.ok()) st = impl_->Finish();
   std::error_code ec;
@@ -426,16 +466,22 @@ Result<uint64_t> ParquetFile::Commit() {
     }
     if (fd >= 0) ::close(fd);
   }
-  if (st.ok() && ::rename(temp_path_.c_str(), final_path_.c_str()) != 0) {
-    st = Status::IOError(fmt::format("cannot rename {} to {}: {}", temp_path_.string(),
-                                     final_path_.string(), std::strerror(errno)));
-  }
   if (!st.ok()) {
     Abort();
     return st;
   }
   done_ = true;
-  SyncDir(final_path_.parent_path());
+  return size;
+}
+
+Result<uint64_t> ParquetFile::Commit() {
+  PULSE_ASSIGN_OR_RETURN(uint64_t size, Finish());
+  Status st = PublishFile(temp_path_, final_path_);
+  if (!st.ok()) {
+    std::error_code ec;
+    fs::remove(temp_path_, ec);
+    return st;
+  }
   return size;
 }
 

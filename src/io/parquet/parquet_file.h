@@ -29,6 +29,9 @@ enum class ColumnType : uint8_t { kTimestamp, kInt64, kDouble, kBool, kString };
 /// "timestamp", "int64", "double", "bool" or "string".
 std::string_view ColumnTypeName(ColumnType type);
 
+/// The type a ColumnTypeName names. Errors: InvalidArgument for another name.
+Result<ColumnType> ParseColumnType(std::string_view name);
+
 struct Column {
   std::string name;
   ColumnType type = ColumnType::kString;
@@ -46,6 +49,10 @@ class RowLayout {
   /// int64 or double by their value; strings, arrays, objects and null give a string column.
   /// Errors: InvalidArgument if `first` is not an object or has no fields.
   static Result<RowLayout> FromFirstRecord(const Record& first);
+
+  /// Nullable columns as given (schema = columns, e.g. as recorded by a checkpoint).
+  /// Errors: InvalidArgument if `columns` is empty.
+  static Result<RowLayout> FromColumns(std::vector<Column> columns);
 
   bool is_payload() const { return payload_; }
   const std::vector<Column>& columns() const { return columns_; }
@@ -65,12 +72,24 @@ struct FileSettings {
   uint64_t row_group_rows = 131'072;
 };
 
+/// The hidden name a file `name` has while it is written: `.<name>.inprogress`.
+std::string TempFileName(std::string_view name);
+
+/// Rename the finished file `temp` to `final_path` and fsync the folder. Errors: IOError.
+Status PublishFile(const std::filesystem::path& temp, const std::filesystem::path& final_path);
+
+/// fsync the folder `dir` (best effort: not every file system syncs folders).
+void SyncFolder(const std::filesystem::path& dir);
+
+/// The number of rows in the footer of the Parquet file at `path`. Errors: IOError.
+Result<uint64_t> ParquetFileRows(const std::filesystem::path& path);
+
 /// One Parquet file being written. Rows are buffered in Arrow builders and written as a row
 /// group every `row_group_rows` rows (or kMaxRowGroupBytes of data, whichever comes first) and
 /// at Commit(). The file lives at
 /// `<dir>/.<name>.inprogress` until Commit() closes it, fsyncs it and renames it to
-/// `<dir>/<name>`; Abort() (or destruction before Commit) removes it.
-/// Lifecycle: Create → Append… → Commit or Abort. Not thread-safe.
+/// `<dir>/<name>`; Abort() (or destruction before Commit or Finish) removes it.
+/// Lifecycle: Create → Append… → Commit, Finish or Abort. Not thread-safe.
 class ParquetFile {
  public:
   /// Create `dir` if needed and open the temporary file. Errors: IOError.
@@ -95,6 +114,11 @@ class ParquetFile {
   /// Returns the file's size in bytes. Errors: IOError; the temporary file is then removed.
   Result<uint64_t> Commit();
 
+  /// As Commit, but leave the finished, fsynced file under its temporary name (temp_path())
+  /// for a later PublishFile (the folder is not fsynced). Errors: IOError; the temporary file
+  /// is then removed.
+  Result<uint64_t> Finish();
+
   /// Remove the temporary file. Best effort; a no-op after Commit or Abort.
   void Abort();
 
@@ -104,6 +128,7 @@ class ParquetFile {
   uint64_t data_bytes() const { return data_bytes_; }
   /// The final path.
   const std::filesystem::path& path() const { return final_path_; }
+  const std::filesystem::path& temp_path() const { return temp_path_; }
 
  private:
   Status WriteRowGroup();

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // ParquetSink: routes each result to its partition's open file, rolls files by rows, bytes and
-// age, commits files when partitions complete (with _SUCCESS markers) and at the end.
+// age, commits files when partitions complete (with _SUCCESS markers) and at the end; with
+// checkpoints, spools the open files' rows and publishes rolled files at checkpoint commits.
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/random.h>
@@ -14,6 +15,7 @@
 #include <iterator>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,6 +24,7 @@
 
 #include "core/file_util.h"
 #include "io/parquet/partition.h"
+#include "io/parquet/spool.h"
 
 #include "pulse/io/parquet.h"
 
@@ -36,6 +39,85 @@ using internal::ParquetFile;
 constexpr size_t kMaxOpenFiles = 64;
 
 constexpr std::string_view kSuccessMarker = "_SUCCESS";
+
+// Checkpoint information (PrepareCommit's value): its format name and version.
+constexpr std::string_view kInfoFormat = "pulse-parquet-sink";
+constexpr int64_t kInfoVersion = 1;
+
+// The hidden files of the sink: a file being written, and its spool (with checkpoints).
+constexpr std::string_view kFilePrefix = "part-";
+constexpr std::string_view kFileSuffix = ".parquet";
+constexpr std::string_view kTempSuffix = ".parquet.inprogress";
+constexpr std::string_view kSpoolSuffix = ".parquet.spool";
+
+std::string SpoolFileName(std::string_view name) { return fmt::format(".{}.spool", name); }
+
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+Status BadInfo(std::string_view what) {
+  return Status::Corruption(
+      fmt::format("the checkpoint's parquet sink entry is malformed: {}", what));
+}
+
+// A partition value in the checkpoint information: as a string when it is printable ASCII,
+// otherwise hex (the manifest must stay valid UTF-8 whatever the bytes of a field value).
+void PutPartition(const std::string& value, Object* out) {
+  const bool printable = std::all_of(value.begin(), value.end(), [](char c) {
+    return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f;
+  });
+  if (printable) {
+    out->emplace_back("partition", Value(value));
+    return;
+  }
+  std::string hex;
+  for (char c : value) hex += fmt::format("{:02x}", static_cast<unsigned char>(c));
+  out->emplace_back("partition_hex", Value(std::move(hex)));
+}
+
+Result<std::string> GetPartition(const Value& entry) {
+  if (const Value* v = entry.Find("partition"); v != nullptr && v->is_string()) {
+    return v->as_string();
+  }
+  const Value* hex = entry.Find("partition_hex");
+  if (hex == nullptr || !hex->is_string() || hex->as_string().size() % 2 != 0) {
+    return BadInfo("an entry has no partition");
+  }
+  std::string value;
+  const std::string& h = hex->as_string();
+  for (size_t i = 0; i < h.size(); i += 2) {
+    unsigned int byte = 0;
+    if (std::sscanf(h.c_str() + i, "%2x", &byte) != 1) return BadInfo("bad partition_hex");
+    value.push_back(static_cast<char>(byte));
+  }
+  return value;
+}
+
+Result<int64_t> GetInt(const Value& entry, std::string_view name) {
+  const Value* v = entry.Find(name);
+  if (v == nullptr || !v->is_int()) return BadInfo(fmt::format("no integer '{}'", name));
+  return v->as_int();
+}
+
+const Array* GetArray(const Value& entry, std::string_view name) {
+  const Value* v = entry.Find(name);
+  return v != nullptr && v->is_array() ? &v->as_array() : nullptr;
+}
+
+// A file name recorded in the checkpoint information: one of ours, in one folder.
+Result<std::string> GetFileName(const Value& entry) {
+  const Value* v = entry.Find("file");
+  if (v == nullptr || !v->is_string() || !StartsWith(v->as_string(), kFilePrefix) ||
+      !EndsWith(v->as_string(), kFileSuffix) || v->as_string().find('/') != std::string::npos) {
+    return BadInfo("an entry has no valid file name");
+  }
+  return v->as_string();
+}
 
 std::string_view CompressionName(ParquetCompression c) {
   switch (c) {
