@@ -800,3 +800,64 @@ TEST(ConfigTest, ParquetSinkKeys) {
 
 }  // namespace
 }  // namespace pulse::cli
+
+namespace pulse::cli {
+namespace {
+
+// Issue 5: [checkpoint] and [state], their defaults, errors at their lines, and what the
+// fingerprint names.
+TEST(ConfigTest, CheckpointAndStateTables) {
+  ASSERT_OK_AND_ASSIGN(PipelineConfig defaults, LoadConfigString(kMinimal, "pipeline.toml"));
+  EXPECT_EQ(defaults.checkpoint.dir.value, "");
+  EXPECT_EQ(defaults.checkpoint.interval.value, 10'000);
+  EXPECT_EQ(defaults.checkpoint.keep.value, 3);
+  EXPECT_EQ(defaults.state.backend.value, StateBackendKind::kMemory);
+  EXPECT_TRUE(MakeCheckpointOptions(defaults).dir.empty());
+
+  std::string text = std::string(kMinimal) +
+                     "\n[checkpoint]\ndir = \"ck\"\ninterval = \"500ms\"\nkeep = 5\n"
+                     "\n[state]\nbackend = \"rocksdb\"\npath = \"work\"\n";
+  ASSERT_OK_AND_ASSIGN(PipelineConfig c, LoadConfigString(text, "pipeline.toml"));
+  EXPECT_EQ(c.checkpoint.dir.value, "ck");
+  EXPECT_EQ(c.checkpoint.interval.value, 500);
+  EXPECT_EQ(c.checkpoint.keep.value, 5);
+  EXPECT_EQ(c.state.backend.value, StateBackendKind::kRocksDb);
+  EXPECT_EQ(c.state.path.value, "work");
+  CheckpointOptions options = MakeCheckpointOptions(c);
+  EXPECT_EQ(options.dir, "ck");
+  EXPECT_EQ(options.interval_ms, 500);
+  EXPECT_EQ(options.keep, 5u);
+  std::vector<std::string> names;
+  for (const auto& [name, value] : options.fingerprint) names.push_back(name + "=" + value);
+  EXPECT_EQ(names, (std::vector<std::string>{
+                       "source=file input.jsonl jsonl", "time field=event_time", "key=word",
+                       "window=tumbling 1m", "aggregation=count", "allowed lateness=0s",
+                       "max out of orderness=none", "sink=file out.jsonl", "dead letter=",
+                       "late output="}));
+  EXPECT_NE(DescribePlan(c).find("checkpoints: every 500ms in \"ck\" (keep 5), state mirrored "
+                                 "in rocksdb; a rerun resumes\n"),
+            std::string::npos)
+      << DescribePlan(c);
+
+  const std::string base = std::string(kMinimal) + "\n";
+  EXPECT_EQ(LoadError(base + "[checkpoint]\ndir = 3\n"),
+            "pipeline.toml:" + std::to_string(std::count(base.begin(), base.end(), '\n') + 2) +
+                ": checkpoint.dir must be a string; got integer 3");
+  EXPECT_EQ(LoadError(base + "[checkpoint]\ninterval = \"0s\"\n"),
+            "pipeline.toml:" + std::to_string(std::count(base.begin(), base.end(), '\n') + 2) +
+                ": checkpoint.interval must be > 0; got \"0s\"");
+  EXPECT_EQ(LoadError(base + "[checkpoint]\nkeep = 0\n"),
+            "pipeline.toml:" + std::to_string(std::count(base.begin(), base.end(), '\n') + 2) +
+                ": checkpoint.keep must be > 0; got 0");
+  EXPECT_EQ(LoadError(base + "[checkpoint]\nintervall = \"1s\"\n"),
+            "pipeline.toml:" + std::to_string(std::count(base.begin(), base.end(), '\n') + 2) +
+                ": unknown key 'intervall' in [checkpoint] (did you mean 'interval'?); allowed: "
+                "dir, interval, keep");
+  EXPECT_EQ(LoadError(base + "[state]\nbackend = \"rocks\"\n"),
+            "pipeline.toml:" + std::to_string(std::count(base.begin(), base.end(), '\n') + 2) +
+                ": state.backend must be one of memory, rocksdb; got \"rocks\" (did you mean "
+                "\"rocksdb\"?)");
+}
+
+}  // namespace
+}  // namespace pulse::cli
