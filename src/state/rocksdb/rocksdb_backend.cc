@@ -369,7 +369,10 @@ Status PrepareWorkingDir(const std::string& path) {
           "to delete its contents",
           path, kMarkerName));
     }
+    // The marker stays: a crash while emptying must not leave a directory that the next
+    // start refuses as foreign.
     for (const fs::directory_entry& entry : fs::directory_iterator(path, ec)) {
+      if (entry.path().filename() == kMarkerName) continue;
       fs::remove_all(entry.path(), ec);
       if (ec) break;
     }
