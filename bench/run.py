@@ -106,6 +106,18 @@ def main():
         ("session_1k_w2", "session 5s count, 1K keys, JSONL out", t1k, size_1k,
          pipeline(t1k, session, count, jsonl_sink), 2),
     ]
+    # Checkpoints every second (issue 5): the cost against the same scenario without them.
+    def checkpointed(path, backend):
+        return pipeline(path, tumbling, count, jsonl_sink) + (
+            f'[checkpoint]\ndir = "ck"\ninterval = "1s"\n[state]\nbackend = "{backend}"\n')
+    scenarios += [
+        ("ckpt_1k_memory_w2", "tumbling 60s count, 1K keys, checkpoints every 1s (memory)",
+         t1k, size_1k, checkpointed(t1k, "memory"), 2),
+        ("ckpt_1m_memory_w2", "tumbling 60s count, 1M keys, checkpoints every 1s (memory)",
+         t1m, size_1m, checkpointed(t1m, "memory"), 2),
+        ("ckpt_1m_rocksdb_w2", "tumbling 60s count, 1M keys, checkpoints every 1s (rocksdb)",
+         t1m, size_1m, checkpointed(t1m, "rocksdb"), 2),
+    ]
     has_parquet = subprocess.run([pulse, "validate", "/dev/stdin"], input=pipeline(
         t1k, tumbling, count, parquet_sink).encode(), capture_output=True).returncode == 0
     if has_parquet:
@@ -126,6 +138,8 @@ def main():
                 with open(os.path.join(work, "p.toml"), "w") as f:
                     f.write(config)
                 cmd = [pulse, "run", "-c", "p.toml", "--workers", str(workers)]
+                if "[checkpoint]" in config:
+                    cmd.append("--fresh")  # each run starts over instead of resuming
             s, r, _ = run_timed(cmd, work)
             times.append(s)
             rss.append(r)
