@@ -170,9 +170,11 @@ start() {
   while [[ "$controller_port" == "$port" ]]; do controller_port="$(free_port)"; done
   echo "127.0.0.1:$port" >"$dir/bootstrap"
   write_config "$dir" "$port" "$controller_port"
+  # Base64url may start with '-': passed as --cluster-id=... so that it is not read as an option.
   local cluster_id
   cluster_id="$(python3 -c 'import base64,os; print(base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode())')"
-  java_cmd "$dir" kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" \
+  java_cmd "$dir" kafka.tools.StorageTool format --cluster-id="$cluster_id" \
+    --config="$dir/server.properties" \
     >"$dir/format.log" 2>&1 || { cat "$dir/format.log" >&2; die "formatting the storage failed"; }
   launch "$dir"
 }

@@ -3,11 +3,11 @@
 // restarted mid-stream (at-least-once), killed with SIGKILL again and again (exactly-once: a
 // read_committed consumer sees every result once), and a broker restart in the middle of a run.
 // The expected results are those of the same events read from a file by the same binary.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
@@ -22,9 +22,8 @@
 #include <thread>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "io/kafka/kafka_testing.h"
+
 #include "pulse/core/json.h"
 
 namespace {
@@ -140,8 +139,8 @@ delivery = "{4}"
         << "[time]\nmax_out_of_orderness = \"" << kBoundMs << "ms\"\n"
         << "[window]\ntype = \"tumbling\"\nsize = \"10s\"\n[ops]\ncount_by = \"user\"\n"
         << "[sink]\nkind = \"file\"\npath = \"file-out.jsonl\"\n";
-    const std::string command = fmt::format("cd '{}' && '{}' run -c file.toml 2>file.err",
-                                            dir_.string(), PULSE_BINARY);
+    const std::string command =
+        fmt::format("cd '{}' && '{}' run -c file.toml 2>file.err", dir_.string(), PULSE_BINARY);
     EXPECT_EQ(std::system(command.c_str()), 0) << ReadFile(dir_ / "file.err");
     std::vector<std::string> expected;
     for (const std::string& line : Lines(ReadFile(dir_ / "file-out.jsonl"))) {
@@ -177,9 +176,8 @@ delivery = "{4}"
   }
 
   // Produce `events` in `chunks` parts, one every `pause`, event i to partition i % kPartitions.
-  std::thread ProduceSlowly(const std::string& brokers, std::vector<std::string> events,
-                            int chunks, std::chrono::milliseconds pause,
-                            std::atomic<bool>* done) {
+  std::thread ProduceSlowly(const std::string& brokers, std::vector<std::string> events, int chunks,
+                            std::chrono::milliseconds pause, std::atomic<bool>* done) {
     return std::thread([=, this] {
       const size_t per = (events.size() + chunks - 1) / chunks;
       for (size_t start = 0; start < events.size(); start += per) {
@@ -271,8 +269,8 @@ TEST_F(KafkaE2eTest, ExactlyOnceThroughRepeatedKill9) {
   EXPECT_EQ(Output(brokers_, true), expected) << ReadFile(dir_ / "stderr.txt");
   const size_t uncommitted = Output(brokers_, false).size();
   EXPECT_GE(uncommitted, expected.size());
-  std::cout << "[ figures  ] " << kills << " kills, " << expected.size()
-            << " results, " << uncommitted << " messages in the log (read_uncommitted)\n";
+  std::cout << "[ figures  ] " << kills << " kills, " << expected.size() << " results, "
+            << uncommitted << " messages in the log (read_uncommitted)\n";
 }
 
 TEST_F(KafkaE2eTest, BrokerRestartDuringARunIsSurvived) {
@@ -303,8 +301,8 @@ TEST_F(KafkaE2eTest, BrokerRestartDuringARunIsSurvived) {
   }
   ASSERT_TRUE(kt::Produce(brokers, in_, first).ok());
   std::this_thread::sleep_for(1500ms);
-  const std::string restart = fmt::format("bash '{}' restart '{}' >'{}/restart.log' 2>&1",
-                                          script, broker_dir.string(), dir_.string());
+  const std::string restart = fmt::format("bash '{}' restart '{}' >'{}/restart.log' 2>&1", script,
+                                          broker_dir.string(), dir_.string());
   ASSERT_EQ(std::system(restart.c_str()), 0) << ReadFile(dir_ / "restart.log");
   ASSERT_TRUE(kt::Produce(brokers, in_, second).ok());
   std::vector<std::string> seen = Output(brokers, true, expected.size());

@@ -62,8 +62,10 @@ struct KafkaSourceOptions {
 /// [time] max_out_of_orderness; 0 if unset), and the source's is the minimum over the
 /// partitions that are not idle, declared through TakeWatermarks. A message that is not a JSON
 /// object, or lacks a valid event time, is a bad record whose origin is "topic/partition" and
-/// position its offset. Position() is {"kafka_offsets": [{"topic", "partition", "offset"}...]}
-/// (the next offset to read in each partition). Requires: options.Validate() is OK.
+/// position its offset. Position() is {"kafka_offsets": [{"topic", "partition", "offset",
+/// "max_time"}...]}: per partition the next offset to read and the largest event time read
+/// (absent if none), from which its watermark continues after Seek(). Requires:
+/// options.Validate() is OK.
 std::unique_ptr<Source> KafkaSource(KafkaSourceOptions options);
 
 /// How the Kafka sink delivers.

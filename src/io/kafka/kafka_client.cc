@@ -2,10 +2,10 @@
 // librdkafka handles, configuration, error conversion and metadata (see kafka_client.h).
 #include "io/kafka/kafka_client.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <utility>
-
-#include <fmt/format.h>
 
 namespace pulse::io::internal {
 namespace {
@@ -68,15 +68,14 @@ Status KafkaStatus(rd_kafka_resp_err_t err, std::string_view what) {
 Status KafkaErrorStatus(rd_kafka_error_t* error, std::string_view what) {
   if (error == nullptr) return Status::OK();
   const rd_kafka_resp_err_t err = rd_kafka_error_code(error);
-  std::string message = fmt::format("{}: {} ({})", what, rd_kafka_error_string(error),
-                                    rd_kafka_error_name(error));
+  std::string message =
+      fmt::format("{}: {} ({})", what, rd_kafka_error_string(error), rd_kafka_error_name(error));
   const bool retriable = rd_kafka_error_is_retriable(error) != 0;
   rd_kafka_error_destroy(error);
   return Make(err, retriable, std::move(message));
 }
 
-Result<KafkaConf> MakeKafkaConf(const KafkaProperties& settings,
-                                const KafkaProperties& overrides) {
+Result<KafkaConf> MakeKafkaConf(const KafkaProperties& settings, const KafkaProperties& overrides) {
   KafkaConf conf(rd_kafka_conf_new());
   rd_kafka_conf_set_log_cb(conf.get(), DiscardLog);
   char error[512];
@@ -119,7 +118,8 @@ Result<std::vector<int32_t>> TopicPartitions(rd_kafka_t* rk, const std::string& 
   for (int i = 0; i < metadata->topic_cnt; ++i) {
     const rd_kafka_metadata_topic_t& t = metadata->topics[i];
     if (topic != t.topic) continue;
-    if (t.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || t.err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
+    if (t.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+        t.err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
       status = Status::NotFound(fmt::format("Kafka topic '{}' does not exist", topic));
     } else if (t.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       status = KafkaStatus(t.err, fmt::format("metadata of topic '{}'", topic));

@@ -1,19 +1,20 @@
 // SPDX-License-Identifier: MIT
 // Kafka sink: an idempotent producer (at-least-once) or a transactional one whose transaction
 // commits with each checkpoint (exactly-once). See docs/kafka.md for the recovery protocol.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
-#include <string_view>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "io/kafka/kafka_client.h"
+
 #include "pulse/core/json.h"
 #include "pulse/io/kafka.h"
 
@@ -206,11 +207,12 @@ class KafkaSinkImpl final : public Sink {
                            internal::MakeKafkaConf(settings, options_.properties));
     rd_kafka_conf_set_opaque(conf.get(), this);
     rd_kafka_conf_set_dr_msg_cb(conf.get(), &KafkaSinkImpl::OnDelivery);
-    PULSE_ASSIGN_OR_RETURN(producer_, internal::MakeKafkaClient(RD_KAFKA_PRODUCER, std::move(conf)));
+    PULSE_ASSIGN_OR_RETURN(producer_,
+                           internal::MakeKafkaClient(RD_KAFKA_PRODUCER, std::move(conf)));
     // Fail now, not at the first result, if the topic does not exist.
-    PULSE_ASSIGN_OR_RETURN(std::vector<int32_t> partitions,
-                           internal::TopicPartitions(producer_.get(), options_.topic,
-                                                     kMetadataTimeoutMs));
+    PULSE_ASSIGN_OR_RETURN(
+        std::vector<int32_t> partitions,
+        internal::TopicPartitions(producer_.get(), options_.topic, kMetadataTimeoutMs));
     (void)partitions;
     return Status::OK();
   }
@@ -382,8 +384,7 @@ class KafkaSinkImpl final : public Sink {
     // Security settings apply to this consumer too; producer-only ones are dropped.
     KafkaProperties shared;
     for (const auto& [name, value] : options_.properties) {
-      if (name.starts_with("security.") || name.starts_with("sasl.") ||
-          name.starts_with("ssl.")) {
+      if (name.starts_with("security.") || name.starts_with("sasl.") || name.starts_with("ssl.")) {
         shared.emplace_back(name, value);
       }
     }
@@ -455,9 +456,8 @@ Status KafkaSinkOptions::Validate() const {
         fmt::format("kafka sink: acks must be all, 1 or 0; got \"{}\"", acks));
   }
   if (delivery == KafkaDelivery::kExactlyOnce && acks != "all" && acks != "-1") {
-    return Status::InvalidArgument(
-        fmt::format("kafka sink: delivery = \"exactly-once\" needs acks = \"all\"; got \"{}\"",
-                    acks));
+    return Status::InvalidArgument(fmt::format(
+        "kafka sink: delivery = \"exactly-once\" needs acks = \"all\"; got \"{}\"", acks));
   }
   if (delivery == KafkaDelivery::kExactlyOnce && checkpoint_interval_ms > 0) {
     const std::string text = internal::PropertyOr(properties, "transaction.timeout.ms", "");
@@ -483,7 +483,8 @@ Status KafkaSinkOptions::Validate() const {
           needed, FormatDuration(std::min(timeout_ms / 2, timeout_ms - kTransactionSlackMs))));
     }
   }
-  if (flush_timeout_ms <= 0) return Status::InvalidArgument("kafka sink: flush_timeout_ms must be > 0");
+  if (flush_timeout_ms <= 0)
+    return Status::InvalidArgument("kafka sink: flush_timeout_ms must be > 0");
   return Status::OK();
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Kafka source: assigns every partition of its topics, decodes JSON messages with simdjson,
 // keeps per-partition watermarks with idle detection, and reports offsets for checkpoints.
+#include <fmt/format.h>
 #include <simdjson.h>
 
 #include <algorithm>
@@ -11,10 +12,9 @@
 #include <utility>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "core/json_dom.h"
 #include "io/kafka/kafka_client.h"
+
 #include "pulse/io/kafka.h"
 
 namespace pulse::io {
@@ -38,14 +38,21 @@ constexpr size_t kMaxRawBytes = 64 * 1024;
 std::string_view TypePhrase(simdjson::dom::element_type type) {
   using simdjson::dom::element_type;
   switch (type) {
-    case element_type::ARRAY: return "an array";
-    case element_type::OBJECT: return "an object";
+    case element_type::ARRAY:
+      return "an array";
+    case element_type::OBJECT:
+      return "an object";
     case element_type::INT64:
-    case element_type::UINT64: return "an integer";
-    case element_type::DOUBLE: return "a float";
-    case element_type::STRING: return "a string";
-    case element_type::BOOL: return "a boolean";
-    case element_type::NULL_VALUE: return "null";
+    case element_type::UINT64:
+      return "an integer";
+    case element_type::DOUBLE:
+      return "a float";
+    case element_type::STRING:
+      return "a string";
+    case element_type::BOOL:
+      return "a boolean";
+    case element_type::NULL_VALUE:
+      return "null";
   }
   return "a value";
 }
@@ -56,32 +63,44 @@ using PartitionKey = std::pair<std::string, int32_t>;
 struct PartitionState {
   std::string topic;
   int32_t partition = 0;
-  std::string origin;        // "topic/partition", for bad records
-  int64_t next_offset = 0;   // the offset after the last record returned (or the start)
+  std::string origin;                  // "topic/partition", for bad records
+  int64_t next_offset = 0;             // the offset after the last record returned (or the start)
   EventTime max_time = kMinWatermark;  // the largest event time seen; kMinWatermark: none yet
   bool idle = false;
   SteadyClock::time_point last_activity;
 };
 
+// One partition of a position: the next offset and the largest event time seen so far
+// (kMinWatermark: none), which the partition's watermark continues from after a restart.
+struct SavedPartition {
+  int64_t offset = 0;
+  EventTime max_time = kMinWatermark;
+};
+
 // A position parsed from Position()'s JSON.
-Result<std::map<PartitionKey, int64_t>> ParsePosition(const Value& position) {
+Result<std::map<PartitionKey, SavedPartition>> ParsePosition(const Value& position) {
   const Value* list = position.Find("kafka_offsets");
   if (list == nullptr || !list->is_array()) {
     return Status::InvalidArgument(
         "the checkpoint's source position has no \"kafka_offsets\" list (was it taken by a "
         "different source?)");
   }
-  std::map<PartitionKey, int64_t> offsets;
+  std::map<PartitionKey, SavedPartition> offsets;
   for (const Value& entry : list->as_array()) {
     const Value* topic = entry.Find("topic");
     const Value* partition = entry.Find("partition");
     const Value* offset = entry.Find("offset");
+    const Value* max_time = entry.Find("max_time");
     if (topic == nullptr || !topic->is_string() || partition == nullptr || !partition->is_int() ||
-        offset == nullptr || !offset->is_int() || offset->as_int() < 0) {
+        offset == nullptr || !offset->is_int() || offset->as_int() < 0 ||
+        (max_time != nullptr && !max_time->is_int())) {
       return Status::InvalidArgument(
           fmt::format("bad Kafka offset in the checkpoint's source position: {}", entry.ToJson()));
     }
-    offsets[{topic->as_string(), static_cast<int32_t>(partition->as_int())}] = offset->as_int();
+    SavedPartition& saved =
+        offsets[{topic->as_string(), static_cast<int32_t>(partition->as_int())}];
+    saved.offset = offset->as_int();
+    if (max_time != nullptr) saved.max_time = max_time->as_int();
   }
   return offsets;
 }
@@ -115,8 +134,8 @@ class KafkaSourceImpl final : public Source {
     char fatal_text[512];
     if (rd_kafka_resp_err_t fatal =
             rd_kafka_fatal_error(consumer_.get(), fatal_text, sizeof(fatal_text))) {
-      return Status::IOError(fmt::format("kafka source: fatal consumer error: {} ({})",
-                                         fatal_text, rd_kafka_err2name(fatal)));
+      return Status::IOError(fmt::format("kafka source: fatal consumer error: {} ({})", fatal_text,
+                                         rd_kafka_err2name(fatal)));
     }
     const size_t want = std::clamp<size_t>(max_records, 1, kMaxBatch);
     batch_.resize(want);
@@ -179,9 +198,14 @@ class KafkaSourceImpl final : public Source {
     checkpointed_ = true;
     Array list;
     for (const PartitionState& p : partitions_) {
-      list.push_back(Value(Object{{"topic", Value(p.topic)},
-                                  {"partition", Value(static_cast<int64_t>(p.partition))},
-                                  {"offset", Value(p.next_offset)}}));
+      Object entry{{"topic", Value(p.topic)},
+                   {"partition", Value(static_cast<int64_t>(p.partition))},
+                   {"offset", Value(p.next_offset)}};
+      // The partition's watermark state: without it a resumed run's partitions that get no
+      // more data would hold the watermark at -inf, and windows the data already read would
+      // close never would.
+      if (p.max_time != kMinWatermark) entry.emplace_back("max_time", Value(p.max_time));
+      list.push_back(Value(std::move(entry)));
     }
     return Value(Object{{"kafka_offsets", Value(std::move(list))}});
   }
@@ -196,9 +220,9 @@ class KafkaSourceImpl final : public Source {
     if (consumer_ == nullptr) return Status::OK();
     PULSE_ASSIGN_OR_RETURN(auto offsets, ParsePosition(position));
     KafkaPartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
-    for (const auto& [key, offset] : offsets) {
+    for (const auto& [key, saved] : offsets) {
       rd_kafka_topic_partition_list_add(list.get(), key.first.c_str(), key.second)->offset =
-          offset;
+          saved.offset;
     }
     // Asynchronous: the group's offsets only inform lag tools (recovery uses the checkpoint),
     // so a slow or failed commit must not hold up the sink thread.
@@ -220,7 +244,8 @@ class KafkaSourceImpl final : public Source {
     };
     PULSE_ASSIGN_OR_RETURN(internal::KafkaConf conf,
                            internal::MakeKafkaConf(settings, options_.properties));
-    PULSE_ASSIGN_OR_RETURN(consumer_, internal::MakeKafkaClient(RD_KAFKA_CONSUMER, std::move(conf)));
+    PULSE_ASSIGN_OR_RETURN(consumer_,
+                           internal::MakeKafkaClient(RD_KAFKA_CONSUMER, std::move(conf)));
     PULSE_RETURN_IF_ERROR(KafkaStatus(rd_kafka_poll_set_consumer(consumer_.get()), "poll set"));
 
     KafkaPartitionList list(rd_kafka_topic_partition_list_new(16));
@@ -242,14 +267,14 @@ class KafkaSourceImpl final : public Source {
       rd_kafka_topic_partition_t& tp = list->elems[i];
       auto seek = seek_.find({tp.topic, tp.partition});
       if (seek != seek_.end()) {
-        tp.offset = seek->second;
+        tp.offset = seek->second.offset;
       } else if (tp.offset < 0) {
         int64_t low = 0;
         int64_t high = 0;
-        PULSE_RETURN_IF_ERROR(KafkaStatus(
-            rd_kafka_query_watermark_offsets(consumer_.get(), tp.topic, tp.partition, &low, &high,
-                                             kOffsetsTimeoutMs),
-            fmt::format("offsets of {}/{}", tp.topic, tp.partition)));
+        PULSE_RETURN_IF_ERROR(
+            KafkaStatus(rd_kafka_query_watermark_offsets(consumer_.get(), tp.topic, tp.partition,
+                                                         &low, &high, kOffsetsTimeoutMs),
+                        fmt::format("offsets of {}/{}", tp.topic, tp.partition)));
         tp.offset = options_.auto_offset_reset == "earliest" ? low : high;
       }
       PartitionState p;
@@ -257,6 +282,7 @@ class KafkaSourceImpl final : public Source {
       p.partition = tp.partition;
       p.origin = fmt::format("{}/{}", tp.topic, tp.partition);
       p.next_offset = tp.offset;
+      if (seek != seek_.end()) p.max_time = seek->second.max_time;
       p.last_activity = now;
       index_[{p.topic, p.partition}] = partitions_.size();
       partitions_.push_back(std::move(p));
@@ -327,8 +353,8 @@ class KafkaSourceImpl final : public Source {
     const simdjson::error_code parse_error =
         parser_.parse(padded_.data(), payload.size(), false).get(root);
     if (parse_error != simdjson::SUCCESS) {
-      *reason = parse_error == simdjson::UTF8_ERROR ? BadReason::kInvalidUtf8
-                                                    : BadReason::kInvalidJson;
+      *reason =
+          parse_error == simdjson::UTF8_ERROR ? BadReason::kInvalidUtf8 : BadReason::kInvalidJson;
       *error = simdjson::error_message(parse_error);
       return false;
     }
@@ -445,7 +471,7 @@ class KafkaSourceImpl final : public Source {
   KafkaQueue queue_;
   std::vector<PartitionState> partitions_;
   std::map<PartitionKey, size_t> index_;
-  std::map<PartitionKey, int64_t> seek_;
+  std::map<PartitionKey, SavedPartition> seek_;
   EventTime watermark_ = kMinWatermark;
   std::vector<SourceWatermark> marks_;
   std::vector<rd_kafka_message_t*> batch_;
@@ -460,16 +486,17 @@ class KafkaSourceImpl final : public Source {
 }  // namespace
 
 Status KafkaSourceOptions::Validate() const {
-  if (bootstrap_servers.empty()) return Status::InvalidArgument("kafka source: no bootstrap_servers");
+  if (bootstrap_servers.empty())
+    return Status::InvalidArgument("kafka source: no bootstrap_servers");
   if (topics.empty()) return Status::InvalidArgument("kafka source: no topic");
   for (const std::string& t : topics) {
     if (t.empty()) return Status::InvalidArgument("kafka source: an empty topic name");
   }
   if (group_id.empty()) return Status::InvalidArgument("kafka source: no group_id");
   if (auto_offset_reset != "earliest" && auto_offset_reset != "latest") {
-    return Status::InvalidArgument(fmt::format(
-        "kafka source: auto_offset_reset must be earliest or latest; got \"{}\"",
-        auto_offset_reset));
+    return Status::InvalidArgument(
+        fmt::format("kafka source: auto_offset_reset must be earliest or latest; got \"{}\"",
+                    auto_offset_reset));
   }
   if (time_source == KafkaTimeSource::kField && time_field.empty()) {
     return Status::InvalidArgument("kafka source: time_field must not be empty");

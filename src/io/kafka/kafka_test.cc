@@ -3,6 +3,9 @@
 // kafka_broker): decoding and dead letters, per-partition and idle watermarks, Position/Seek,
 // offset commits, delivery failures, the transactional sink's two phases and its recovery, and
 // a live pipeline whose windows match the same data read from a file.
+#include "pulse/io/kafka.h"
+
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,16 +16,14 @@
 #include <thread>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "io/kafka/kafka_testing.h"
+#include "testing/test_util.h"
+
 #include "pulse/core/executor.h"
 #include "pulse/core/json.h"
 #include "pulse/core/pipeline.h"
 #include "pulse/io/file.h"
-#include "pulse/io/kafka.h"
 #include "pulse/ops/window.h"
-#include "testing/test_util.h"
 
 namespace pulse::io {
 namespace {
@@ -177,7 +178,8 @@ TEST_F(KafkaTest, SourceWatermarkIsTheMinimumOverPartitionsMinusTheBound) {
   // Partition maxima 12000, 20000, 5000; bound 1000.
   EXPECT_EQ(s.LastWatermark(), 4'000);
   // Watermarks rise and each follows the record that raised it.
-  for (size_t i = 1; i < s.marks.size(); ++i) EXPECT_GT(s.marks[i].watermark, s.marks[i - 1].watermark);
+  for (size_t i = 1; i < s.marks.size(); ++i)
+    EXPECT_GT(s.marks[i].watermark, s.marks[i - 1].watermark);
   // The last rise comes with the last of the three partitions' first records.
   ASSERT_FALSE(s.marks.empty());
   EXPECT_GE(s.marks.back().index, 3u);
@@ -189,8 +191,9 @@ TEST_F(KafkaTest, SourceWatermarkIsTheMinimumOverPartitionsMinusTheBound) {
 
 TEST_F(KafkaTest, IdlePartitionStopsHoldingTheWatermarkBackAndRejoins) {
   const std::string topic = NewTopic("in", 3);
-  ASSERT_OK(kt::Produce(brokers_, topic,
-                        {{0, std::nullopt, Json(10'000, "a")}, {1, std::nullopt, Json(20'000, "b")}}));
+  ASSERT_OK(
+      kt::Produce(brokers_, topic,
+                  {{0, std::nullopt, Json(10'000, "a")}, {1, std::nullopt, Json(20'000, "b")}}));
   KafkaSourceOptions o = SourceOptions(topic);
   o.idle_timeout_ms = 1500;
   OpenSource s;
@@ -208,8 +211,9 @@ TEST_F(KafkaTest, IdlePartitionStopsHoldingTheWatermarkBackAndRejoins) {
   ASSERT_TRUE(s.ReadUntil([&] { return s.records.size() == 3; }));
   EXPECT_EQ(s.LastWatermark(), 10'000);
   // Now partition 2 (4000) is the slowest of the active ones, so 40000 elsewhere changes nothing.
-  ASSERT_OK(kt::Produce(brokers_, topic,
-                        {{0, std::nullopt, Json(40'000, "a")}, {1, std::nullopt, Json(40'000, "b")}}));
+  ASSERT_OK(
+      kt::Produce(brokers_, topic,
+                  {{0, std::nullopt, Json(40'000, "a")}, {1, std::nullopt, Json(40'000, "b")}}));
   ASSERT_TRUE(s.ReadUntil([&] { return s.records.size() == 5; }));
   EXPECT_EQ(s.LastWatermark(), 10'000);
   ASSERT_OK(kt::Produce(brokers_, topic, {{2, std::nullopt, Json(30'000, "c")}}));
@@ -236,13 +240,24 @@ TEST_F(KafkaTest, PositionSeekResumesExactlyAfterTheLastRecordReturned) {
     ASSERT_OK(s.source->Close());
   }
   // Offsets per partition: next to read = records returned from it.
+  // and the largest event time read from it.
   int64_t even = 0;
-  for (EventTime t : times) even += (t / 1000) % 2 == 0;
+  EventTime max_even = -1;
+  EventTime max_odd = -1;
+  for (EventTime t : times) {
+    const bool is_even = (t / 1000) % 2 == 0;
+    even += is_even;
+    (is_even ? max_even : max_odd) = std::max(is_even ? max_even : max_odd, t);
+  }
   const int64_t odd = static_cast<int64_t>(times.size()) - even;
+  // A partition nothing was read from has no max_time.
+  auto max_time = [](EventTime t) {
+    return t < 0 ? std::string() : fmt::format(",\"max_time\":{}", t);
+  };
   EXPECT_EQ(position.ToJson(),
-            fmt::format(R"({{"kafka_offsets":[{{"topic":"{0}","partition":0,"offset":{1}}},)"
-                        R"({{"topic":"{0}","partition":1,"offset":{2}}}]}})",
-                        topic, even, odd));
+            fmt::format(R"({{"kafka_offsets":[{{"topic":"{0}","partition":0,"offset":{1}{3}}},)"
+                        R"({{"topic":"{0}","partition":1,"offset":{2}{4}}}]}})",
+                        topic, even, odd, max_time(max_even), max_time(max_odd)));
   // The group's committed offsets follow the committed checkpoint (asynchronously).
   std::map<int32_t, int64_t> committed;
   for (int i = 0; i < 50; ++i) {
@@ -271,6 +286,35 @@ TEST_F(KafkaTest, PositionSeekResumesExactlyAfterTheLastRecordReturned) {
   EXPECT_EQ(KafkaSource(o)->Seek(Value(Object{})).code(), StatusCode::kInvalidArgument);
 }
 
+TEST_F(KafkaTest, ResumedSourceContinuesEachPartitionsWatermark) {
+  const std::string topic = NewTopic("in", 2);
+  ASSERT_OK(
+      kt::Produce(brokers_, topic,
+                  {{0, std::nullopt, Json(10'000, "a")}, {1, std::nullopt, Json(20'000, "b")}}));
+  Value position;
+  {
+    OpenSource s;
+    ASSERT_OK(s.Open(KafkaSource(SourceOptions(topic)), 0));
+    ASSERT_TRUE(s.ReadUntil([&] { return s.records.size() == 2; }));
+    EXPECT_EQ(s.LastWatermark(), 10'000);
+    ASSERT_OK_AND_ASSIGN(position, s.source->Position());
+    ASSERT_OK(s.source->Close());
+  }
+  // After the restart only partition 1 has new data; partition 0 still counts with 10000 (it
+  // would hold the watermark at -inf if its state were lost).
+  ASSERT_OK(kt::Produce(brokers_, topic, {{1, std::nullopt, Json(30'000, "b")}}));
+  OpenSource s;
+  std::unique_ptr<Source> resumed = KafkaSource(SourceOptions(topic));
+  ASSERT_OK(resumed->Seek(position));
+  ASSERT_OK(s.Open(std::move(resumed), 0));
+  ASSERT_TRUE(s.ReadUntil([&] { return s.records.size() == 1; }));
+  EXPECT_EQ(s.LastWatermark(), 10'000);
+  ASSERT_OK(kt::Produce(brokers_, topic, {{0, std::nullopt, Json(25'000, "a")}}));
+  ASSERT_TRUE(s.ReadUntil([&] { return s.records.size() == 2; }));
+  EXPECT_EQ(s.LastWatermark(), 25'000);
+  ASSERT_OK(s.source->Close());
+}
+
 TEST_F(KafkaTest, SourceReportsAMissingTopic) {
   OpenSource s;
   Status st = s.Open(KafkaSource(SourceOptions("no-such-topic-xyz")), std::nullopt);
@@ -281,7 +325,8 @@ TEST_F(KafkaTest, SourceReportsAMissingTopic) {
 Record WindowResult(EventTime end, const std::string& key, int64_t count) {
   Record r;
   r.time = end - 1;
-  r.value = Value(Object{{"window_end_ms", Value(end)}, {"key", Value(key)}, {"count", Value(count)}});
+  r.value =
+      Value(Object{{"window_end_ms", Value(end)}, {"key", Value(key)}, {"count", Value(count)}});
   return r;
 }
 
@@ -381,7 +426,8 @@ TEST_F(KafkaTest, ExactlyOnceSinkCommitsPerCheckpointAndRedoesAnAbortedOne) {
     std::unique_ptr<Sink> sink = KafkaSink(o);
     ASSERT_OK(sink->Open(&counters));
     ASSERT_OK(sink->Recover(nullptr));
-    ASSERT_OK(sink->Write(std::vector<Record>{WindowResult(1000, "a", 1), WindowResult(1000, "b", 2)}));
+    ASSERT_OK(
+        sink->Write(std::vector<Record>{WindowResult(1000, "a", 1), WindowResult(1000, "b", 2)}));
     ASSERT_OK_AND_ASSIGN(Value info1, sink->PrepareCommit(1));
     // Prepared, not committed: a read_committed consumer sees nothing yet.
     ASSERT_OK_AND_ASSIGN(std::vector<kt::InMessage> seen, kt::ReadTopic(brokers_, topic, true));
@@ -390,7 +436,8 @@ TEST_F(KafkaTest, ExactlyOnceSinkCommitsPerCheckpointAndRedoesAnAbortedOne) {
     ASSERT_OK(sink->Commit(1));  // idempotent
     ASSERT_OK_AND_ASSIGN(seen, kt::ReadTopic(brokers_, topic, true, 2));
     EXPECT_EQ(seen.size(), 2u);
-    ASSERT_OK(sink->Write(std::vector<Record>{WindowResult(2000, "a", 3), WindowResult(2000, "c", 4)}));
+    ASSERT_OK(
+        sink->Write(std::vector<Record>{WindowResult(2000, "a", 3), WindowResult(2000, "c", 4)}));
     ASSERT_OK_AND_ASSIGN(info2, sink->PrepareCommit(2));
     // The process dies here: checkpoint 2 is durable, its transaction never commits.
   }
@@ -467,8 +514,8 @@ std::vector<std::string> FileResults(const std::vector<std::pair<int, std::strin
   FileSourceOptions f;
   f.path = dir.file("in.jsonl");
   f.time_field = "t";
-  Result<RunProgress> run = Run(
-      WindowPipeline(FileSource(f), std::make_unique<pulse::testing::CollectingSink>(&lines)));
+  Result<RunProgress> run =
+      Run(WindowPipeline(FileSource(f), std::make_unique<pulse::testing::CollectingSink>(&lines)));
   EXPECT_TRUE(run.ok()) << run.status().ToString();
   std::vector<std::string> closed;
   for (const std::string& line : lines) {
@@ -516,9 +563,8 @@ void LivePipelineMatchesFile(KafkaTest& test, const std::string& brokers, int pa
   options.stop = &stop;
   options.workers = 2;
   Result<RunProgress> result = Status::Internal("not run");
-  std::thread runner([&] {
-    result = Run(WindowPipeline(KafkaSource(so), KafkaSink(ko)), options);
-  });
+  std::thread runner(
+      [&] { result = Run(WindowPipeline(KafkaSource(so), KafkaSink(ko)), options); });
   // Produce while the pipeline runs, in two halves.
   std::vector<kt::OutMessage> messages;
   for (const auto& [p, json] : events) messages.push_back({p, std::nullopt, json});

@@ -2,6 +2,8 @@
 // Kafka test helpers (see kafka_testing.h).
 #include "io/kafka/kafka_testing.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -9,8 +11,6 @@
 #include <set>
 #include <thread>
 #include <utility>
-
-#include <fmt/format.h>
 
 #include "io/kafka/kafka_client.h"
 
@@ -57,7 +57,8 @@ Status CreateTopic(const std::string& brokers, const std::string& topic, int par
     (void)rd_kafka_NewTopic_set_config(new_topic, name.c_str(), value.c_str());
   }
   internal::KafkaQueue queue(rd_kafka_queue_new(admin.get()));
-  rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(admin.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS);
+  rd_kafka_AdminOptions_t* options =
+      rd_kafka_AdminOptions_new(admin.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS);
   (void)rd_kafka_AdminOptions_set_operation_timeout(options, kTimeoutMs, error, sizeof(error));
   rd_kafka_CreateTopics(admin.get(), &new_topic, 1, options, queue.get());
   rd_kafka_AdminOptions_destroy(options);
@@ -89,10 +90,10 @@ Status CreateTopic(const std::string& brokers, const std::string& topic, int par
 
 Status Produce(const std::string& brokers, const std::string& topic,
                const std::vector<OutMessage>& messages) {
-  PULSE_ASSIGN_OR_RETURN(KafkaHandle producer,
-                         Client(RD_KAFKA_PRODUCER, {{"bootstrap.servers", brokers},
-                                                    {"enable.idempotence", "true"},
-                                                    {"linger.ms", "5"}}));
+  PULSE_ASSIGN_OR_RETURN(
+      KafkaHandle producer,
+      Client(RD_KAFKA_PRODUCER,
+             {{"bootstrap.servers", brokers}, {"enable.idempotence", "true"}, {"linger.ms", "5"}}));
   for (const OutMessage& m : messages) {
     // Locals: librdkafka's RD_KAFKA_V_* macros do not parenthesize their arguments.
     const void* key = m.key ? m.key->data() : nullptr;
@@ -100,12 +101,10 @@ Status Produce(const std::string& brokers, const std::string& topic,
     const int32_t partition = m.partition < 0 ? RD_KAFKA_PARTITION_UA : m.partition;
     while (true) {
       rd_kafka_resp_err_t err = rd_kafka_producev(
-          producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
-          RD_KAFKA_V_PARTITION(partition),
+          producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
           RD_KAFKA_V_VALUE(const_cast<char*>(m.value.data()), m.value.size()),
-          RD_KAFKA_V_KEY(key, key_size),
-          RD_KAFKA_V_END);
+          RD_KAFKA_V_KEY(key, key_size), RD_KAFKA_V_END);
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
       if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) return KafkaStatus(err, "produce");
       rd_kafka_poll(producer.get(), 100);
@@ -116,8 +115,7 @@ Status Produce(const std::string& brokers, const std::string& topic,
 }
 
 Result<std::vector<InMessage>> ReadTopic(const std::string& brokers, const std::string& topic,
-                                         bool read_committed, size_t min_messages,
-                                         int timeout_ms) {
+                                         bool read_committed, size_t min_messages, int timeout_ms) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   std::vector<InMessage> all;
   while (true) {

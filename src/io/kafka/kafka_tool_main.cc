@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // pulse-kafka: a small Kafka client for the end-to-end tests and `make kafka-demo` (topics,
 // producing JSON lines, reading a topic back, generating demo events).
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -9,8 +11,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "io/kafka/kafka_client.h"
 #include "io/kafka/kafka_testing.h"
@@ -22,7 +22,8 @@ namespace kt = pulse::io::kafka_testing;
 constexpr char kUsage[] =
     "usage: pulse-kafka create-topic BROKERS TOPIC PARTITIONS\n"
     "       pulse-kafka produce BROKERS TOPIC [ROUND_ROBIN_PARTITIONS] < lines\n"
-    "       pulse-kafka read BROKERS TOPIC [--committed] [--timestamps] [--min N] [--timeout-ms MS]\n"
+    "       pulse-kafka read BROKERS TOPIC [--committed] [--timestamps] [--min N] [--timeout-ms "
+    "MS]\n"
     "       pulse-kafka generate BROKERS TOPIC PARTITIONS EVENTS_PER_SECOND [SECONDS]\n";
 
 int Fail(const pulse::Status& st) {
@@ -72,8 +73,7 @@ int Generate(const std::string& brokers, const std::string& topic, int partition
       const std::string value = fmt::format(R"({{"event_time":{},"user":"u{}","value":{}}})",
                                             now_ms, n * 7 % 10, n % 100);
       const int32_t partition = static_cast<int32_t>(n % static_cast<uint64_t>(partitions));
-      while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic.c_str()),
-                               RD_KAFKA_V_PARTITION(partition),
+      while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
                                RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
