@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: MIT
 // Micro-benchmarks of the window operator (include/pulse/ops/window.h): window assignment and
 // aggregation updates per record, and the results a watermark releases, for tumbling, sliding
-// (size/slide = 4) and session windows and each aggregation.
+// (size/slide = 4) and session windows and each aggregation; and the memory per open
+// (window, key).
 #include <benchmark/benchmark.h>
+#include <malloc.h>
+#include <unistd.h>
 
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -123,6 +127,60 @@ void BM_WindowTumblingAgg(benchmark::State& state) {
   RunWindow(state, ops::WindowSpec::Tumbling(60'000), agg);
 }
 BENCHMARK(BM_WindowTumblingAgg)->ArgsProduct({{1000}, {0, 1, 2, 3, 4, 5}});
+
+// The resident set size of this process, in bytes (Linux).
+int64_t ResidentBytes() {
+  std::ifstream statm("/proc/self/statm");
+  int64_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * static_cast<int64_t>(sysconf(_SC_PAGESIZE));
+}
+
+// Memory per open (window, key) count: state.range(0) keys, each counted in state.range(1)
+// tumbling 1 s windows that stay open (the watermark does not move); reports the growth of the
+// RSS divided by the open windows (the target: at most 64 bytes at 10M open windows).
+void BM_WindowOpenWindowMemory(benchmark::State& state) {
+  const int64_t keys = state.range(0);
+  const int64_t windows = state.range(1);
+  std::vector<std::string> key_texts;
+  key_texts.reserve(static_cast<size_t>(keys));
+  for (int64_t k = 0; k < keys; ++k) key_texts.push_back("\"k" + std::to_string(k) + "\"");
+  for (auto _ : state) {
+    ops::WindowOptions options;
+    options.window = ops::WindowSpec::Tumbling(1000);
+    options.agg = ops::AggSpec::Count();
+    Result<std::unique_ptr<KeyedOperator>> made =
+        ops::WindowedAggregate(options)->Make(KeyedOperatorContext{});
+    if (!made.ok()) {
+      state.SkipWithError(made.status().ToString().c_str());
+      return;
+    }
+    std::unique_ptr<KeyedOperator> op = std::move(made).value();
+    malloc_trim(0);  // hand back what earlier benchmarks freed, so that it is not reused here
+    const int64_t before = ResidentBytes();
+    KeyedOutput out;
+    for (int64_t w = 0; w < windows; ++w) {
+      for (int64_t k = 0; k < keys; ++k) {
+        KeyedRecord r;
+        r.record.time = 1'700'000'000'000 + w * 1000 + (k * 1000) / keys;
+        r.watermark = 0;
+        r.key = key_texts[static_cast<size_t>(k)];
+        r.key_value = Value(std::string_view(r.key).substr(1, r.key.size() - 2));
+        if (!op->Process(std::move(r), &out).ok()) state.SkipWithError("Process failed");
+      }
+    }
+    const int64_t after = ResidentBytes();
+    const double open = static_cast<double>(op->stats().open_windows);
+    state.counters["open_windows"] = open;
+    state.counters["rss_bytes_per_open_window"] = static_cast<double>(after - before) / open;
+    state.SetItemsProcessed(keys * windows);
+  }
+}
+BENCHMARK(BM_WindowOpenWindowMemory)
+    ->Args({1'000'000, 10})
+    ->Args({100'000, 100})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace pulse

@@ -172,12 +172,19 @@ Result<ops::WindowOptions> MakeWindowOptions(const PipelineConfig& c) {
   window.agg = MakeAggSpec(c.ops);
   window.allowed_lateness_ms = c.time.allowed_lateness.value;
   if (Status st = window.Validate(); !st.ok()) return ErrorAt(c, c.window.line, st.message());
-  // Only checkpoints read the state backend; without them the windows stay on the heap.
-  if (c.state.backend.value == StateBackendKind::kRocksDb && !c.checkpoint.dir.value.empty()) {
+  // With RocksDB, tumbling and sliding windows live in it (they may exceed memory); sessions
+  // stay on the heap and are mirrored into it at checkpoints.
+  if (c.state.backend.value == StateBackendKind::kRocksDb) {
 #if PULSE_HAVE_ROCKSDB
+    if (c.state.path.value.empty() && c.checkpoint.dir.value.empty()) {
+      return ErrorAt(c, c.state.backend.line,
+                     "state.backend = \"rocksdb\" needs a working directory: set state.path "
+                     "(or [checkpoint] dir, whose rocksdb-work/ subdirectory is then used)");
+    }
     const std::string base = c.state.path.value.empty()
                                  ? c.checkpoint.dir.value + "/rocksdb-work"
                                  : c.state.path.value;
+    window.state_in_backend = true;
     window.state_backend = [base](const KeyedOperatorContext& ctx) {
       state::RocksDbBackendOptions options;
       options.path = fmt::format("{}/worker-{}", base, ctx.worker);
@@ -317,6 +324,9 @@ CheckpointOptions MakeCheckpointOptions(const PipelineConfig& c) {
   }
   parts.emplace_back("dead letter", c.dead_letter.path.value);
   parts.emplace_back("late output", c.late_output.path.value);
+  // The backends store fixed windows in different layouts.
+  parts.emplace_back("state backend",
+                     c.state.backend.value == StateBackendKind::kRocksDb ? "rocksdb" : "memory");
   return options;
 }
 
@@ -425,7 +435,7 @@ std::string DescribePlan(const PipelineConfig& c) {
                            : Quoted(c.late_output.path.value));
   if (!c.checkpoint.dir.value.empty()) {
     line("checkpoints:",
-         fmt::format("every {} in {} (keep {}), state mirrored in {}; a rerun resumes",
+         fmt::format("every {} in {} (keep {}), state in {}; a rerun resumes",
                      FormatDuration(c.checkpoint.interval.value), Quoted(c.checkpoint.dir.value),
                      c.checkpoint.keep.value,
                      c.state.backend.value == StateBackendKind::kRocksDb ? "rocksdb" : "memory"));

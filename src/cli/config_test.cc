@@ -833,9 +833,9 @@ TEST(ConfigTest, CheckpointAndStateTables) {
                        "source=file input.jsonl jsonl", "time field=event_time", "key=word",
                        "window=tumbling 1m", "aggregation=count", "allowed lateness=0s",
                        "max out of orderness=none", "sink=file out.jsonl", "dead letter=",
-                       "late output="}));
-  EXPECT_NE(DescribePlan(c).find("checkpoints: every 500ms in \"ck\" (keep 5), state mirrored "
-                                 "in rocksdb; a rerun resumes\n"),
+                       "late output=", "state backend=rocksdb"}));
+  EXPECT_NE(DescribePlan(c).find("checkpoints: every 500ms in \"ck\" (keep 5), state in "
+                                 "rocksdb; a rerun resumes\n"),
             std::string::npos)
       << DescribePlan(c);
 
@@ -857,6 +857,14 @@ TEST(ConfigTest, CheckpointAndStateTables) {
             "pipeline.toml:" + std::to_string(std::count(base.begin(), base.end(), '\n') + 2) +
                 ": state.backend must be one of memory, rocksdb; got \"rocks\" (did you mean "
                 "\"rocksdb\"?)");
+  if (PULSE_HAVE_ROCKSDB) {
+    EXPECT_EQ(BuildError(base + "[state]\nbackend = \"rocksdb\"\n"),
+              "pipeline.toml:" +
+                  std::to_string(std::count(base.begin(), base.end(), '\n') + 2) +
+                  ": state.backend = \"rocksdb\" needs a working directory: set state.path (or "
+                  "[checkpoint] dir, whose rocksdb-work/ subdirectory is then used)");
+    EXPECT_EQ(BuildError(base + "[state]\nbackend = \"rocksdb\"\npath = \"w\"\n"), "OK");
+  }
 }
 
 }  // namespace

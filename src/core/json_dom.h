@@ -5,6 +5,7 @@
 #include <simdjson.h>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pulse/core/value.h"
@@ -20,5 +21,9 @@ Value FromSimdjson(simdjson::dom::element el);
 /// non-empty, only members whose key is in it are converted; the others are skipped unread.
 /// `keep_fields` is borrowed for the call only.
 Value FromSimdjsonObject(simdjson::dom::object obj, const std::vector<std::string>* keep_fields);
+
+/// "an array", "an object", "an integer", "a float", "a string", "a boolean" or "null", for
+/// messages such as "expected a JSON object, got an array".
+std::string_view JsonTypePhrase(simdjson::dom::element_type type);
 
 }  // namespace pulse

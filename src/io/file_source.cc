@@ -52,21 +52,6 @@ bool IsBlank(std::string_view text) {
   return std::all_of(text.begin(), text.end(), IsJsonWhitespace);
 }
 
-std::string_view TypePhrase(simdjson::dom::element_type type) {
-  using simdjson::dom::element_type;
-  switch (type) {
-    case element_type::ARRAY: return "an array";
-    case element_type::OBJECT: return "an object";
-    case element_type::INT64:
-    case element_type::UINT64: return "an integer";
-    case element_type::DOUBLE: return "a float";
-    case element_type::STRING: return "a string";
-    case element_type::BOOL: return "a boolean";
-    case element_type::NULL_VALUE: return "null";
-  }
-  return "a value";
-}
-
 // A line that could not be decoded: why, and a short description.
 struct Problem {
   BadReason reason;
@@ -100,7 +85,7 @@ class LineDecoder {
     if (root.type() != simdjson::dom::element_type::OBJECT) {
       return std::optional<Problem>(Problem{
           BadReason::kNotAnObject,
-          fmt::format("expected a JSON object, got {}", TypePhrase(root.type()))});
+          fmt::format("expected a JSON object, got {}", JsonTypePhrase(root.type()))});
     }
     const simdjson::dom::object object = root.get_object().value_unsafe();
     std::optional<simdjson::dom::element> time_value;
@@ -204,7 +189,7 @@ class LineDecoder {
       }
       default:
         *error = fmt::format("time field '{}' is {}, not an RFC 3339 string or integer epoch ms",
-                             name, TypePhrase(value->type()));
+                             name, JsonTypePhrase(value->type()));
         return std::nullopt;
     }
     *error = fmt::format("time field '{}' is out of range", name);

@@ -125,4 +125,76 @@ Status Accumulator::ReadFrom(std::string_view* in) {
   return Status::OK();
 }
 
+// Compact images: count → i64; sum/avg → numeric count (i64), sum (f64 bits); min/max → flag
+// (u8), value (f64 bits); distinct → size (u64), then each value as u32 length + bytes.
+void CountAcc::AppendTo(std::string* out) const { AppendRaw(count, out); }
+
+Status CountAcc::ReadFrom(std::string_view* in) {
+  if (!ReadRaw(in, &count)) return Status::Corruption("truncated aggregation state");
+  return Status::OK();
+}
+
+Value SumAcc::Result(AggSpec::Kind kind) const {
+  if (numeric_count == 0) return Value();
+  if (kind == AggSpec::Kind::kAvg) return Value(sum / static_cast<double>(numeric_count));
+  return Value(sum);
+}
+
+void SumAcc::AppendTo(std::string* out) const {
+  AppendRaw(numeric_count, out);
+  AppendRaw(sum, out);
+}
+
+Status SumAcc::ReadFrom(std::string_view* in) {
+  if (!ReadRaw(in, &numeric_count) || !ReadRaw(in, &sum)) {
+    return Status::Corruption("truncated aggregation state");
+  }
+  return Status::OK();
+}
+
+template <bool kMax>
+void ExtremeAcc<kMax>::AppendTo(std::string* out) const {
+  AppendRaw(static_cast<uint8_t>(has_value ? 1 : 0), out);
+  AppendRaw(value, out);
+}
+
+template <bool kMax>
+Status ExtremeAcc<kMax>::ReadFrom(std::string_view* in) {
+  uint8_t flag = 0;
+  if (!ReadRaw(in, &flag) || !ReadRaw(in, &value)) {
+    return Status::Corruption("truncated aggregation state");
+  }
+  has_value = flag != 0;
+  return Status::OK();
+}
+
+template struct ExtremeAcc<false>;
+template struct ExtremeAcc<true>;
+
+void DistinctAcc::AppendTo(std::string* out) const {
+  AppendRaw(static_cast<uint64_t>(values ? values->size() : 0), out);
+  if (!values) return;
+  for (const std::string& v : *values) {
+    AppendRaw(static_cast<uint32_t>(v.size()), out);
+    out->append(v);
+  }
+}
+
+Status DistinctAcc::ReadFrom(std::string_view* in) {
+  uint64_t n = 0;
+  if (!ReadRaw(in, &n)) return Status::Corruption("truncated aggregation state");
+  values.reset();
+  if (n == 0) return Status::OK();
+  values = std::make_unique<std::unordered_set<std::string>>();
+  for (uint64_t i = 0; i < n; ++i) {
+    uint32_t size = 0;
+    if (!ReadRaw(in, &size) || in->size() < size) {
+      return Status::Corruption("truncated aggregation state");
+    }
+    values->emplace(in->substr(0, size));
+    in->remove_prefix(size);
+  }
+  return Status::OK();
+}
+
 }  // namespace pulse::ops::internal

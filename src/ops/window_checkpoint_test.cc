@@ -90,6 +90,7 @@ std::vector<std::string> Uninterrupted(const WindowOptions& options) {
 struct Param {
   WindowSpec window;
   bool rocksdb;
+  bool live = false;  // the windows live in RocksDB (state_in_backend)
 };
 
 class WindowCheckpoint : public ::testing::TestWithParam<Param> {};
@@ -106,11 +107,17 @@ TEST_P(WindowCheckpoint, CrashesAndRestartsGiveTheUninterruptedOutput) {
       o.key_groups = ctx.key_groups;
       return state::OpenRocksDbBackend(std::move(o));
     };
+    options.state_in_backend = GetParam().live;
 #else
     GTEST_SKIP() << "built without RocksDB";
 #endif
   }
-  const std::vector<std::string> expected = Uninterrupted(options);
+  // The reference keeps its windows on the heap.
+  WindowOptions heap = options;
+  heap.state_backend = nullptr;
+  heap.state_in_backend = false;
+  const std::vector<std::string> expected = Uninterrupted(heap);
+  if (GetParam().live) EXPECT_EQ(Uninterrupted(options), expected);
   ASSERT_GT(expected.size(), 1000u);
   const size_t n = expected.size();
   Outcome got = RunWithCrashes(options, dir.file("chk"), {n / 7, n / 3, n / 3 + 5, n / 2, n - 3});
@@ -125,12 +132,14 @@ INSTANTIATE_TEST_SUITE_P(
                       Param{WindowSpec::Session(30), false},
                       Param{WindowSpec::Tumbling(1000), true},
                       Param{WindowSpec::Sliding(1000, 250), true},
-                      Param{WindowSpec::Session(30), true}),
+                      Param{WindowSpec::Session(30), true},
+                      Param{WindowSpec::Tumbling(1000), true, true},
+                      Param{WindowSpec::Sliding(1000, 250), true, true}),
     [](const ::testing::TestParamInfo<Param>& info) {
       std::string kind = info.param.window.kind == WindowSpec::Kind::kTumbling  ? "Tumbling"
                          : info.param.window.kind == WindowSpec::Kind::kSliding ? "Sliding"
                                                                                 : "Session";
-      return kind + (info.param.rocksdb ? "RocksDb" : "Memory");
+      return kind + (info.param.live ? "RocksDbLive" : info.param.rocksdb ? "RocksDb" : "Memory");
     });
 
 TEST(WindowCheckpoint, AChangedPipelineIsRefusedWithWhatChanged) {

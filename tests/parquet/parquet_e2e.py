@@ -451,6 +451,98 @@ def case_examples(env):
     check_eq(codecs(con, glob), ["ZSTD"], "clicks_parquet codec")
 
 
+def file_sizes(con, out):
+    """(partition folder, rows) of every file, in name order (the names differ between runs)."""
+    return [(f.split("/")[0], con.execute("SELECT count(*) FROM read_parquet(?)",
+                                          [str(out / f)]).fetchone()[0])
+            for f in parquet_files(out)]
+
+
+# Watermarks follow the input, so results and files come all along the run (not at its end).
+STREAMING = '[time]\nmax_out_of_orderness = "0s"\n\n'
+
+
+def case_checkpoints(env):
+    """With checkpoints after (nearly) every batch, the files are those of a run without: the
+    same folders, rows per file and rows in order (files roll by max_rows, not by checkpoint);
+    nothing in progress is left; rerunning the finished pipeline changes nothing."""
+    cwd = setup(env, "checkpoints")
+    write_events(cwd / "input.jsonl", generated_events(seed=5, n=10000, days=3, keys=["a", "b"]))
+    ops = 'count_by = "k"'
+    sink = 'kind = "parquet"\nout_dir = "{}"\nmax_rows = 40\nrow_group_rows = 16'
+    run_pulse(env, cwd, config(SOURCE, TUMBLING_1M, ops, sink.format("plain"), STREAMING),
+              "plain.toml")
+    (cwd / "ck.toml").write_text(config(SOURCE, TUMBLING_1M, ops, sink.format("ck"), STREAMING))
+    args = [env.pulse, "run", "--config", "ck.toml", "--checkpoint-dir", "state",
+            "--checkpoint-interval", "1ms", "--batch-size", "64"]
+    proc = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0:
+        fail(f"pulse with checkpoints failed ({proc.returncode}):\n{proc.stderr}")
+    checkpoints = [d for d in (cwd / "state").iterdir() if d.name.startswith("chk-")]
+    if not checkpoints:
+        fail("no checkpoint was taken")
+    con = duckdb.connect()
+    plain, ck = cwd / "plain", cwd / "ck"
+    check_eq(file_sizes(con, ck), file_sizes(con, plain), "files and rows per file")
+    check_eq(row_lines(con, ck), row_lines(con, plain), "rows in file order")
+    markers = [f for f in list_files(plain) if f.endswith("_SUCCESS")]
+    check_eq([f for f in list_files(ck) if f.endswith("_SUCCESS")], markers, "markers")
+    check_eq([f for f in list_files(ck) if "/." in f], [], "hidden files left behind")
+    before = {f: (ck / f).read_bytes() for f in list_files(ck)}
+    proc = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0:
+        fail(f"rerun failed ({proc.returncode}):\n{proc.stderr}")
+    check_eq({f: (ck / f).read_bytes() for f in list_files(ck)} == before, True,
+             "output unchanged by a rerun")
+
+
+def case_checkpoint_fallback(env):
+    """kill -9 after a few checkpoints, the newest one corrupted: the rerun resumes from the one
+    before, removes the files only the lost one published, and ends with exactly the files of
+    a run without checkpoints."""
+    cwd = setup(env, "checkpoint_fallback")
+    write_events(cwd / "input.jsonl", generated_events(seed=6, n=30000, days=3, keys=["a", "b"]))
+    ops = 'count_by = "k"'
+    sink = 'kind = "parquet"\nout_dir = "{}"\nmax_rows = 40\nrow_group_rows = 16'
+    run_pulse(env, cwd, config(SOURCE, TUMBLING_1M, ops, sink.format("plain"), STREAMING),
+              "plain.toml")
+    (cwd / "ck.toml").write_text(config(SOURCE, TUMBLING_1M, ops, sink.format("ck"), STREAMING))
+    args = [env.pulse, "run", "--config", "ck.toml", "--checkpoint-dir", "state",
+            "--checkpoint-interval", "1ms", "--batch-size", "64"]
+    state = cwd / "state"
+
+    def ids():
+        return sorted(int(d.name[4:]) for d in state.glob("chk-*")) if state.exists() else []
+
+    proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # Kill once files have been published by a checkpoint and the one before it is kept.
+    wait_for(lambda: proc.poll() is not None or (len(ids()) >= 2 and ids()[-1] >= 4 and
+                                                 parquet_files(cwd / "ck")),
+             "published files after a few checkpoints", timeout=60)
+    proc.kill()
+    proc.wait()
+    if proc.returncode != -9:
+        fail(f"the run ended (exit {proc.returncode}) before it could be killed")
+    newest = ids()[-1]
+    published = len(parquet_files(cwd / "ck"))
+    manifest = state / f"chk-{newest}" / "MANIFEST.json"
+    data = bytearray(manifest.read_bytes())
+    data[len(data) // 3] ^= 0x01
+    manifest.write_bytes(bytes(data))
+    proc = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0:
+        fail(f"resume failed ({proc.returncode}):\n{proc.stderr}")
+    if f"checkpoint {newest} (" not in proc.stderr or "resumed from checkpoint" not in proc.stderr:
+        fail(f"expected a fallback from checkpoint {newest}:\n{proc.stderr}")
+    con = duckdb.connect()
+    plain, ck = cwd / "plain", cwd / "ck"
+    check_eq(file_sizes(con, ck), file_sizes(con, plain), "files and rows per file")
+    check_eq(row_lines(con, ck), row_lines(con, plain), "rows in file order")
+    check_eq([f for f in list_files(ck) if "/." in f], [], "hidden files left behind")
+    print(f"killed after checkpoint {newest} with {published} files published; resumed from "
+          f"the one before")
+
+
 CASES = {
     "fixture": case_fixture,
     "payload_snappy": payload_case("snappy"),
@@ -462,6 +554,8 @@ CASES = {
     "rotation_bytes": case_rotation_bytes,
     "rotation_age": case_rotation_age,
     "examples": case_examples,
+    "checkpoints": case_checkpoints,
+    "checkpoint_fallback": case_checkpoint_fallback,
 }
 
 

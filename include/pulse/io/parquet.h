@@ -75,7 +75,10 @@ struct ParquetSinkOptions {
 /// Return the Parquet sink. Files are written as `.part-….parquet.inprogress` and renamed to
 /// `part-<run start ms>-<random>-<sequence>.parquet` when closed, so a reader never sees a
 /// partial file and names never repeat across runs. Close() closes every open file; Abort()
-/// removes the open files' temporary files. Requires: options.Validate() is OK.
+/// removes the open files' temporary files. Takes part in checkpoints (Recover before the
+/// first Write): the open files' rows are spooled beside them, and rolled files are renamed only
+/// by the Commit of the checkpoint that covers them (docs/parquet.md, "Checkpoints").
+/// Requires: options.Validate() is OK.
 std::unique_ptr<Sink> ParquetSink(ParquetSinkOptions options);
 
 }  // namespace pulse::io

@@ -35,28 +35,6 @@ constexpr size_t kMaxBatch = 4096;
 // Dead-letter lines keep at most this much of a bad payload.
 constexpr size_t kMaxRawBytes = 64 * 1024;
 
-std::string_view TypePhrase(simdjson::dom::element_type type) {
-  using simdjson::dom::element_type;
-  switch (type) {
-    case element_type::ARRAY:
-      return "an array";
-    case element_type::OBJECT:
-      return "an object";
-    case element_type::INT64:
-    case element_type::UINT64:
-      return "an integer";
-    case element_type::DOUBLE:
-      return "a float";
-    case element_type::STRING:
-      return "a string";
-    case element_type::BOOL:
-      return "a boolean";
-    case element_type::NULL_VALUE:
-      return "null";
-  }
-  return "a value";
-}
-
 using PartitionKey = std::pair<std::string, int32_t>;
 
 // One assigned partition: where it is and what its watermark is.
@@ -360,7 +338,7 @@ class KafkaSourceImpl final : public Source {
     }
     if (root.type() != simdjson::dom::element_type::OBJECT) {
       *reason = BadReason::kNotAnObject;
-      *error = fmt::format("expected a JSON object, got {}", TypePhrase(root.type()));
+      *error = fmt::format("expected a JSON object, got {}", JsonTypePhrase(root.type()));
       return false;
     }
     const simdjson::dom::object object = root.get_object().value_unsafe();
@@ -420,7 +398,7 @@ class KafkaSourceImpl final : public Source {
       }
       default:
         *error = fmt::format("time field '{}' is {}, not an RFC 3339 string or integer epoch ms",
-                             name, TypePhrase(value->type()));
+                             name, JsonTypePhrase(value->type()));
         return false;
     }
     *error = fmt::format("time field '{}' is out of range", name);

@@ -179,9 +179,7 @@ Result<ColumnType> ParseColumnType(std::string_view name) {
 
 void SyncFolder(const fs::path& dir) { SyncDir(dir); }
 
-std::string TempFileName(std::string_view name) {
-  return fmt::format(".{}.inprogress", name);
-}
+std::string TempFileName(std::string_view name) { return fmt::format(".{}.inprogress", name); }
 
 Status PublishFile(const fs::path& temp, const fs::path& final_path) {
   if (::rename(temp.c_str(), final_path.c_str()) != 0) {

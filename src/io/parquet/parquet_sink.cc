@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <iterator>
@@ -20,9 +21,8 @@
 #include <utility>
 #include <vector>
 
-#include "io/parquet/parquet_file.h"
-
 #include "core/file_util.h"
+#include "io/parquet/parquet_file.h"
 #include "io/parquet/partition.h"
 #include "io/parquet/spool.h"
 
@@ -146,8 +146,14 @@ int64_t SteadyNowMs() {
       .count();
 }
 
-// The Sink. Lifecycle and threading as Sink: Open → (Write | OnWatermark | Tick)… → Close or
-// Abort, all on the executor's sink thread; not thread-safe.
+// The Sink. Lifecycle and threading as Sink: Open → Recover? → (Write | OnWatermark | Tick |
+// PrepareCommit | Commit)… → Close, Suspend or Abort, all on the executor's sink thread; not
+// thread-safe.
+//
+// With checkpoints (Recover was called) every open file has a spool beside it holding its rows,
+// and a rolled file is finished under its hidden name and only renamed by the Commit of the
+// first checkpoint that covers the roll, followed by the _SUCCESS markers decided meanwhile; a
+// rolled file's spool is removed one commit later. See docs/parquet.md#checkpoints.
 class ParquetSinkImpl final : public Sink {
  public:
   explicit ParquetSinkImpl(ParquetSinkOptions options)
@@ -171,10 +177,10 @@ class ParquetSinkImpl final : public Sink {
       return Status::IOError(
           fmt::format("cannot create out_dir '{}': {}", options_.out_dir, ec.message()));
     }
-    run_start_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::system_clock::now().time_since_epoch())
-                        .count();
-    run_tag_ = RandomTag();
+    const int64_t run_start_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count();
+    run_id_ = fmt::format("{}-{:08x}", run_start_ms, RandomTag());
     return Status::OK();
   }
 
@@ -187,10 +193,11 @@ class ParquetSinkImpl final : public Sink {
       PartitionMap::iterator it = PartitionOf(record);
       Partition& p = it->second;
       if (p.file && options_.clock_ms() - p.opened_ms >= options_.max_age_ms) {
-        PULSE_RETURN_IF_ERROR(CloseFile(p));
+        PULSE_RETURN_IF_ERROR(CloseFile(it->first, p));
       }
       if (!p.file) PULSE_RETURN_IF_ERROR(OpenFile(p));
       PULSE_RETURN_IF_ERROR(p.file->Append(record));
+      if (p.spool) PULSE_RETURN_IF_ERROR(p.spool->Append(record));
       p.max_time = std::max(p.max_time, record.time);
       p.last_write = ++write_clock_;
       // A full file is closed at once, so that it is visible without waiting for more rows.
@@ -214,8 +221,14 @@ class ParquetSinkImpl final : public Sink {
         ++it;
         continue;
       }
-      if (p.file) PULSE_RETURN_IF_ERROR(CloseFile(p));
-      if (options_.success_marker) PULSE_RETURN_IF_ERROR(WriteMarker(p.dir));
+      if (p.file) PULSE_RETURN_IF_ERROR(CloseFile(it->first, p));
+      if (options_.success_marker) {
+        if (checkpointing_) {
+          pending_.markers.push_back(it->first);
+        } else {
+          PULSE_RETURN_IF_ERROR(WriteMarker(p.dir));
+        }
+      }
       auto next = std::next(it);
       Forget(it);
       it = next;
@@ -239,11 +252,17 @@ class ParquetSinkImpl final : public Sink {
     Status first_error;
     for (auto& [value, p] : partitions_) {
       if (!p.file) continue;
-      Status st = CloseFile(p);
+      Status st = CloseFile(value, p);
       if (first_error.ok()) first_error = st;
     }
     partitions_.clear();
     last_ = partitions_.end();
+    if (checkpointing_ && first_error.ok()) {
+      // The end: publish everything, whether a checkpoint covers it or not.
+      prepared_[kEverything] = std::move(pending_);
+      pending_ = {};
+      first_error = CommitUpTo(kEverything);
+    }
     return first_error;
   }
 
@@ -251,10 +270,15 @@ class ParquetSinkImpl final : public Sink {
     for (auto& [value, p] : partitions_) {
       if (p.file) p.file->Abort();
       p.file.reset();
+      p.spool.reset();  // kept on disk: a checkpoint may name it
     }
     partitions_.clear();
     last_ = partitions_.end();
     open_files_ = 0;
+    // With checkpoints, finished files and spools stay for the next run's Recover.
+    pending_ = {};
+    prepared_.clear();
+    retired_spools_.clear();
   }
 
   std::string Describe() const override {
@@ -266,16 +290,120 @@ class ParquetSinkImpl final : public Sink {
                        partitioning);
   }
 
+  // --- Checkpoints.
+
+  bool SupportsCheckpoints() const override { return true; }
+
+  Status Recover(const Value* info) override {
+    if (counters_ == nullptr) return Status::Internal("parquet sink is not open");
+    if (write_clock_ != 0 || !partitions_.empty() || checkpointing_) {
+      return Status::Internal("parquet sink recovered after use");
+    }
+    checkpointing_ = true;
+    if (info == nullptr) return RemoveLeftovers({}, /*after_sequence=*/std::nullopt);
+    return RecoverFrom(*info).WithContext(Describe());
+  }
+
+  Result<Value> PrepareCommit(uint64_t checkpoint_id) override {
+    if (!checkpointing_) {
+      return Status::Internal("parquet sink: PrepareCommit without Recover");
+    }
+    const int64_t now = options_.clock_ms();
+    Array partitions;
+    for (auto& [value, p] : partitions_) {
+      Object entry;
+      PutPartition(value, &entry);
+      entry.emplace_back("max_time", Value(p.max_time));
+      entry.emplace_back("last_write", Value(static_cast<int64_t>(p.last_write)));
+      if (p.file) {
+        PULSE_RETURN_IF_ERROR(p.spool->Sync());
+        entry.emplace_back("file", Value(p.file->path().filename().string()));
+        entry.emplace_back("rows", Value(static_cast<int64_t>(p.file->rows())));
+        entry.emplace_back("spool_bytes", Value(static_cast<int64_t>(p.spool->length())));
+        entry.emplace_back("age_ms", Value(static_cast<int64_t>(now - p.opened_ms)));
+      }
+      partitions.emplace_back(std::move(entry));
+    }
+    // New spools and finished files must be found by name after a crash.
+    for (const fs::path& dir : dirs_to_sync_) internal::SyncFolder(dir);
+    dirs_to_sync_.clear();
+    prepared_[checkpoint_id] = std::move(pending_);
+    pending_ = {};
+    // Everything not yet committed, in case an earlier Commit did not happen.
+    Array commit;
+    Array markers;
+    for (const auto& [id, publication] : prepared_) {
+      for (const PendingFile& f : publication.files) {
+        Object entry;
+        PutPartition(f.partition, &entry);
+        entry.emplace_back("file", Value(f.name));
+        commit.emplace_back(std::move(entry));
+      }
+      for (const std::string& m : publication.markers) {
+        Object entry;
+        PutPartition(m, &entry);
+        markers.emplace_back(std::move(entry));
+      }
+    }
+    Object info;
+    info.emplace_back("format", Value(kInfoFormat));
+    info.emplace_back("version", Value(kInfoVersion));
+    info.emplace_back("run", Value(run_id_));
+    info.emplace_back("sequence", Value(static_cast<int64_t>(file_sequence_)));
+    info.emplace_back("write_clock", Value(static_cast<int64_t>(write_clock_)));
+    if (layout_ && !layout_->is_payload()) {
+      Array columns;
+      for (const internal::Column& c : layout_->columns()) {
+        columns.emplace_back(Array{Value(c.name), Value(internal::ColumnTypeName(c.type))});
+      }
+      info.emplace_back("columns", Value(std::move(columns)));
+    }
+    info.emplace_back("commit", Value(std::move(commit)));
+    info.emplace_back("markers", Value(std::move(markers)));
+    info.emplace_back("partitions", Value(std::move(partitions)));
+    return Value(std::move(info));
+  }
+
+  Status Commit(uint64_t checkpoint_id) override { return CommitUpTo(checkpoint_id); }
+
+  Status Suspend() override {
+    Abort();
+    return Status::OK();
+  }
+
  private:
   struct Partition {
     fs::path dir;
     std::unique_ptr<ParquetFile> file;
-    int64_t opened_ms = 0;               // processing time the open file was created
-    EventTime max_time = kMinEventTime;  // latest event time written to this partition
-    uint64_t last_write = 0;             // write_clock_ at the last row, for closing the oldest
+    std::unique_ptr<internal::Spool> spool;  // with checkpoints: the open file's rows
+    int64_t opened_ms = 0;                   // processing time the open file was created
+    EventTime max_time = kMinEventTime;      // latest event time written to this partition
+    uint64_t last_write = 0;                 // write_clock_ at the last row, for closing the oldest
   };
 
   using PartitionMap = std::map<std::string, Partition, std::less<>>;
+
+  // A finished file waiting under its hidden name for a checkpoint's commit.
+  struct PendingFile {
+    std::string partition;
+    fs::path dir;
+    std::string name;
+  };
+
+  // What a checkpoint's Commit publishes.
+  struct Publication {
+    std::vector<PendingFile> files;
+    std::vector<std::string> markers;  // date partitions whose _SUCCESS follows the files
+    std::vector<fs::path> spools;      // of the files, removed one commit after theirs
+  };
+
+  // Close() publishes under this id, after every checkpoint's.
+  static constexpr uint64_t kEverything = UINT64_MAX;
+
+  fs::path DirOf(std::string_view value) const {
+    return fs::path(options_.out_dir) /
+           internal::PartitionDirName(by_date_ ? "dt" : options_.partition_field, value);
+  }
 
   PartitionMap::iterator PartitionOf(const Record& record) {
     const std::string* value;
@@ -289,8 +417,7 @@ class ParquetSinkImpl final : public Sink {
     auto it = partitions_.find(*value);
     if (it == partitions_.end()) {
       Partition p;
-      p.dir = fs::path(options_.out_dir) /
-              internal::PartitionDirName(by_date_ ? "dt" : options_.partition_field, *value);
+      p.dir = DirOf(*value);
       it = partitions_.emplace(*value, std::move(p)).first;
     }
     last_ = it;
@@ -300,7 +427,7 @@ class ParquetSinkImpl final : public Sink {
   // Close the partition's file. A field partition is only remembered while it has an open
   // file; a date partition stays until its period is complete.
   Status Retire(PartitionMap::iterator it) {
-    Status st = CloseFile(it->second);
+    Status st = CloseFile(it->first, it->second);
     if (!by_date_) Forget(it);
     return st;
   }
@@ -313,18 +440,40 @@ class ParquetSinkImpl final : public Sink {
   Status OpenFile(Partition& p) {
     if (open_files_ >= kMaxOpenFiles) PULSE_RETURN_IF_ERROR(CloseOldestFile());
     std::string name =
-        fmt::format("part-{}-{:08x}-{:06}.parquet", run_start_ms_, run_tag_, ++file_sequence_);
+        fmt::format("{}{}-{:06}{}", kFilePrefix, run_id_, ++file_sequence_, kFileSuffix);
     PULSE_ASSIGN_OR_RETURN(p.file, ParquetFile::Create(p.dir, name, *layout_, settings_));
+    if (checkpointing_) {
+      Result<std::unique_ptr<internal::Spool>> spool =
+          internal::Spool::Create(p.dir / SpoolFileName(name));
+      if (!spool.ok()) {
+        p.file.reset();
+        return spool.status();
+      }
+      p.spool = std::move(spool).value();
+      dirs_to_sync_.insert(p.dir);
+      dirs_to_sync_.insert(fs::path(options_.out_dir));  // the partition folder may be new
+    }
     p.opened_ms = options_.clock_ms();
     ++open_files_;
     return Status::OK();
   }
 
-  Status CloseFile(Partition& p) {
+  Status CloseFile(const std::string& value, Partition& p) {
     std::unique_ptr<ParquetFile> file = std::move(p.file);
     --open_files_;
-    PULSE_ASSIGN_OR_RETURN(uint64_t size, file->Commit());
+    if (!checkpointing_) {
+      PULSE_ASSIGN_OR_RETURN(uint64_t size, file->Commit());
+      counters_->bytes.fetch_add(size, std::memory_order_relaxed);
+      return Status::OK();
+    }
+    // Published by the Commit of the next checkpoint; the spool is kept until then, since
+    // the previous checkpoint still names it.
+    PULSE_ASSIGN_OR_RETURN(uint64_t size, file->Finish());
     counters_->bytes.fetch_add(size, std::memory_order_relaxed);
+    pending_.files.push_back({value, p.dir, file->path().filename().string()});
+    pending_.spools.push_back(p.spool->path());
+    p.spool.reset();
+    dirs_to_sync_.insert(p.dir);
     return Status::OK();
   }
 
@@ -339,7 +488,220 @@ class ParquetSinkImpl final : public Sink {
     return oldest != partitions_.end() ? Retire(oldest) : Status::OK();
   }
 
+  // Publish what the checkpoints up to `checkpoint_id` covered: rename the files, then write
+  // the markers, then remove the spools. Idempotent.
+  Status CommitUpTo(uint64_t checkpoint_id) {
+    while (!prepared_.empty() && prepared_.begin()->first <= checkpoint_id) {
+      Publication& publication = prepared_.begin()->second;
+      for (const PendingFile& f : publication.files) {
+        PULSE_RETURN_IF_ERROR(Publish(f.dir, f.name));
+      }
+      for (const std::string& m : publication.markers) {
+        PULSE_RETURN_IF_ERROR(WriteMarker(DirOf(m)));
+      }
+      // A spool outlives its file's publication by one commit, so that a run can still
+      // resume from the checkpoint before (when the newest one turns out to be unusable).
+      for (const fs::path& spool : retired_spools_) {
+        std::error_code ec;
+        fs::remove(spool, ec);
+      }
+      retired_spools_ = std::move(publication.spools);
+      prepared_.erase(prepared_.begin());
+    }
+    if (checkpoint_id == kEverything) {
+      for (const fs::path& spool : retired_spools_) {
+        std::error_code ec;
+        fs::remove(spool, ec);
+      }
+      retired_spools_.clear();
+    }
+    return Status::OK();
+  }
+
+  // Rename a finished file into place; done already if only the final name exists.
+  static Status Publish(const fs::path& dir, const std::string& name) {
+    const fs::path temp = dir / internal::TempFileName(name);
+    std::error_code ec;
+    if (fs::exists(temp, ec)) return internal::PublishFile(temp, dir / name);
+    if (fs::exists(dir / name, ec)) return Status::OK();
+    return Status::Corruption(
+        fmt::format("cannot commit {}: the finished file is missing", (dir / name).string()));
+  }
+
+  Status RecoverFrom(const Value& info) {
+    const Value* format = info.Find("format");
+    if (format == nullptr || !format->is_string() || format->as_string() != kInfoFormat) {
+      return BadInfo("not a parquet sink entry");
+    }
+    PULSE_ASSIGN_OR_RETURN(int64_t version, GetInt(info, "version"));
+    if (version != kInfoVersion) {
+      return BadInfo(fmt::format("version {} (this Pulse reads {})", version, kInfoVersion));
+    }
+    const Value* run = info.Find("run");
+    if (run == nullptr || !run->is_string() || run->as_string().empty() ||
+        run->as_string().find_first_not_of("0123456789abcdef-") != std::string::npos) {
+      return BadInfo("no valid run");
+    }
+    PULSE_ASSIGN_OR_RETURN(int64_t sequence, GetInt(info, "sequence"));
+    PULSE_ASSIGN_OR_RETURN(int64_t write_clock, GetInt(info, "write_clock"));
+    const Array* commit = GetArray(info, "commit");
+    const Array* markers = GetArray(info, "markers");
+    const Array* partitions = GetArray(info, "partitions");
+    if (commit == nullptr || markers == nullptr || partitions == nullptr || sequence < 0 ||
+        write_clock < 0) {
+      return BadInfo("missing commit, markers or partitions");
+    }
+    // Continue the run's names, so that files replayed after the checkpoint get the names
+    // they had (see RemoveLeftovers).
+    run_id_ = run->as_string();
+    file_sequence_ = static_cast<uint64_t>(sequence);
+    write_clock_ = static_cast<uint64_t>(write_clock);
+    if (const Array* columns = GetArray(info, "columns");
+        columns != nullptr && options_.schema == ParquetSchema::kColumns) {
+      std::vector<internal::Column> cols;
+      for (const Value& c : *columns) {
+        if (!c.is_array() || c.as_array().size() != 2 || !c.as_array()[0].is_string() ||
+            !c.as_array()[1].is_string()) {
+          return BadInfo("bad columns");
+        }
+        PULSE_ASSIGN_OR_RETURN(internal::ColumnType type,
+                               internal::ParseColumnType(c.as_array()[1].as_string()));
+        cols.push_back({c.as_array()[0].as_string(), type});
+      }
+      PULSE_ASSIGN_OR_RETURN(layout_, internal::RowLayout::FromColumns(std::move(cols)));
+    }
+
+    // 1. Finish the commit the checkpoint describes (a crash may have come before it).
+    for (const Value& entry : *commit) {
+      PULSE_ASSIGN_OR_RETURN(std::string value, GetPartition(entry));
+      PULSE_ASSIGN_OR_RETURN(std::string name, GetFileName(entry));
+      PULSE_RETURN_IF_ERROR(Publish(DirOf(value), name));
+    }
+    for (const Value& entry : *markers) {
+      PULSE_ASSIGN_OR_RETURN(std::string value, GetPartition(entry));
+      if (options_.success_marker) PULSE_RETURN_IF_ERROR(WriteMarker(DirOf(value)));
+    }
+
+    // 2. Remove everything else in progress, keeping the spools of the open files.
+    struct OpenEntry {
+      std::string value;
+      std::string name;
+      uint64_t rows = 0;
+      uint64_t spool_bytes = 0;
+      int64_t age_ms = 0;
+      EventTime max_time = kMinEventTime;
+      uint64_t last_write = 0;
+    };
+    std::vector<OpenEntry> entries;
+    std::set<fs::path> keep;
+    for (const Value& entry : *partitions) {
+      OpenEntry e;
+      PULSE_ASSIGN_OR_RETURN(e.value, GetPartition(entry));
+      PULSE_ASSIGN_OR_RETURN(e.max_time, GetInt(entry, "max_time"));
+      PULSE_ASSIGN_OR_RETURN(int64_t last_write, GetInt(entry, "last_write"));
+      e.last_write = static_cast<uint64_t>(last_write);
+      if (entry.Find("file") != nullptr) {
+        PULSE_ASSIGN_OR_RETURN(e.name, GetFileName(entry));
+        PULSE_ASSIGN_OR_RETURN(int64_t rows, GetInt(entry, "rows"));
+        PULSE_ASSIGN_OR_RETURN(int64_t bytes, GetInt(entry, "spool_bytes"));
+        PULSE_ASSIGN_OR_RETURN(e.age_ms, GetInt(entry, "age_ms"));
+        if (rows < 0 || bytes <= 0) return BadInfo("an open file with a negative size");
+        e.rows = static_cast<uint64_t>(rows);
+        e.spool_bytes = static_cast<uint64_t>(bytes);
+        keep.insert(DirOf(e.value) / SpoolFileName(e.name));
+      }
+      entries.push_back(std::move(e));
+    }
+    PULSE_RETURN_IF_ERROR(RemoveLeftovers(keep, file_sequence_));
+
+    // 3. Rebuild the open files from their spools.
+    const int64_t now = options_.clock_ms();
+    for (OpenEntry& e : entries) {
+      Partition p;
+      p.dir = DirOf(e.value);
+      p.max_time = e.max_time;
+      p.last_write = e.last_write;
+      if (!e.name.empty()) PULSE_RETURN_IF_ERROR(Reopen(e.name, e.rows, e.spool_bytes, p));
+      if (p.file) {
+        p.opened_ms = now - e.age_ms;
+        ++open_files_;
+      } else if (!by_date_) {
+        continue;  // a field partition is only remembered while it has an open file
+      }
+      partitions_.emplace(std::move(e.value), std::move(p));
+    }
+    return Status::OK();
+  }
+
+  // Rebuild the open file `name` of `p` from its spool. If the file was already published
+  // (Close ran after the final checkpoint), leave it.
+  Status Reopen(const std::string& name, uint64_t rows, uint64_t spool_bytes, Partition& p) {
+    const fs::path final_path = p.dir / name;
+    const fs::path spool_path = p.dir / SpoolFileName(name);
+    std::error_code ec;
+    if (fs::exists(final_path, ec)) {
+      PULSE_ASSIGN_OR_RETURN(uint64_t published_rows, internal::ParquetFileRows(final_path));
+      if (published_rows == rows) {
+        fs::remove(spool_path, ec);
+        return Status::OK();
+      }
+      // Published by a later checkpoint that is lost (this one is older): written again below.
+      fs::remove(final_path, ec);
+    }
+    if (!layout_) return BadInfo("an open file but no columns");
+    PULSE_ASSIGN_OR_RETURN(p.file, ParquetFile::Create(p.dir, name, *layout_, settings_));
+    ParquetFile& file = *p.file;
+    Result<std::unique_ptr<internal::Spool>> spool = internal::Spool::Reopen(
+        spool_path, spool_bytes, [&](const Record& r) { return file.Append(r); });
+    if (!spool.ok()) {
+      p.file.reset();
+      return spool.status();
+    }
+    p.spool = std::move(spool).value();
+    if (file.rows() != rows) {
+      p.file.reset();
+      p.spool.reset();
+      return Status::Corruption(fmt::format("spool {} holds {} rows, the checkpoint says {}",
+                                            spool_path.string(), file.rows(), rows));
+    }
+    return Status::OK();
+  }
+
+  // Remove the sink's hidden in-progress files and spools in every partition folder, except
+  // `keep`. After a checkpoint (`after_sequence` set), also remove this run's files numbered
+  // after it: only a later checkpoint, since lost (corrupt), can have published them, and the
+  // replay writes them again.
+  Status RemoveLeftovers(const std::set<fs::path>& keep, std::optional<uint64_t> after_sequence) {
+    std::error_code ec;
+    const std::string lineage = fmt::format("{}{}-", kFilePrefix, run_id_);
+    for (const auto& folder : fs::directory_iterator(options_.out_dir, ec)) {
+      std::error_code entry_ec;
+      if (!folder.is_directory(entry_ec)) continue;
+      for (const auto& entry : fs::directory_iterator(folder.path(), entry_ec)) {
+        const std::string name = entry.path().filename().string();
+        bool remove = false;
+        if (StartsWith(name, ".") && StartsWith(name.substr(1), kFilePrefix) &&
+            (EndsWith(name, kTempSuffix) || EndsWith(name, kSpoolSuffix))) {
+          remove = keep.count(entry.path()) == 0;
+        } else if (after_sequence && StartsWith(name, lineage) && EndsWith(name, kFileSuffix)) {
+          const std::string digits =
+              name.substr(lineage.size(), name.size() - lineage.size() - kFileSuffix.size());
+          remove = !digits.empty() && digits.find_first_not_of("0123456789") == std::string::npos &&
+                   digits.size() < 20 && std::stoull(digits) > *after_sequence;
+        }
+        if (remove) fs::remove(entry.path(), entry_ec);
+      }
+    }
+    if (ec) {
+      return Status::IOError(
+          fmt::format("cannot list out_dir '{}': {}", options_.out_dir, ec.message()));
+    }
+    return Status::OK();
+  }
+
   static Status WriteMarker(const fs::path& dir) {
+    std::error_code ec;
+    ec = ::pulse::internal::CreateDirectories(dir);
     fs::path marker = dir / kSuccessMarker;
     int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
@@ -356,8 +718,9 @@ class ParquetSinkImpl final : public Sink {
   const internal::FileSettings settings_;
   std::optional<internal::RowLayout> layout_;  // set by the first record (schema = columns)
   SinkCounters* counters_ = nullptr;
-  int64_t run_start_ms_ = 0;  // wall clock at Open, in every file name of this run
-  uint32_t run_tag_ = 0;      // random, in every file name of this run
+  // In every file name of this run: the wall clock at Open (ms) and a random tag; a resumed
+  // run continues the names of the run it resumes.
+  std::string run_id_;
   uint64_t file_sequence_ = 0;
   uint64_t write_clock_ = 0;
   size_t open_files_ = 0;
@@ -365,6 +728,13 @@ class ParquetSinkImpl final : public Sink {
   PartitionMap partitions_;
   PartitionMap::iterator last_ = partitions_.end();  // the partition of the last record
   std::string field_value_;                          // scratch for PartitionOf
+
+  // With checkpoints (set by Recover).
+  bool checkpointing_ = false;
+  Publication pending_;                       // since the last PrepareCommit
+  std::map<uint64_t, Publication> prepared_;  // by checkpoint id, until its Commit
+  std::set<fs::path> dirs_to_sync_;           // before the next checkpoint
+  std::vector<fs::path> retired_spools_;      // of the files the last Commit published
 };
 
 }  // namespace

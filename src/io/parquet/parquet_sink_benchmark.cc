@@ -43,16 +43,27 @@ const std::vector<Record>& Results() {
   return results;
 }
 
-void WriteAll(benchmark::State& state, const std::function<std::unique_ptr<Sink>()>& make) {
+// `checkpoint_every`: 0 = no checkpoints; n = PrepareCommit and Commit after every n batches
+// (the sink spools its open files' rows).
+void WriteAll(benchmark::State& state, const std::function<std::unique_ptr<Sink>()>& make,
+              size_t checkpoint_every = 0) {
   const std::vector<Record>& results = Results();
   for (auto _ : state) {
     std::unique_ptr<Sink> sink = make();
     SinkCounters counters;
     if (!sink->Open(&counters).ok()) state.SkipWithError("open failed");
+    if (checkpoint_every > 0 && !sink->Recover(nullptr).ok()) state.SkipWithError("recover");
     std::span<const Record> all(results);
+    uint64_t id = 0;
     for (size_t i = 0; i < all.size(); i += kBatchRows) {
       if (!sink->Write(all.subspan(i, std::min(kBatchRows, all.size() - i))).ok()) {
         state.SkipWithError("write failed");
+      }
+      if (checkpoint_every > 0 && (i / kBatchRows + 1) % checkpoint_every == 0) {
+        ++id;
+        if (!sink->PrepareCommit(id).ok() || !sink->Commit(id).ok()) {
+          state.SkipWithError("checkpoint failed");
+        }
       }
     }
     if (!sink->OnWatermark(kMaxWatermark).ok() || !sink->Close().ok()) {
@@ -76,16 +87,20 @@ void BM_FileSink(benchmark::State& state) {
   fs::remove_all(dir);
 }
 
-void BM_ParquetSink(benchmark::State& state, ParquetSchema schema, ParquetCompression codec) {
+void BM_ParquetSink(benchmark::State& state, ParquetSchema schema, ParquetCompression codec,
+                    size_t checkpoint_every = 0) {
   fs::path dir = Scratch("parquet");
-  WriteAll(state, [&] {
-    fs::remove_all(dir);
-    ParquetSinkOptions o;
-    o.out_dir = dir.string();
-    o.schema = schema;
-    o.compression = codec;
-    return ParquetSink(o);
-  });
+  WriteAll(
+      state,
+      [&] {
+        fs::remove_all(dir);
+        ParquetSinkOptions o;
+        o.out_dir = dir.string();
+        o.schema = schema;
+        o.compression = codec;
+        return ParquetSink(o);
+      },
+      checkpoint_every);
   fs::remove_all(dir);
 }
 
@@ -101,6 +116,20 @@ BENCHMARK_CAPTURE(BM_ParquetSink, columns_snappy, ParquetSchema::kColumns,
 BENCHMARK_CAPTURE(BM_ParquetSink, columns_zstd, ParquetSchema::kColumns, ParquetCompression::kZstd)
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_ParquetSink, columns_none, ParquetSchema::kColumns, ParquetCompression::kNone)
+    ->Unit(benchmark::kMillisecond);
+// With checkpoints (docs/parquet.md, "Checkpoints"): after every batch of 4,096 rows, and after
+// every 10 batches.
+BENCHMARK_CAPTURE(BM_ParquetSink, payload_snappy_checkpoint_every_batch, ParquetSchema::kPayload,
+                  ParquetCompression::kSnappy, 1)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_ParquetSink, payload_snappy_checkpoint_every_10, ParquetSchema::kPayload,
+                  ParquetCompression::kSnappy, 10)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_ParquetSink, columns_snappy_checkpoint_every_batch, ParquetSchema::kColumns,
+                  ParquetCompression::kSnappy, 1)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_ParquetSink, columns_snappy_checkpoint_every_10, ParquetSchema::kColumns,
+                  ParquetCompression::kSnappy, 10)
     ->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -26,17 +26,36 @@ constexpr size_t kReadChunk = 1u << 20;
 
 enum Tag : uint8_t { kNull, kFalse, kTrue, kInt, kDouble, kString, kArray, kObject };
 
+// The hot path of spooling: one append per varint, not a push_back per byte.
 void PutVarint(uint64_t v, std::string* out) {
+  char buf[10];
+  size_t n = 0;
   while (v >= 0x80) {
-    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
+    buf[n++] = static_cast<char>((v & 0x7f) | 0x80);
     v >>= 7;
   }
-  out->push_back(static_cast<char>(v));
+  buf[n++] = static_cast<char>(v);
+  out->append(buf, n);
 }
 
-void PutSigned(int64_t v, std::string* out) {
-  PutVarint((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63), out);
+// A tag byte followed by a varint.
+void PutTagged(Tag tag, uint64_t v, std::string* out) {
+  char buf[11];
+  size_t n = 0;
+  buf[n++] = static_cast<char>(tag);
+  while (v >= 0x80) {
+    buf[n++] = static_cast<char>((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+  buf[n++] = static_cast<char>(v);
+  out->append(buf, n);
 }
+
+uint64_t ZigZag(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+
+void PutSigned(int64_t v, std::string* out) { PutVarint(ZigZag(v), out); }
 
 void PutBytes(std::string_view s, std::string* out) {
   PutVarint(s.size(), out);
@@ -52,29 +71,28 @@ void PutValue(const Value& v, std::string* out) {
       out->push_back(static_cast<char>(v.as_bool() ? kTrue : kFalse));
       return;
     case Value::Type::kInt:
-      out->push_back(static_cast<char>(kInt));
-      PutSigned(v.as_int(), out);
+      PutTagged(kInt, ZigZag(v.as_int()), out);
       return;
     case Value::Type::kDouble: {
-      out->push_back(static_cast<char>(kDouble));
+      char buf[9];
+      buf[0] = static_cast<char>(kDouble);
       uint64_t bits;
       const double d = v.as_double();
       std::memcpy(&bits, &d, sizeof(bits));
-      for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>(bits >> (8 * i)));
+      for (int i = 0; i < 8; ++i) buf[1 + i] = static_cast<char>(bits >> (8 * i));
+      out->append(buf, sizeof(buf));
       return;
     }
     case Value::Type::kString:
-      out->push_back(static_cast<char>(kString));
-      PutBytes(v.as_string(), out);
+      PutTagged(kString, v.as_string().size(), out);
+      out->append(v.as_string());
       return;
     case Value::Type::kArray:
-      out->push_back(static_cast<char>(kArray));
-      PutVarint(v.as_array().size(), out);
+      PutTagged(kArray, v.as_array().size(), out);
       for (const Value& e : v.as_array()) PutValue(e, out);
       return;
     case Value::Type::kObject:
-      out->push_back(static_cast<char>(kObject));
-      PutVarint(v.as_object().size(), out);
+      PutTagged(kObject, v.as_object().size(), out);
       for (const auto& [key, e] : v.as_object()) {
         PutBytes(key, out);
         PutValue(e, out);
@@ -260,9 +278,10 @@ Result<std::unique_ptr<Spool>> Spool::Reopen(const fs::path& path, uint64_t leng
   struct stat st {};
   if (::fstat(fd, &st) != 0) return SysError("stat", path, errno);
   if (static_cast<uint64_t>(st.st_size) < length || length < kMagic.size()) {
-    return Status::Corruption(fmt::format("spool {} has {} bytes, less than the {} the checkpoint "
-                                          "covers",
-                                          path.string(), st.st_size, length));
+    return Status::Corruption(
+        fmt::format("spool {} has {} bytes, less than the {} the checkpoint "
+                    "covers",
+                    path.string(), st.st_size, length));
   }
   if (::ftruncate(fd, static_cast<off_t>(length)) != 0) return SysError("truncate", path, errno);
   // Read [0, length) in chunks; records may span chunks.

@@ -39,8 +39,7 @@ class Spool {
   /// records in order and position it for appending. Errors: Corruption if the file is
   /// missing, shorter than `length`, or its first `length` bytes are not whole records;
   /// IOError; any error `row` returns.
-  static Result<std::unique_ptr<Spool>> Reopen(const std::filesystem::path& path,
-                                               uint64_t length,
+  static Result<std::unique_ptr<Spool>> Reopen(const std::filesystem::path& path, uint64_t length,
                                                const std::function<Status(const Record&)>& row);
 
   struct PrivateToken {};  // only Create and Reopen construct
