@@ -14,20 +14,18 @@
 #include <vector>
 
 #include "ops/aggregate.h"
+#include "ops/window_parts.h"
 #include "pulse/core/json.h"
 
 namespace pulse::ops::internal {
 namespace {
 
-void AppendKeyPart(int64_t v, std::string* out) {
-  const uint64_t u = static_cast<uint64_t>(v) ^ (uint64_t{1} << 63);
-  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>(u >> shift));
-}
-
-int64_t ReadKeyPart(std::string_view in) {
-  uint64_t u = 0;
-  for (size_t i = 0; i < 8; ++i) u = (u << 8) | static_cast<unsigned char>(in[i]);
-  return static_cast<int64_t>(u ^ (uint64_t{1} << 63));
+// The (end, start) of a state key (its first 16 bytes). Requires: key.size() >= 16.
+std::pair<int64_t, int64_t> ReadWindowId(std::string_view key) {
+  int64_t end = 0, start = 0;
+  ReadOrderedInt64(&key, &end);
+  ReadOrderedInt64(&key, &start);
+  return {end, start};
 }
 
 class StoredFixedWindowOperator final : public KeyedOperator {
@@ -53,8 +51,8 @@ class StoredFixedWindowOperator final : public KeyedOperator {
       const int64_t end = start + size_;
       if (end + lateness <= rec.watermark) break;  // this and every earlier window are late
       key_.clear();
-      AppendKeyPart(end, &key_);
-      AppendKeyPart(start, &key_);
+      AppendOrderedInt64(end, &key_);
+      AppendOrderedInt64(start, &key_);
       key_.append(rec.key);
       PULSE_ASSIGN_OR_RETURN(std::optional<std::string> old, kv_.Get(group, key_));
       Accumulator acc;
@@ -98,7 +96,7 @@ class StoredFixedWindowOperator final : public KeyedOperator {
         bad = Status::Corruption("window state: short window key");
         return state::ScanNext::kStop;
       }
-      ++open_[{ReadKeyPart(key.substr(0, 8)), ReadKeyPart(key.substr(8, 8))}];
+      ++open_[ReadWindowId(key)];
       ++open_windows_;
       return state::ScanNext::kContinue;
     }));
@@ -118,8 +116,8 @@ class StoredFixedWindowOperator final : public KeyedOperator {
     while (!open_.empty() && open_.begin()->first.first + lateness <= watermark) {
       const auto [end, start] = open_.begin()->first;
       std::string prefix;
-      AppendKeyPart(end, &prefix);
-      AppendKeyPart(start, &prefix);
+      AppendOrderedInt64(end, &prefix);
+      AppendOrderedInt64(start, &prefix);
       const size_t first = out->results.size();
       std::vector<std::pair<state::KeyGroup, std::string>> done;
       Status bad;
@@ -137,7 +135,7 @@ class StoredFixedWindowOperator final : public KeyedOperator {
           bad = st;
           return state::ScanNext::kStop;
         }
-        out->results.push_back(MakeResult(start, end, key_text, *key_value, agg_name,
+        out->results.push_back(MakeWindowResult(start, end, key_text, *key_value, agg_name,
                                           acc.Result(options_.agg.kind)));
         done.emplace_back(group, std::string(key));
         return state::ScanNext::kContinue;
@@ -150,24 +148,6 @@ class StoredFixedWindowOperator final : public KeyedOperator {
     }
     UpdateNextRelease();
     return Status::OK();
-  }
-
-  static KeyedResult MakeResult(int64_t start, int64_t end, std::string_view key_text,
-                                const Value& key_value, std::string_view agg_name,
-                                Value agg_value) {
-    Object obj;
-    obj.reserve(4);
-    obj.emplace_back("window_start_ms", Value(start));
-    obj.emplace_back("window_end_ms", Value(end));
-    obj.emplace_back("key", key_value);
-    obj.emplace_back(std::string(agg_name), std::move(agg_value));
-    KeyedResult r;
-    r.order_a = end;
-    r.order_b = start;
-    r.order_key = std::string(key_text);
-    r.record.time = end - 1;
-    r.record.value = Value(std::move(obj));
-    return r;
   }
 
   void UpdateNextRelease() {
@@ -197,7 +177,7 @@ Result<std::unique_ptr<KeyedOperator>> MakeStoredFixedWindowOperator(
   }
   PULSE_ASSIGN_OR_RETURN(std::unique_ptr<state::StateBackend> backend,
                          options.state_backend(ctx));
-  PULSE_ASSIGN_OR_RETURN(state::KvState kv, backend->OpenNamespace("window"));
+  PULSE_ASSIGN_OR_RETURN(state::KvState kv, backend->OpenNamespace(kWindowNamespace));
   return std::unique_ptr<KeyedOperator>(
       std::make_unique<StoredFixedWindowOperator>(options, ctx, std::move(backend), kv));
 }

@@ -23,6 +23,7 @@
 
 #include "ops/aggregate.h"
 #include "ops/stored_window.h"
+#include "ops/window_parts.h"
 #include "pulse/core/json.h"
 #include "pulse/state/memory_backend.h"
 
@@ -43,45 +44,10 @@ Status CheckDuration(const char* name, DurationMs d) {
   return Status::OK();
 }
 
-/// Build a result record for window [start, end) of `key`.
-KeyedResult MakeResult(int64_t start, int64_t end, std::string_view key_text,
-                       const Value& key_value, std::string_view agg_name, Value agg_value) {
-  Object obj;
-  obj.reserve(4);
-  obj.emplace_back("window_start_ms", Value(start));
-  obj.emplace_back("window_end_ms", Value(end));
-  obj.emplace_back("key", key_value);
-  obj.emplace_back(std::string(agg_name), std::move(agg_value));
-  KeyedResult r;
-  r.order_a = end;
-  r.order_b = start;
-  r.order_key = std::string(key_text);
-  r.record.time = end - 1;
-  r.record.value = Value(std::move(obj));
-  return r;
-}
-
 bool ResultLess(const KeyedResult& a, const KeyedResult& b) { return a < b; }
 
 // ---------------------------------------------------------------------------------------------
 // Checkpoint support shared by both operators.
-
-constexpr std::string_view kNamespace = "window";
-
-void AppendBigEndian(int64_t v, std::string* out) {
-  // Flipping the sign bit makes bytewise order equal numeric order.
-  const uint64_t u = static_cast<uint64_t>(v) ^ (uint64_t{1} << 63);
-  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>(u >> shift));
-}
-
-bool ReadBigEndian(std::string_view* in, int64_t* v) {
-  if (in->size() < 8) return false;
-  uint64_t u = 0;
-  for (int i = 0; i < 8; ++i) u = (u << 8) | static_cast<unsigned char>((*in)[static_cast<size_t>(i)]);
-  in->remove_prefix(8);
-  *v = static_cast<int64_t>(u ^ (uint64_t{1} << 63));
-  return true;
-}
 
 Status CorruptState(std::string_view what) {
   return Status::Corruption(fmt::format("window state: {}", what));
@@ -104,7 +70,7 @@ class StateMirror {
     } else {
       PULSE_ASSIGN_OR_RETURN(backend_, state::OpenMemoryBackend({ctx_.key_groups}));
     }
-    PULSE_ASSIGN_OR_RETURN(KvState kv, backend_->OpenNamespace(kNamespace));
+    PULSE_ASSIGN_OR_RETURN(KvState kv, backend_->OpenNamespace(internal::kWindowNamespace));
     kv_ = kv;
     return kv;
   }
@@ -485,7 +451,7 @@ class FixedWindowOperator final : public KeyedOperator {
     deletions_.clear();
     return mirror_.Restore(dirs, [&](std::string_view key, std::string_view value) -> Status {
       int64_t end = 0, start = 0;
-      if (!ReadBigEndian(&key, &end) || !ReadBigEndian(&key, &start)) {
+      if (!internal::ReadOrderedInt64(&key, &end) || !internal::ReadOrderedInt64(&key, &start)) {
         return CorruptState("short window key");
       }
       if (end != start + size_) return CorruptState("window of another size");
@@ -536,8 +502,8 @@ class FixedWindowOperator final : public KeyedOperator {
 
   void StateKey(int64_t start, std::string_view key_text, std::string* out) const {
     out->clear();
-    AppendBigEndian(start + size_, out);
-    AppendBigEndian(start, out);
+    internal::AppendOrderedInt64(start + size_, out);
+    internal::AppendOrderedInt64(start, out);
     out->append(key_text);
   }
 
@@ -589,7 +555,7 @@ class FixedWindowOperator final : public KeyedOperator {
         const SortItem& item = order[i];
         const Slot* slot = item.slot;
         const std::string_view key_text = keys_.text(slot->key);
-        out->results.push_back(MakeResult(start, end, key_text, KeyValueFromText(key_text),
+        out->results.push_back(internal::MakeWindowResult(start, end, key_text, KeyValueFromText(key_text),
                                           agg_name, slot->acc.Result(options_.agg.kind)));
         if ((slot->flags & Table::kPersisted) != 0) {
           Deletion& d = deletions_.emplace_back();
@@ -723,10 +689,10 @@ class SessionWindowOperator final : public KeyedOperator {
       if (ks.sessions.empty() || !ks.dirty) continue;
       const std::string_view key_text = keys_.text(static_cast<uint32_t>(id));
       value.clear();
-      AppendBigEndian(static_cast<int64_t>(ks.sessions.size()), &value);
+      internal::AppendOrderedInt64(static_cast<int64_t>(ks.sessions.size()), &value);
       for (const Session& session : ks.sessions) {
-        AppendBigEndian(session.start, &value);
-        AppendBigEndian(session.last, &value);
+        internal::AppendOrderedInt64(session.start, &value);
+        internal::AppendOrderedInt64(session.last, &value);
         session.acc.AppendTo(&value);
       }
       PULSE_RETURN_IF_ERROR(kv.Put(state::KeyGroupForKey(key_text), key_text, value));
@@ -748,13 +714,13 @@ class SessionWindowOperator final : public KeyedOperator {
           if (keys_.Find(key, HashText(key)) != kNoKey) return CorruptState("duplicate key");
           KeySessions ks;
           int64_t n = 0;
-          if (!ReadBigEndian(&value, &n) || n < 0) return CorruptState("short session list");
+          if (!internal::ReadOrderedInt64(&value, &n) || n < 0) return CorruptState("short session list");
           if (n == 0) return Status::OK();
           const uint32_t id = keys_.Intern(key, HashText(key));
           keys_.Ref(id);
           for (int64_t i = 0; i < n; ++i) {
             Session session{0, 0, 0, Accumulator()};
-            if (!ReadBigEndian(&value, &session.start) || !ReadBigEndian(&value, &session.last)) {
+            if (!internal::ReadOrderedInt64(&value, &session.start) || !internal::ReadOrderedInt64(&value, &session.last)) {
               return CorruptState("short session");
             }
             PULSE_RETURN_IF_ERROR(session.acc.ReadFrom(&value));
@@ -812,7 +778,7 @@ class SessionWindowOperator final : public KeyedOperator {
         continue;
       }
       const std::string_view key_text = keys_.text(key);
-      out->results.push_back(MakeResult(s->start, end, key_text, KeyValueFromText(key_text),
+      out->results.push_back(internal::MakeWindowResult(s->start, end, key_text, KeyValueFromText(key_text),
                                         agg_name, s->acc.Result(options_.agg.kind)));
       sessions.erase(s);
       --open_sessions_;
@@ -944,5 +910,40 @@ Status WindowOptions::Validate() const {
 std::unique_ptr<KeyedOperatorFactory> WindowedAggregate(WindowOptions options) {
   return std::make_unique<WindowedAggregateFactory>(std::move(options));
 }
+
+namespace internal {
+
+KeyedResult MakeWindowResult(int64_t start, int64_t end, std::string_view key_text,
+                             const Value& key_value, std::string_view agg_name, Value agg_value) {
+  Object obj;
+  obj.reserve(4);
+  obj.emplace_back("window_start_ms", Value(start));
+  obj.emplace_back("window_end_ms", Value(end));
+  obj.emplace_back("key", key_value);
+  obj.emplace_back(std::string(agg_name), std::move(agg_value));
+  KeyedResult r;
+  r.order_a = end;
+  r.order_b = start;
+  r.order_key = std::string(key_text);
+  r.record.time = end - 1;
+  r.record.value = Value(std::move(obj));
+  return r;
+}
+
+void AppendOrderedInt64(int64_t v, std::string* out) {
+  const uint64_t u = static_cast<uint64_t>(v) ^ (uint64_t{1} << 63);
+  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>(u >> shift));
+}
+
+bool ReadOrderedInt64(std::string_view* in, int64_t* v) {
+  if (in->size() < 8) return false;
+  uint64_t u = 0;
+  for (size_t i = 0; i < 8; ++i) u = (u << 8) | static_cast<unsigned char>((*in)[i]);
+  in->remove_prefix(8);
+  *v = static_cast<int64_t>(u ^ (uint64_t{1} << 63));
+  return true;
+}
+
+}  // namespace internal
 
 }  // namespace pulse::ops
