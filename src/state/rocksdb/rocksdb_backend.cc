@@ -18,6 +18,7 @@
 #include <cstdarg>
 #include <filesystem>
 #include <functional>
+#include <mutex>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -410,6 +411,13 @@ Status RocksDbBackendOptions::Validate() const {
 
 Result<std::unique_ptr<StateBackend>> OpenRocksDbBackend(RocksDbBackendOptions options) {
   PULSE_RETURN_IF_ERROR(options.Validate());
+  // Workers open their databases concurrently. RocksDB builds process-wide objects (its default
+  // Env and thread pools, option registries) on first use behind function-local statics; opening
+  // one database at a time orders those constructions before every later use in a way
+  // ThreadSanitizer can see (the library is not instrumented, so its own guards are invisible).
+  // Opening is rare, so the lock costs nothing measurable.
+  static std::mutex open_mutex;
+  std::lock_guard<std::mutex> open_lock(open_mutex);
   PULSE_RETURN_IF_ERROR(PrepareWorkingDir(options.path));
 
   rocksdb::BlockBasedTableOptions table;
