@@ -546,7 +546,6 @@ class FixedWindowOperator final : public KeyedOperator {
         if (a.prefix != b.prefix) return a.prefix < b.prefix;
         return a.text < b.text;
       });
-      out->results.reserve(out->results.size() + order.size());
       for (size_t i = 0; i < order.size(); ++i) {
         constexpr size_t kPrefetchDistance = 8;
         if (i + kPrefetchDistance < order.size()) {
