@@ -95,6 +95,7 @@ Result<std::unique_ptr<Source>> MakeSource(const PipelineConfig& c) {
   source.time_field = s.time_field.value;
   source.follow = s.follow.value;
   source.max_line_bytes = static_cast<size_t>(s.max_line_bytes.value);
+  source.decode_threads = static_cast<int>(s.decode_threads.value);  // 0..256 (config.cc)
   if (Status st = source.Validate(); !st.ok()) return ErrorAt(c, s.line, st.message());
   return io::FileSource(std::move(source));
 }

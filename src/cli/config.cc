@@ -45,14 +45,17 @@ constexpr std::string_view kSourceKeys[] = {
     "kind",     "path",    "time_field",          "format",           "follow",
     "max_line_bytes", "on_error", "bootstrap_servers", "topic", "group_id",
     "auto_offset_reset", "commit_interval_ms", "topics", "time_source", "idle_timeout",
-    "properties"};
+    "properties", "decode_threads"};
 constexpr std::string_view kSourceFileKeys[] = {"kind",   "path",           "time_field", "format",
-                                                "follow", "max_line_bytes", "on_error"};
+                                                "follow", "max_line_bytes", "on_error",
+                                                "decode_threads"};
 constexpr std::string_view kSourceKafkaKeys[] = {
     "kind",     "bootstrap_servers", "topic",      "group_id",
     "auto_offset_reset", "commit_interval_ms", "time_field", "on_error",
     "topics", "time_source", "idle_timeout", "properties"};
-constexpr std::string_view kSourceFileOnly[] = {"format", "follow", "max_line_bytes"};
+constexpr int64_t kMaxDecodeThreads = 256;  // as io::FileSourceOptions::Validate allows
+constexpr std::string_view kSourceFileOnly[] = {"format", "follow", "max_line_bytes",
+                                                "decode_threads"};
 constexpr std::string_view kSourceKafkaOnly[] = {"bootstrap_servers", "topic", "group_id",
                                                  "auto_offset_reset", "commit_interval_ms",
                                                  "topics", "time_source", "idle_timeout",
@@ -444,6 +447,12 @@ class Loader {
     PULSE_ASSIGN_OR_RETURN(c.format, GetChoice(t, "format", c.format, kFormats));
     PULSE_ASSIGN_OR_RETURN(c.follow, GetBool(t, "follow", c.follow));
     PULSE_ASSIGN_OR_RETURN(c.max_line_bytes, GetInt(t, "max_line_bytes", c.max_line_bytes, 1));
+    PULSE_ASSIGN_OR_RETURN(c.decode_threads, GetInt(t, "decode_threads", c.decode_threads, 0));
+    if (c.decode_threads.value > kMaxDecodeThreads) {
+      return Error(c.decode_threads.line,
+                   fmt::format("source.decode_threads must be between 0 and {}; got {}",
+                               kMaxDecodeThreads, c.decode_threads.value));
+    }
     PULSE_ASSIGN_OR_RETURN(c.on_error, GetChoice(t, "on_error", c.on_error, kOnErrors));
     PULSE_ASSIGN_OR_RETURN(c.bootstrap_servers,
                            GetString(t, "bootstrap_servers", c.bootstrap_servers));

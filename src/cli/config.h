@@ -43,6 +43,7 @@ struct SourceConfig {
   Setting<io::FileFormat> format{io::FileFormat::kJsonl};
   Setting<bool> follow;
   Setting<int64_t> max_line_bytes{16 << 20};
+  Setting<int64_t> decode_threads;  // 0: as many as the workers when 2 or more (io/file.h)
   Setting<OnError> on_error{OnError::kSkip};
   // Kafka (docs/kafka.md).
   Setting<std::string> bootstrap_servers;

@@ -363,6 +363,27 @@ TEST(ConfigTest, Defaults) {
   EXPECT_TRUE(c.warnings.empty());
 }
 
+TEST(ConfigTest, DecodeThreads) {
+  const std::string base = std::string(kMinimal);
+  auto with = [&](std::string_view value) {
+    std::string text = base;
+    text.insert(text.find("\n\n"), "\ndecode_threads = " + std::string(value));  // line 4
+    return text;
+  };
+  ASSERT_OK_AND_ASSIGN(PipelineConfig c, LoadConfigString(with("3"), "pipeline.toml"));
+  EXPECT_EQ(c.source.decode_threads.value, 3);
+  EXPECT_EQ(c.source.decode_threads.line, 4);
+  EXPECT_EQ(BuildError(with("0")), "OK");
+  EXPECT_EQ(LoadError(with("-1")), "pipeline.toml:4: source.decode_threads must be >= 0; got -1");
+  EXPECT_EQ(LoadError(with("\"2\"")),
+            "pipeline.toml:4: source.decode_threads must be an integer; got string \"2\"");
+  EXPECT_EQ(LoadError(with("257")),
+            "pipeline.toml:4: source.decode_threads must be between 0 and 256; got 257");
+  EXPECT_EQ(LoadError(with("9223372036854775807")),
+            "pipeline.toml:4: source.decode_threads must be between 0 and 256; got "
+            "9223372036854775807");
+}
+
 TEST(ConfigTest, EveryKeySet) {
   constexpr std::string_view kFull = R"([source]
 kind = "file"
@@ -468,7 +489,8 @@ TEST(ConfigErrorTest, UnknownKeySuggestsTheNearestOne) {
   EXPECT_EQ(LoadError(Replace(kMinimal, "path = \"input.jsonl\"",
                               "zpath = \"input.jsonl\"\napath = 1")),
             "pipeline.toml:3: unknown key 'zpath' in [source] (did you mean 'path'?); allowed: "
-            "kind, path, time_field, format, follow, max_line_bytes, on_error");
+            "kind, path, time_field, format, follow, max_line_bytes, on_error, "
+            "decode_threads");
 }
 
 TEST(ConfigErrorTest, UnknownKeyListsTheKeysOfTheKind) {
