@@ -366,6 +366,7 @@ Result<CaseResult> RunCase(const TestFile& file, const TestCase& test_case) {
   RunOptions options;
   options.workers = 1;
   options.batch_size = 1;
+  options.end_of_input_steps = 0;  // one sink batch per input step, the end included
   const auto start = std::chrono::steady_clock::now();
   Result<RunProgress> run = Run(std::move(pipeline), options);
   CaseResult r;

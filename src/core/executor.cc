@@ -16,6 +16,7 @@
 #include <array>
 #include <chrono>
 #include <condition_variable>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -40,6 +41,34 @@ using Clock = std::chrono::steady_clock;
 
 double Milliseconds(Clock::duration d) {
   return std::chrono::duration<double, std::milli>(d).count();
+}
+
+/// The results of several workers in output order. Each worker's results are nearly always
+/// sorted already (windows close in order, keys sorted within a window), so each run is checked
+/// and sorted only if needed, then the runs are merged pairwise: O(n log workers) moves instead of
+/// sorting everything. Equal results cannot come from two workers (a key lives in one), and the
+/// merge is stable anyway, so the order does not depend on timing.
+std::vector<KeyedResult> MergeResults(std::vector<std::vector<KeyedResult>> runs) {
+  for (std::vector<KeyedResult>& run : runs) {
+    if (!std::is_sorted(run.begin(), run.end())) std::sort(run.begin(), run.end());
+  }
+  if (runs.empty()) return {};
+  while (runs.size() > 1) {
+    std::vector<std::vector<KeyedResult>> next;
+    for (size_t i = 0; i + 1 < runs.size(); i += 2) {
+      std::vector<KeyedResult>& a = runs[i];
+      std::vector<KeyedResult>& b = runs[i + 1];
+      std::vector<KeyedResult> merged;
+      merged.reserve(a.size() + b.size());
+      std::merge(std::make_move_iterator(a.begin()), std::make_move_iterator(a.end()),
+                 std::make_move_iterator(b.begin()), std::make_move_iterator(b.end()),
+                 std::back_inserter(merged));
+      next.push_back(std::move(merged));
+    }
+    if (runs.size() % 2 == 1) next.push_back(std::move(runs.back()));
+    runs = std::move(next);
+  }
+  return std::move(runs.front());
 }
 
 /// How often Sink::Tick() runs.
@@ -463,6 +492,8 @@ class Execution {
     std::string key_text;
     std::vector<ChainCount> chain_counts(parts_.before_key.size());
     uint64_t batch_number = 0;
+    EventTime min_time = kMaxWatermark;  // of the records routed to the workers
+    EventTime max_time = kMinWatermark;
     bool more = true;
     while (more && !failed_.load()) {
       read.clear();
@@ -513,6 +544,8 @@ class Execution {
           AppendJson(kr.key_value, &key_text);
           kr.key = key_text;
           kr.record = std::move(out);
+          min_time = std::min(min_time, kr.record.time);
+          max_time = std::max(max_time, kr.record.time);
           uint32_t w = WorkerOfKeyGroup(KeyGroupOf(KeyHash(kr.key)), workers_);
           routed[w].push_back(std::move(kr));
           in_flight_.fetch_add(1, std::memory_order_relaxed);
@@ -541,15 +574,48 @@ class Execution {
         if (!plain_queue_.Push(std::move(plain))) return Status::OK();
         continue;
       }
+      const bool drain =
+          !more && !stopped && min_time <= max_time && options_.end_of_input_steps > 0;
       for (uint32_t i = 0; i < workers_; ++i) {
         WorkerTask task;
         task.records = std::move(routed[i]);
         routed[i].clear();
-        task.watermark = batch_watermark;
-        task.last = !more;
-        task.barrier = barrier;
+        task.watermark = drain ? watermark : batch_watermark;
+        task.last = !more && !drain;
+        task.barrier = drain ? nullptr : barrier;
         if (!worker_in_[i]->Push(std::move(task))) return Status::OK();
       }
+      if (drain) {
+        PULSE_RETURN_IF_ERROR(Drain(std::max(watermark, min_time), max_time, std::move(barrier)));
+      }
+    }
+    return Status::OK();
+  }
+
+  // At the end of the input, close the open windows in options_.end_of_input_steps watermark
+  // steps from `from` to `to` (the smallest and largest event time still open), then the final
+  // step to the largest watermark, instead of in one jump. Results come out in the same order
+  // (each step's windows end before the next step's), but a pipeline that had no watermark until
+  // the end holds one step's results at a time rather than all of them.
+  Status Drain(EventTime from, EventTime to, std::shared_ptr<Barrier> barrier) {
+    const uint64_t steps = options_.end_of_input_steps;
+    const uint64_t span = to > from ? static_cast<uint64_t>(to) - static_cast<uint64_t>(from) : 0;
+    for (uint64_t step = 1; step <= steps && span > 0; ++step) {
+      const EventTime w = from + static_cast<EventTime>(span / steps * step);
+      source_watermark_.store(w, std::memory_order_relaxed);
+      for (uint32_t i = 0; i < workers_; ++i) {
+        WorkerTask task;
+        task.watermark = w;
+        if (!worker_in_[i]->Push(std::move(task))) return Status::OK();
+      }
+    }
+    source_watermark_.store(kMaxWatermark, std::memory_order_relaxed);
+    for (uint32_t i = 0; i < workers_; ++i) {
+      WorkerTask task;
+      task.watermark = kMaxWatermark;
+      task.last = true;
+      task.barrier = barrier;
+      if (!worker_in_[i]->Push(std::move(task))) return Status::OK();
     }
     return Status::OK();
   }
@@ -658,7 +724,7 @@ class Execution {
         last = plain->last;
         barrier = std::move(plain->barrier);
       } else {
-        std::vector<KeyedResult> results;
+        std::vector<std::vector<KeyedResult>> runs;
         std::vector<KeyedRecord> late;
         watermark = kMinWatermark;
         last = false;
@@ -668,14 +734,12 @@ class Execution {
           watermark = out->watermark;
           last = out->last;
           barrier = out->barrier;
-          auto& r = out->output.results;
-          results.insert(results.end(), std::make_move_iterator(r.begin()),
-                         std::make_move_iterator(r.end()));
+          runs.push_back(std::move(out->output.results));
           auto& l = out->output.late;
           late.insert(late.end(), std::make_move_iterator(l.begin()),
                       std::make_move_iterator(l.end()));
         }
-        if (workers_ > 1) std::sort(results.begin(), results.end());
+        std::vector<KeyedResult> results = MergeResults(std::move(runs));
         std::fill(chain_counts.begin(), chain_counts.end(), ChainCount{});
         const Clock::time_point chain_start = Clock::now();
         const size_t released = results.size();

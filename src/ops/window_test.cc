@@ -145,6 +145,58 @@ TEST(Window, ExplicitSourceWatermarksReleaseAndMakeLate) {
   }
 }
 
+// Counts the sink batches that carry results.
+class BatchCountingSink : public CollectingSink {
+ public:
+  BatchCountingSink(std::vector<std::string>* lines, int* batches)
+      : CollectingSink(lines), batches_(batches) {}
+  Status Write(std::span<const Record> records) override {
+    if (!records.empty()) ++*batches_;
+    return CollectingSink::Write(records);
+  }
+
+ private:
+  int* batches_;
+};
+
+// With no watermark every window is open at the end of the input; the end closes them in
+// watermark steps (RunOptions::end_of_input_steps) a slice at a time, with exactly the output of
+// one jump, for any number of workers. Times run from negative to positive.
+TEST(Window, EndOfInputClosesWindowsInStepsWithTheSameOutput) {
+  std::vector<Record> input;
+  std::mt19937 rng(5);
+  for (int i = 0; i < 3000; ++i) {
+    input.push_back(Rec(-15000 + static_cast<EventTime>(rng() % 30000),
+                        std::string(1, static_cast<char>('a' + rng() % 7))));
+  }
+  auto run = [&](WindowSpec spec, uint32_t steps, int workers, int* batches) {
+    std::vector<std::string> lines;
+    Pipeline p;
+    p.From(std::make_unique<VectorSource>(input))
+        .KeyBy("k")
+        .Apply(WindowedAggregate({spec, AggSpec::Count(), 0}))
+        .To(std::make_unique<BatchCountingSink>(&lines, batches));
+    RunOptions ro;
+    ro.workers = workers;
+    ro.end_of_input_steps = steps;
+    Result<RunProgress> r = pulse::Run(std::move(p), ro);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return lines;
+  };
+  for (WindowSpec spec : {WindowSpec::Tumbling(1000), WindowSpec::Sliding(1000, 250),
+                          WindowSpec::Session(40)}) {
+    int one_jump_batches = 0;
+    const std::vector<std::string> expected = run(spec, 0, 1, &one_jump_batches);
+    EXPECT_EQ(one_jump_batches, 1);  // 3000 records are one source batch: all results at once
+    ASSERT_FALSE(expected.empty());
+    for (int workers : {1, 2, 3}) {
+      int batches = 0;
+      EXPECT_EQ(run(spec, 256, workers, &batches), expected) << workers << " workers";
+      EXPECT_GT(batches, 20) << workers << " workers";
+    }
+  }
+}
+
 TEST(Window, EqualTimestampsAndKeyOrder) {
   auto r = RunWindow({Rec(5, "b"), Rec(5, "a"), Rec(5, "b")},
                      {WindowSpec::Tumbling(10), AggSpec::Count(), 0});

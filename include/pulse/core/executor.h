@@ -78,6 +78,11 @@ struct RunOptions {
   std::function<void(const StageSpan&)> on_span;
   /// Checkpointing; off unless checkpoint.dir is set.
   CheckpointOptions checkpoint;
+  /// At the end of a finite input the watermark rises from where it is to the largest event time
+  /// seen in this many equal steps, then past every window, so that windows left open (all of
+  /// them when there was no watermark) close a slice at a time. 0: in one step. Output does not
+  /// depend on it; the memory that holds results before they are written does.
+  uint32_t end_of_input_steps = 256;
 };
 
 /// Run `pipeline` to the end of its input (or until options.stop). Returns the final progress.
