@@ -16,6 +16,8 @@ CTEST_ARGS ?=
 # (docs/hardening.md); SANITIZERS=0 skips the sanitizer builds, FUZZ_SECONDS=0 the fuzzing.
 SANITIZERS ?= 1
 FUZZ_SECONDS ?= 15
+# bench/run.py arguments; the default runs the peers too (Flink via Maven, Bytewax via PyPI).
+BENCH_ARGS ?= --peers
 # Seconds per fuzz target for `make fuzz`.
 FUZZ_LONG_SECONDS ?= 600
 
@@ -35,7 +37,8 @@ help:
 	@echo "  make consumer   install to a scratch prefix, build and run examples/consumer"
 	@echo "  make examples   run the C++ example programs on the bundled data"
 	@echo "  make kafka-demo a Kafka broker, an event generator and a pipeline with its status page"
-	@echo "  make bench      Release build with benchmarks, run bench/run.py, write docs/PERFORMANCE.md"
+	@echo "  make bench      Release build with benchmarks, run bench/run.py with the peers (Flink,"
+	@echo "                 Bytewax), write docs/PERFORMANCE.md (BENCH_ARGS=--quick: a 1M-record smoke run)"
 	@echo "  make bench-micro  only the micro-benchmarks (Google Benchmark), printed"
 	@echo "  make format     clang-format the C++ sources (needs clang-format)"
 	@echo "  make clean      remove build/ and out/"
