@@ -53,7 +53,6 @@ constexpr std::string_view kSourceKafkaKeys[] = {
     "kind",     "bootstrap_servers", "topic",      "group_id",
     "auto_offset_reset", "commit_interval_ms", "time_field", "on_error",
     "topics", "time_source", "idle_timeout", "properties"};
-constexpr int64_t kMaxDecodeThreads = 256;  // as io::FileSourceOptions::Validate allows
 constexpr std::string_view kSourceFileOnly[] = {"format", "follow", "max_line_bytes",
                                                 "decode_threads"};
 constexpr std::string_view kSourceKafkaOnly[] = {"bootstrap_servers", "topic", "group_id",
@@ -448,10 +447,12 @@ class Loader {
     PULSE_ASSIGN_OR_RETURN(c.follow, GetBool(t, "follow", c.follow));
     PULSE_ASSIGN_OR_RETURN(c.max_line_bytes, GetInt(t, "max_line_bytes", c.max_line_bytes, 1));
     PULSE_ASSIGN_OR_RETURN(c.decode_threads, GetInt(t, "decode_threads", c.decode_threads, 0));
-    if (c.decode_threads.value > kMaxDecodeThreads) {
+    // Checked here too so that the message names the line and no value wraps on the way.
+    if (c.decode_threads.value > io::FileSourceOptions::kMaxDecodeThreads) {
       return Error(c.decode_threads.line,
                    fmt::format("source.decode_threads must be between 0 and {}; got {}",
-                               kMaxDecodeThreads, c.decode_threads.value));
+                               io::FileSourceOptions::kMaxDecodeThreads,
+                               c.decode_threads.value));
     }
     PULSE_ASSIGN_OR_RETURN(c.on_error, GetChoice(t, "on_error", c.on_error, kOnErrors));
     PULSE_ASSIGN_OR_RETURN(c.bootstrap_servers,

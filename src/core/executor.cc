@@ -601,23 +601,26 @@ class Execution {
     const uint64_t steps = options_.end_of_input_steps;
     const uint64_t span = to > from ? static_cast<uint64_t>(to) - static_cast<uint64_t>(from) : 0;
     for (uint64_t step = 1; step <= steps && span > 0; ++step) {
-      const EventTime w = from + static_cast<EventTime>(span / steps * step);
-      source_watermark_.store(w, std::memory_order_relaxed);
-      for (uint32_t i = 0; i < workers_; ++i) {
-        WorkerTask task;
-        task.watermark = w;
-        if (!worker_in_[i]->Push(std::move(task))) return Status::OK();
+      if (!PushWatermark(from + static_cast<EventTime>(span / steps * step), false, nullptr)) {
+        return Status::OK();
       }
     }
-    source_watermark_.store(kMaxWatermark, std::memory_order_relaxed);
+    PushWatermark(kMaxWatermark, true, std::move(barrier));
+    return Status::OK();
+  }
+
+  // Sends every worker an empty batch that advances the watermark to `w`. False when the run is
+  // shutting down (a queue closed).
+  bool PushWatermark(EventTime w, bool last, const std::shared_ptr<Barrier>& barrier) {
+    source_watermark_.store(w, std::memory_order_relaxed);
     for (uint32_t i = 0; i < workers_; ++i) {
       WorkerTask task;
-      task.watermark = kMaxWatermark;
-      task.last = true;
+      task.watermark = w;
+      task.last = last;
       task.barrier = barrier;
-      if (!worker_in_[i]->Push(std::move(task))) return Status::OK();
+      if (!worker_in_[i]->Push(std::move(task))) return false;
     }
-    return Status::OK();
+    return true;
   }
 
   // Metrics and debug spans for one batch of the source thread: the source, the operators

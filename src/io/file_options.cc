@@ -27,9 +27,10 @@ Status FileSourceOptions::Validate() const {
     return Status::InvalidArgument(
         fmt::format("file source: poll_interval_ms must be positive, got {}", poll_interval_ms));
   }
-  if (decode_threads < 0 || decode_threads > 256) {
-    return Status::InvalidArgument(fmt::format(
-        "file source: decode_threads must be between 0 and 256, got {}", decode_threads));
+  if (decode_threads < 0 || decode_threads > kMaxDecodeThreads) {
+    return Status::InvalidArgument(
+        fmt::format("file source: decode_threads must be between 0 and {}, got {}",
+                    kMaxDecodeThreads, decode_threads));
   }
   if (follow && (path == "-" || internal::IsGlob(path))) {
     const std::string what = path == "-" ? "stdin ('-')" : fmt::format("a glob ('{}')", path);

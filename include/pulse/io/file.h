@@ -28,8 +28,9 @@ struct FileSourceOptions {
   size_t max_line_bytes = 16u << 20;
   /// Threads that decode lines in parallel (records still come out in input order).
   /// 0: as many as the run's workers when that is 2 or more, else decode on the reading
-  /// thread. Follow mode always decodes on the reading thread.
+  /// thread. Follow mode always decodes on the reading thread. At most kMaxDecodeThreads.
   int decode_threads = 0;
+  static constexpr int kMaxDecodeThreads = 256;
 
   Status Validate() const;
 };
