@@ -61,6 +61,7 @@ def run_timed(cmd, cwd, stdout=subprocess.DEVNULL, rss_samples=None):
     return seconds, usage.ru_maxrss / 1024.0, stderr
 
 
+BUDGET_MB = 64  # state.memory_mb of the RocksDB run whose state exceeds its memory budget
 DISORDER_MS = 1000  # records arrive up to 1 s out of order; the pipelines' watermark allows 1 s
 
 
@@ -180,6 +181,12 @@ def main():
          t1m, size_1m, checkpointed(t1m, "memory"), 2),
         ("ckpt_1m_rocksdb_w2", "tumbling 60s count, 1M keys, checkpoints every 1s (rocksdb)",
          t1m, size_1m, checkpointed(t1m, "rocksdb"), 2),
+        # State larger than a set memory budget: the no-watermark worst case above (every
+        # window open until the end) with its windows in RocksDB, given 64 MiB.
+        ("budget_1m_rocksdb_w1", "tumbling 60s count, 1M keys, no watermark until the end, "
+         f"RocksDB with state.memory_mb = {BUDGET_MB}", t1m, size_1m,
+         pipeline(t1m, tumbling, count, jsonl_sink, watermark=False) +
+         f'[state]\nbackend = "rocksdb"\npath = "rocksdb-work"\nmemory_mb = {BUDGET_MB}\n', 1),
     ]
     has_parquet = subprocess.run([pulse, "validate", "/dev/stdin"], input=pipeline(
         t1k, tumbling, count, parquet_sink).encode(), capture_output=True).returncode == 0
@@ -331,10 +338,10 @@ def micro_rows(entries):
     return rows
 
 
-def ratio(results, a, b, invert=False):
+def ratio(results, a, b, invert=False, key="seconds"):
     if a not in results or b not in results:
         return None
-    x, y = results[a]["seconds"], results[b]["seconds"]
+    x, y = results[a][key], results[b][key]
     return y / x if invert else x / y
 
 
@@ -399,6 +406,11 @@ def write_report(args, r, has_parquet, micro=(), peers=()):
     row("RSS flat while open windows stay bounded (tumbling 1K, 1 worker: largest / smallest "
         "RSS between 25% and 95% of the run; ≤ 1.2)",
         max(prof) / min(prof) if prof else None, lambda x: x <= 1.2)
+    budget = r.get("budget_1m_rocksdb_w1")
+    row(f"RocksDB, state over a {BUDGET_MB} MiB budget (no watermark, 1M keys): peak RSS as a "
+        "share of the same run's on the heap (< 1)",
+        ratio(r, "budget_1m_rocksdb_w1", "tumbling_1m_nowm_w1", key="rss") if budget else None,
+        lambda x: x < 1)
     flink = [p for p in peers if p.get("peer") == "flink" and "rps" in p]
     row("Pulse ≥ 20 × Flink's records/s on every scenario both run (smallest ratio)",
         min((p["pulse_rps"] / p["rps"] for p in flink), default=None), lambda x: x >= 20,

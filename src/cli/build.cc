@@ -173,8 +173,8 @@ Result<ops::WindowOptions> MakeWindowOptions(const PipelineConfig& c) {
   window.agg = MakeAggSpec(c.ops);
   window.allowed_lateness_ms = c.time.allowed_lateness.value;
   if (Status st = window.Validate(); !st.ok()) return ErrorAt(c, c.window.line, st.message());
-  // With RocksDB, tumbling and sliding windows live in it (they may exceed memory); sessions
-  // stay on the heap and are mirrored into it at checkpoints.
+  // With RocksDB, the open windows (tumbling, sliding and sessions) live in it, so that they
+  // may exceed memory.
   if (c.state.backend.value == StateBackendKind::kRocksDb) {
 #if PULSE_HAVE_ROCKSDB
     if (c.state.path.value.empty() && c.checkpoint.dir.value.empty()) {
@@ -185,11 +185,14 @@ Result<ops::WindowOptions> MakeWindowOptions(const PipelineConfig& c) {
     const std::string base = c.state.path.value.empty()
                                  ? c.checkpoint.dir.value + "/rocksdb-work"
                                  : c.state.path.value;
+    const size_t memory_bytes = static_cast<size_t>(c.state.memory_mb.value) << 20;
     window.state_in_backend = true;
-    window.state_backend = [base](const KeyedOperatorContext& ctx) {
+    window.state_backend = [base, memory_bytes](const KeyedOperatorContext& ctx) {
       state::RocksDbBackendOptions options;
       options.path = fmt::format("{}/worker-{}", base, ctx.worker);
       options.key_groups = ctx.key_groups;
+      options.block_cache_bytes = memory_bytes / 2;
+      options.write_buffer_bytes = memory_bytes / 4;
       return state::OpenRocksDbBackend(std::move(options));
     };
 #else

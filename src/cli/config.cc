@@ -77,7 +77,7 @@ constexpr std::string_view kSinkKafkaKeys[] = {"kind",     "bootstrap_servers", 
                                                "acks",     "key_field",         "delivery",
                                                "transactional_id", "properties"};
 constexpr std::string_view kOutputKeys[] = {"path"};
-constexpr std::string_view kStateKeys[] = {"backend", "path"};
+constexpr std::string_view kStateKeys[] = {"backend", "path", "memory_mb"};
 constexpr std::string_view kCheckpointKeys[] = {"dir", "interval", "keep"};
 constexpr std::string_view kSlideGap[] = {"slide", "gap"};
 constexpr std::string_view kGap[] = {"gap"};
@@ -644,8 +644,17 @@ class Loader {
     PULSE_RETURN_IF_ERROR(CheckKeys(t, kStateKeys, kStateKeys));
     PULSE_ASSIGN_OR_RETURN(c.backend, GetChoice(t, "backend", c.backend, kStateBackends));
     PULSE_ASSIGN_OR_RETURN(c.path, GetNonEmptyString(t, "path", c.path));
+    PULSE_ASSIGN_OR_RETURN(c.memory_mb, GetInt(t, "memory_mb", c.memory_mb, kMinStateMemoryMb));
+    if (c.memory_mb.value > kMaxStateMemoryMb) {
+      return Error(c.memory_mb.line,
+                   fmt::format("state.memory_mb must be between {} and {}; got {}",
+                               kMinStateMemoryMb, kMaxStateMemoryMb, c.memory_mb.value));
+    }
     if (c.path.is_set() && c.backend.value != StateBackendKind::kRocksDb) {
       Warn(c.path.line, "state.path has no effect for the memory backend");
+    }
+    if (c.memory_mb.is_set() && c.backend.value != StateBackendKind::kRocksDb) {
+      Warn(c.memory_mb.line, "state.memory_mb has no effect for the memory backend");
     }
     return c;
   }

@@ -125,7 +125,12 @@ struct StateConfig {
   Setting<StateBackendKind> backend{StateBackendKind::kMemory};
   /// RocksDB working directory (worker w uses <path>/worker-<w>); default: <checkpoint dir>/rocksdb-work.
   Setting<std::string> path;
+  /// RocksDB memory per worker in MiB (kMinStateMemoryMb..kMaxStateMemoryMb): half block cache,
+  /// half memtables (two of a quarter each).
+  Setting<int64_t> memory_mb{64};
 };
+inline constexpr int64_t kMinStateMemoryMb = 8;
+inline constexpr int64_t kMaxStateMemoryMb = 1 << 20;
 
 /// [checkpoint] (optional): checkpoints and recovery (docs/checkpoints.md).
 struct CheckpointConfig {

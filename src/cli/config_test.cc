@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 #include "pulse/config.h"
@@ -382,6 +383,32 @@ TEST(ConfigTest, DecodeThreads) {
   EXPECT_EQ(LoadError(with("9223372036854775807")),
             "pipeline.toml:4: source.decode_threads must be between 0 and 256; got "
             "9223372036854775807");
+}
+
+TEST(ConfigTest, StateMemory) {
+  auto with = [](std::string_view backend, std::string_view value) {
+    return std::string(kMinimal) + "\n[state]\nbackend = \"" + std::string(backend) +
+           "\"\npath = \"work\"\nmemory_mb = " + std::string(value) + "\n";
+  };
+  const std::string text = with("rocksdb", "256");
+  const int line = static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+  ASSERT_OK_AND_ASSIGN(PipelineConfig c, LoadConfigString(text, "pipeline.toml"));
+  EXPECT_EQ(c.state.memory_mb.value, 256);
+  EXPECT_EQ(c.state.memory_mb.line, line);
+  EXPECT_TRUE(c.warnings.empty());
+  ASSERT_OK_AND_ASSIGN(PipelineConfig defaults, LoadConfigString(std::string(kMinimal), "p"));
+  EXPECT_EQ(defaults.state.memory_mb.value, 64);
+  const std::string at = fmt::format("pipeline.toml:{}: ", line);
+  EXPECT_EQ(LoadError(with("rocksdb", "7")), at + "state.memory_mb must be >= 8; got 7");
+  EXPECT_EQ(LoadError(with("rocksdb", "1048577")),
+            at + "state.memory_mb must be between 8 and 1048576; got 1048577");
+  EXPECT_EQ(LoadError(with("rocksdb", "\"64MB\"")),
+            at + "state.memory_mb must be an integer; got string \"64MB\"");
+  ASSERT_OK_AND_ASSIGN(PipelineConfig memory,
+                       LoadConfigString(with("memory", "64"), "pipeline.toml"));
+  ASSERT_EQ(memory.warnings.size(), 2u);
+  EXPECT_NE(memory.warnings[1].find("state.memory_mb has no effect for the memory backend"),
+            std::string::npos);
 }
 
 TEST(ConfigTest, EveryKeySet) {

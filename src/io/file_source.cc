@@ -25,6 +25,7 @@
 #include "io/csv_reader.h"
 #include "io/file_paths.h"
 #include "io/file_source_internal.h"
+#include "io/json_record.h"
 #include "io/line_reader.h"
 #include "pulse/core/json.h"
 #include "pulse/io/file.h"
@@ -53,10 +54,7 @@ bool IsBlank(std::string_view text) {
 }
 
 // A line that could not be decoded: why, and a short description.
-struct Problem {
-  BadReason reason;
-  std::string error;
-};
+using Problem = internal::RecordProblem;
 
 // Decodes lines into records. One per thread; not thread-safe.
 class LineDecoder {
@@ -76,30 +74,10 @@ class LineDecoder {
     const simdjson::error_code parse_error =
         parser_.parse_into_document(document_, line.text.data(), line.text.size(), false)
             .get(root);
-    if (parse_error != simdjson::SUCCESS) {
-      return std::optional<Problem>(Problem{parse_error == simdjson::UTF8_ERROR
-                                                ? BadReason::kInvalidUtf8
-                                                : BadReason::kInvalidJson,
-                                            simdjson::error_message(parse_error)});
-    }
-    if (root.type() != simdjson::dom::element_type::OBJECT) {
-      return std::optional<Problem>(Problem{
-          BadReason::kNotAnObject,
-          fmt::format("expected a JSON object, got {}", JsonTypePhrase(root.type()))});
-    }
-    const simdjson::dom::object object = root.get_object().value_unsafe();
-    std::optional<simdjson::dom::element> time_value;
-    for (simdjson::dom::key_value_pair field : object) {
-      if (field.key == options_.time_field) time_value = field.value;  // a later duplicate wins
-    }
-    std::string time_error;
-    const std::optional<EventTime> time = JsonEventTime(time_value, &time_error);
-    if (!time.has_value()) {
-      return std::optional<Problem>(Problem{BadReason::kBadEventTime, std::move(time_error)});
-    }
-    out->push_back(
-        Record{*time, FromSimdjsonObject(object, projection_.empty() ? nullptr : &projection_)});
-    return std::optional<Problem>();
+    internal::JsonRecordRules rules;
+    rules.time_field = options_.time_field;
+    rules.projection = &projection_;
+    return internal::RecordFromJson(parse_error, root, rules, out);
   }
 
   // The problem that keeps a CSV line (header or row) from being split into cells, if any.
@@ -164,36 +142,6 @@ class LineDecoder {
     }
     parser_capacity_ = capacity;
     return Status::OK();
-  }
-
-  std::optional<EventTime> JsonEventTime(const std::optional<simdjson::dom::element>& value,
-                                         std::string* error) const {
-    using simdjson::dom::element_type;
-    const std::string& name = options_.time_field;
-    if (!value.has_value()) {
-      *error = fmt::format("missing time field '{}'", name);
-      return std::nullopt;
-    }
-    switch (value->type()) {
-      case element_type::INT64: {
-        const int64_t ms = value->get_int64().value_unsafe();
-        if (ms >= kMinEventTime && ms <= kMaxEventTime) return ms;
-        break;
-      }
-      case element_type::UINT64:
-        break;
-      case element_type::STRING: {
-        std::optional<EventTime> t = ParseRfc3339(value->get_string().value_unsafe());
-        if (!t.has_value()) *error = fmt::format("time field '{}' is not an RFC 3339 time", name);
-        return t;
-      }
-      default:
-        *error = fmt::format("time field '{}' is {}, not an RFC 3339 string or integer epoch ms",
-                             name, JsonTypePhrase(value->type()));
-        return std::nullopt;
-    }
-    *error = fmt::format("time field '{}' is out of range", name);
-    return std::nullopt;
   }
 
   const FileSourceOptions& options_;

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Fixed windows in a state backend. Entry: key = window end and start (8 bytes each, big-endian,
+// Windows in a state backend (e.g. RocksDB), so that the open windows may exceed memory.
+//
+// Fixed windows. Entry: key = window end and start (8 bytes each, big-endian,
 // sign bit flipped, so that bytes sort like numbers) + the key's JSON text, in the key's group;
 // value = the accumulator's image (Accumulator::AppendTo). Memory holds one counter per open
 // window (not per key), which drives the releases.
@@ -168,16 +170,244 @@ class StoredFixedWindowOperator final : public KeyedOperator {
   std::string value_;  // reused
 };
 
+
+// Session windows in a state backend. Two kinds of entries, both in the key's group:
+//   "k" + key text → the key's open sessions, sorted by start: a count, then each session's
+//                     start, last event time (ordered int64s) and accumulator image;
+//   "e" + end + key text → "" : the release index, one entry per open session at its end
+//                     (last + gap), so a scan of a group's "e" entries meets sessions in the
+//                     order they close.
+// Memory holds, per owned key group, a lower bound of the smallest end in its index, which
+// decides which groups a watermark has to scan; nothing per key or per session.
+class StoredSessionWindowOperator final : public KeyedOperator {
+ public:
+  StoredSessionWindowOperator(const WindowOptions& options, const KeyedOperatorContext& ctx,
+                              std::unique_ptr<state::StateBackend> backend, state::KvState kv)
+      : options_(options),
+        groups_(ctx.key_groups),
+        backend_(std::move(backend)),
+        kv_(kv),
+        group_min_end_(ctx.key_groups.size(), kMaxWatermark) {}
+
+  std::string name() const override { return "window"; }
+
+  Status Process(KeyedRecord rec, KeyedOutput* out) override {
+    if (rec.watermark >= next_release_) PULSE_RETURN_IF_ERROR(Release(rec.watermark, out));
+    const EventTime ts = rec.record.time;
+    const DurationMs gap = options_.window.gap_ms;
+    const state::KeyGroup group = state::KeyGroupForKey(rec.key);
+    SetSessionsKey(rec.key);
+    PULSE_ASSIGN_OR_RETURN(std::optional<std::string> image, kv_.Get(group, sessions_key_));
+    std::vector<Session> sessions;
+    if (image) PULSE_RETURN_IF_ERROR(DecodeSessions(*image, &sessions));
+    // The open sessions [lo, hi) that the record's window [ts, ts+gap) overlaps or touches.
+    size_t lo = 0;
+    while (lo < sessions.size() && End(sessions[lo]) < ts) ++lo;
+    size_t hi = lo;
+    while (hi < sessions.size() && sessions[hi].start <= ts + gap) ++hi;
+    if (lo == hi && ts + gap + options_.allowed_lateness_ms <= rec.watermark) {
+      out->late.push_back(std::move(rec));
+      return Status::OK();
+    }
+    Session merged{ts, ts, Accumulator()};
+    merged.acc.Add(ExtractAggInput(options_.agg, rec.record.value));
+    for (size_t i = lo; i < hi; ++i) {
+      Session& s = sessions[i];
+      merged.start = std::min(merged.start, s.start);
+      merged.last = std::max(merged.last, s.last);
+      merged.acc.Merge(std::move(s.acc));
+      PULSE_RETURN_IF_ERROR(kv_.Delete(group, IndexKey(End(s), rec.key)));
+    }
+    const EventTime end = End(merged);
+    PULSE_RETURN_IF_ERROR(kv_.Put(group, IndexKey(end, rec.key), ""));
+    sessions.erase(sessions.begin() + static_cast<std::ptrdiff_t>(lo),
+                   sessions.begin() + static_cast<std::ptrdiff_t>(hi));
+    sessions.insert(sessions.begin() + static_cast<std::ptrdiff_t>(lo), std::move(merged));
+    open_sessions_ = open_sessions_ + 1 - (hi - lo);
+    PULSE_RETURN_IF_ERROR(PutSessions(group, sessions));
+    EventTime& min_end = group_min_end_[group - groups_.begin];
+    min_end = std::min(min_end, end);
+    next_release_ = std::min(next_release_, end + options_.allowed_lateness_ms);
+    return Status::OK();
+  }
+
+  Status AdvanceWatermark(EventTime watermark, KeyedOutput* out) override {
+    if (watermark >= next_release_) return Release(watermark, out);
+    return Status::OK();
+  }
+
+  KeyedOperatorStats stats() const override { return {open_sessions_, open_sessions_}; }
+
+  Status SnapshotState(const std::string& dir) override {
+    return backend_->Snapshot(dir).status();
+  }
+
+  Status RestoreState(std::span<const std::string> dirs) override {
+    PULSE_RETURN_IF_ERROR(backend_->Restore(dirs));
+    open_sessions_ = 0;
+    Status bad;
+    std::vector<Session> sessions;
+    PULSE_RETURN_IF_ERROR(kv_.Scan(groups_, "k", [&](state::KeyGroup, std::string_view,
+                                                     std::string_view value) {
+      bad = DecodeSessions(value, &sessions);
+      if (!bad.ok()) return state::ScanNext::kStop;
+      open_sessions_ += sessions.size();
+      return state::ScanNext::kContinue;
+    }));
+    PULSE_RETURN_IF_ERROR(bad);
+    for (uint32_t g = groups_.begin; g < groups_.end; ++g) {
+      group_min_end_[g - groups_.begin] = kMaxWatermark;
+      PULSE_RETURN_IF_ERROR(kv_.Scan({g, g + 1}, "e", [&](state::KeyGroup, std::string_view key,
+                                                           std::string_view) {
+        int64_t end = 0;
+        key.remove_prefix(1);
+        if (!ReadOrderedInt64(&key, &end)) bad = Status::Corruption("session state: short index key");
+        group_min_end_[g - groups_.begin] = end;
+        return state::ScanNext::kStop;
+      }));
+      PULSE_RETURN_IF_ERROR(bad);
+    }
+    UpdateNextRelease();
+    return Status::OK();
+  }
+
+ private:
+  struct Session {
+    int64_t start;
+    int64_t last;  // latest event time in the session
+    Accumulator acc;
+  };
+
+  EventTime End(const Session& s) const { return s.last + options_.window.gap_ms; }
+
+  void SetSessionsKey(std::string_view key_text) {
+    sessions_key_.assign("k");
+    sessions_key_.append(key_text);
+  }
+
+  const std::string& IndexKey(EventTime end, std::string_view key_text) {
+    index_key_.assign("e");
+    AppendOrderedInt64(end, &index_key_);
+    index_key_.append(key_text);
+    return index_key_;
+  }
+
+  static Status DecodeSessions(std::string_view image, std::vector<Session>* sessions) {
+    sessions->clear();
+    int64_t n = 0;
+    if (!ReadOrderedInt64(&image, &n) || n <= 0) {
+      return Status::Corruption("session state: bad session list");
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      Session s{0, 0, Accumulator()};
+      if (!ReadOrderedInt64(&image, &s.start) || !ReadOrderedInt64(&image, &s.last)) {
+        return Status::Corruption("session state: short session");
+      }
+      PULSE_RETURN_IF_ERROR(s.acc.ReadFrom(&image));
+      sessions->push_back(std::move(s));
+    }
+    return Status::OK();
+  }
+
+  // Write the key's sessions (sessions_key_ names it), or delete the entry when none is left.
+  Status PutSessions(state::KeyGroup group, const std::vector<Session>& sessions) {
+    if (sessions.empty()) return kv_.Delete(group, sessions_key_);
+    value_.clear();
+    AppendOrderedInt64(static_cast<int64_t>(sessions.size()), &value_);
+    for (const Session& s : sessions) {
+      AppendOrderedInt64(s.start, &value_);
+      AppendOrderedInt64(s.last, &value_);
+      s.acc.AppendTo(&value_);
+    }
+    return kv_.Put(group, sessions_key_, value_);
+  }
+
+  // Emit and delete every session with end + L ≤ watermark, ordered as the heap operator
+  // orders them: by (end, start, key text).
+  Status Release(EventTime watermark, KeyedOutput* out) {
+    const DurationMs lateness = options_.allowed_lateness_ms;
+    const std::string_view agg_name = options_.agg.OutputName();
+    const size_t first = out->results.size();
+    std::vector<std::pair<int64_t, std::string>> closing;  // (end, key text) of one group
+    std::vector<Session> sessions;
+    for (uint32_t g = groups_.begin; g < groups_.end; ++g) {
+      EventTime& min_end = group_min_end_[g - groups_.begin];
+      if (min_end + lateness > watermark) continue;
+      closing.clear();
+      min_end = kMaxWatermark;
+      Status bad;
+      PULSE_RETURN_IF_ERROR(kv_.Scan({g, g + 1}, "e", [&](state::KeyGroup, std::string_view key,
+                                                           std::string_view) {
+        int64_t end = 0;
+        key.remove_prefix(1);
+        if (!ReadOrderedInt64(&key, &end)) {
+          bad = Status::Corruption("session state: short index key");
+          return state::ScanNext::kStop;
+        }
+        if (end + lateness > watermark) {
+          min_end = end;
+          return state::ScanNext::kStop;
+        }
+        closing.emplace_back(end, std::string(key));
+        return state::ScanNext::kContinue;
+      }));
+      PULSE_RETURN_IF_ERROR(bad);
+      for (const auto& [end, key_text] : closing) {
+        PULSE_RETURN_IF_ERROR(kv_.Delete(g, IndexKey(end, key_text)));
+        SetSessionsKey(key_text);
+        PULSE_ASSIGN_OR_RETURN(std::optional<std::string> image, kv_.Get(g, sessions_key_));
+        if (!image) return Status::Corruption("session state: an indexed key has no sessions");
+        PULSE_RETURN_IF_ERROR(DecodeSessions(*image, &sessions));
+        auto s = std::find_if(sessions.begin(), sessions.end(),
+                              [&](const Session& x) { return End(x) == end; });
+        if (s == sessions.end()) {
+          return Status::Corruption("session state: an indexed session is missing");
+        }
+        Result<Value> key_value = ParseJson(key_text);
+        if (!key_value.ok()) return Status::Corruption("session state: key is not JSON");
+        out->results.push_back(MakeWindowResult(s->start, end, key_text, *key_value, agg_name,
+                                                s->acc.Result(options_.agg.kind)));
+        sessions.erase(s);
+        --open_sessions_;
+        PULSE_RETURN_IF_ERROR(PutSessions(g, sessions));
+      }
+    }
+    std::sort(out->results.begin() + static_cast<std::ptrdiff_t>(first), out->results.end());
+    UpdateNextRelease();
+    return Status::OK();
+  }
+
+  void UpdateNextRelease() {
+    const EventTime min_end = *std::min_element(group_min_end_.begin(), group_min_end_.end());
+    next_release_ = min_end + options_.allowed_lateness_ms;
+  }
+
+  WindowOptions options_;
+  KeyGroupRange groups_;
+  std::unique_ptr<state::StateBackend> backend_;
+  state::KvState kv_;
+  // Per owned group (index g − groups_.begin): at most the smallest end in its release index
+  // (kMaxWatermark when it may be empty). Exact after a scan; merges may leave it lower.
+  std::vector<EventTime> group_min_end_;
+  EventTime next_release_ = kMaxWatermark;
+  uint64_t open_sessions_ = 0;
+  std::string sessions_key_;  // reused
+  std::string index_key_;     // reused
+  std::string value_;         // reused
+};
+
 }  // namespace
 
-Result<std::unique_ptr<KeyedOperator>> MakeStoredFixedWindowOperator(
-    const WindowOptions& options, const KeyedOperatorContext& ctx) {
-  if (!options.state_backend || options.window.kind == WindowSpec::Kind::kSession) {
-    return Status::Internal("stored windows need a state backend and fixed windows");
-  }
+Result<std::unique_ptr<KeyedOperator>> MakeStoredWindowOperator(const WindowOptions& options,
+                                                                const KeyedOperatorContext& ctx) {
+  if (!options.state_backend) return Status::Internal("stored windows need a state backend");
   PULSE_ASSIGN_OR_RETURN(std::unique_ptr<state::StateBackend> backend,
                          options.state_backend(ctx));
   PULSE_ASSIGN_OR_RETURN(state::KvState kv, backend->OpenNamespace(kWindowNamespace));
+  if (options.window.kind == WindowSpec::Kind::kSession) {
+    return std::unique_ptr<KeyedOperator>(
+        std::make_unique<StoredSessionWindowOperator>(options, ctx, std::move(backend), kv));
+  }
   return std::unique_ptr<KeyedOperator>(
       std::make_unique<StoredFixedWindowOperator>(options, ctx, std::move(backend), kv));
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The fixed-window operator whose open windows live in a state backend (RocksDB), so that they
-// may exceed memory.
+// The window operators whose open windows live in a state backend (RocksDB), so that they may
+// exceed memory.
 #pragma once
 
 #include <memory>
@@ -10,12 +10,14 @@
 
 namespace pulse::ops::internal {
 
-/// A tumbling or sliding window operator that keeps every open (window, key) accumulator in
-/// the backend `options.state_backend` opens for `ctx` (one Get and one Put per record and
-/// window; a scan per released window), with only a count of open keys per window in memory.
-/// Same results, order and late records as the in-memory operator. Checkpoints are the
-/// backend's own snapshots. Requires: options.state_backend is set; the window is not a session.
-Result<std::unique_ptr<KeyedOperator>> MakeStoredFixedWindowOperator(
-    const WindowOptions& options, const KeyedOperatorContext& ctx);
+/// A window operator that keeps every open window in the backend `options.state_backend` opens
+/// for `ctx`, with only a little bookkeeping in memory (per open fixed window a count of its
+/// keys; per key group the next session end). Tumbling and sliding windows: one Get and one Put
+/// per record and window, a scan per released window. Sessions: per record a Get and a Put of
+/// the key's session list plus its release-index entries; a release scans the index of the
+/// groups with a session due. Same results, order and late records as the heap operators.
+/// Checkpoints are the backend's own snapshots. Requires: options.state_backend is set.
+Result<std::unique_ptr<KeyedOperator>> MakeStoredWindowOperator(const WindowOptions& options,
+                                                                const KeyedOperatorContext& ctx);
 
 }  // namespace pulse::ops::internal

@@ -826,11 +826,11 @@ class WindowedAggregateFactory final : public KeyedOperatorFactory {
   }
 
   Result<std::unique_ptr<KeyedOperator>> Make(const KeyedOperatorContext& ctx) const override {
+    if (options_.state_in_backend) return internal::MakeStoredWindowOperator(options_, ctx);
     if (options_.window.kind == WindowSpec::Kind::kSession) {
       return std::unique_ptr<KeyedOperator>(
           std::make_unique<SessionWindowOperator>(options_, ctx));
     }
-    if (options_.state_in_backend) return internal::MakeStoredFixedWindowOperator(options_, ctx);
     return MakeFixedWindowOperator(options_, ctx);
   }
 

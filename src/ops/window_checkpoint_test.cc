@@ -134,13 +134,40 @@ INSTANTIATE_TEST_SUITE_P(
                       Param{WindowSpec::Sliding(1000, 250), true},
                       Param{WindowSpec::Session(30), true},
                       Param{WindowSpec::Tumbling(1000), true, true},
-                      Param{WindowSpec::Sliding(1000, 250), true, true}),
+                      Param{WindowSpec::Sliding(1000, 250), true, true},
+                      Param{WindowSpec::Session(30), true, true}),
     [](const ::testing::TestParamInfo<Param>& info) {
       std::string kind = info.param.window.kind == WindowSpec::Kind::kTumbling  ? "Tumbling"
                          : info.param.window.kind == WindowSpec::Kind::kSliding ? "Sliding"
                                                                                 : "Session";
       return kind + (info.param.live ? "RocksDbLive" : info.param.rocksdb ? "RocksDb" : "Memory");
     });
+
+#if PULSE_HAVE_ROCKSDB
+// Sessions kept in RocksDB close, merge (a late record bridging two or more sessions), drop
+// late records and order their results exactly as the heap operator does, for gaps from much
+// shorter to much longer than the disorder and with and without allowed lateness.
+TEST(WindowCheckpoint, SessionsInRocksDbMatchTheHeap) {
+  for (DurationMs gap : {1, 30, 700, 5000}) {
+    for (DurationMs lateness : {0, 300}) {
+      TempDir dir;
+      WindowOptions live{WindowSpec::Session(gap), AggSpec::Sum("x"), lateness};
+      const std::string work = dir.file("rocksdb");
+      live.state_backend = [work](const KeyedOperatorContext& ctx) {
+        state::RocksDbBackendOptions o;
+        o.path = work + "/worker-" + std::to_string(ctx.worker);
+        o.key_groups = ctx.key_groups;
+        return state::OpenRocksDbBackend(std::move(o));
+      };
+      live.state_in_backend = true;
+      const WindowOptions heap{WindowSpec::Session(gap), AggSpec::Sum("x"), lateness};
+      const std::vector<std::string> expected = Uninterrupted(heap);
+      ASSERT_FALSE(expected.empty());
+      EXPECT_EQ(Uninterrupted(live), expected) << "gap " << gap << ", lateness " << lateness;
+    }
+  }
+}
+#endif
 
 TEST(WindowCheckpoint, AChangedPipelineIsRefusedWithWhatChanged) {
   TempDir dir;

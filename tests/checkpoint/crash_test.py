@@ -294,14 +294,16 @@ def sigterm(pulse, work):
     fail("the pipeline never finished")
 
 
-def disk_full(pulse, work):
+def disk_full(pulse, work, limit=2 << 20, expect="", max_rows=None, **kw):
     """A write error (here: a file-size limit, as a full disk would give) stops the run with a
     clear error; the last checkpoint and the committed output stay valid, and a rerun once
-    space is back finishes with the exact output."""
+    space is back finishes with the exact output. `expect` is a text the error must contain
+    besides "File too large" (which file failed)."""
     import resource
-    c = Case(pulse, work, window='type = "session"\ngap = "300ms"')
+    c = Case(pulse, work, **kw)
+    if max_rows is not None:  # Parquet files (and their spools) of more rows
+        c.cfg.write_text(c.cfg.read_text().replace("max_rows = 5000", f"max_rows = {max_rows}"))
     expected = c.reference()
-    limit = 2 << 20  # the output grows past 2 MiB well before the end
 
     def cap():
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
@@ -310,8 +312,9 @@ def disk_full(pulse, work):
                            "--checkpoint-dir", str(c.ckdir), "--checkpoint-interval", "30ms",
                            "--batch-size", "512"],
                           capture_output=True, text=True, timeout=600, preexec_fn=cap)
-    if proc.returncode != 1 or "File too large" not in proc.stderr:
-        fail(f"expected exit 1 naming the write error, got {proc.returncode}: {proc.stderr}")
+    if proc.returncode != 1 or "File too large" not in proc.stderr or expect not in proc.stderr:
+        fail(f"expected exit 1 naming the write error ({expect!r}), got {proc.returncode}: "
+             f"{proc.stderr}")
     if not c.checkpoint_ids():
         fail("expected checkpoints before the write error")
     print(proc.stderr.strip().splitlines()[-1])
@@ -322,8 +325,50 @@ def disk_full(pulse, work):
     compare(snapshot_output(c.work / "out", c.sink), expected)
 
 
+def permissions(pulse, work):
+    """With umask 0, nothing Pulse creates (outputs, Parquet files, dead letters, late records,
+    checkpoints, RocksDB state) is writable by group or others: files 0644, directories 0755."""
+    for sink in ("jsonl", "parquet"):
+        c = Case(pulse, Path(work) / sink, window='type = "session"\ngap = "300ms"',
+                 backend="rocksdb", sink=sink, records=60_000)
+        proc = subprocess.Popen([pulse, "run", "-c", str(c.cfg), "--workers", "2",
+                                 "--checkpoint-dir", str(c.ckdir), "--checkpoint-interval",
+                                 "30ms"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                text=True, preexec_fn=lambda: os.umask(0))
+        c.wait_for_checkpoints(proc, 2)
+        # Mid-run (in-progress files, the live RocksDB directory), then after the end.
+        for when in ("mid-run", "at the end"):
+            if when == "at the end":
+                _, err = proc.communicate(timeout=600)
+                if proc.returncode != 0:
+                    fail(f"exited {proc.returncode}: {err}")
+            checked = 0
+            for p in [c.work / "out", c.ckdir, c.work / "state"]:
+                for path in [p, *p.rglob("*")]:
+                    try:
+                        st = path.lstat()
+                    except FileNotFoundError:
+                        continue  # removed meanwhile (pruned checkpoints, compactions)
+                    if st.st_mode & 0o022:
+                        fail(f"{path} ({when}) is group- or world-writable: "
+                             f"{oct(st.st_mode & 0o7777)}")
+                    checked += 1
+            print(f"{sink}: {checked} files and directories checked {when}")
+
+
 CASES = {
-    "disk_full": disk_full,
+    # The JSONL output, the checkpoint (a distinct-count state past 256 KiB, while one open
+    # window per key keeps the output empty) and a Parquet spool (one file for every row, so
+    # that its spool passes 1 MiB after several checkpoints) in turn hit the file-size limit.
+    "disk_full": lambda p, w: disk_full(p, w, window='type = "session"\ngap = "300ms"',
+                                        expect="sink: cannot write"),
+    "disk_full_checkpoint": lambda p, w: disk_full(
+        p, w, limit=256 << 10, expect="checkpoint", window='type = "tumbling"\nsize = "1h"',
+        agg="distinct"),
+    "disk_full_parquet": lambda p, w: disk_full(
+        p, w, limit=1 << 20, max_rows=10_000_000, window='type = "session"\ngap = "300ms"',
+        agg="sum", sink="parquet"),
+    "permissions": permissions,
     "jsonl_sliding_memory": lambda p, w: crash_case(
         p, w, window='type = "sliding"\nsize = "4s"\nslide = "1s"', agg="avg"),
     "jsonl_session_rocksdb": lambda p, w: crash_case(

@@ -68,10 +68,11 @@ struct WindowOptions {
   /// first snapshot or restore, each worker's backend mirrors its open windows: a snapshot
   /// writes only what changed since the previous one, then the backend writes its files.
   StateBackendFactory state_backend;
-  /// Keep tumbling and sliding windows in `state_backend` (which must be set, e.g. RocksDB)
-  /// instead of on the heap, so that the open windows may exceed memory: one Get and one Put
-  /// per record and window, a scan per released window, checkpoints are the backend's own
-  /// snapshots. Sessions always stay on the heap (mirrored into the backend at checkpoints).
+  /// Keep the open windows in `state_backend` (which must be set, e.g. RocksDB) instead of on
+  /// the heap, so that they may exceed memory; checkpoints are then the backend's own
+  /// snapshots. Tumbling and sliding: one Get and one Put per record and window, a scan per
+  /// released window. Sessions: a Get and a Put of the key's session list per record, plus
+  /// its release-index entries (docs/checkpoints.md). Same output as on the heap.
   bool state_in_backend = false;
 
   Status Validate() const;

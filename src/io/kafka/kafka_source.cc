@@ -2,7 +2,6 @@
 // Kafka source: assigns every partition of its topics, decodes JSON messages with simdjson,
 // keeps per-partition watermarks with idle detection, and reports offsets for checkpoints.
 #include <fmt/format.h>
-#include <simdjson.h>
 
 #include <algorithm>
 #include <chrono>
@@ -12,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/json_dom.h"
+#include "io/json_record.h"
 #include "io/kafka/kafka_client.h"
 
 #include "pulse/io/kafka.h"
@@ -300,10 +299,20 @@ class KafkaSourceImpl final : public Source {
     ctx_.counters->bytes.fetch_add(m.len, std::memory_order_relaxed);
 
     std::string_view payload(static_cast<const char*>(m.payload), m.payload == nullptr ? 0 : m.len);
-    std::string error;
-    BadReason reason = BadReason::kInvalidJson;
+    internal::JsonRecordRules rules;
+    rules.time_field = options_.time_field;
+    rules.projection = &projection_;
+    if (options_.time_source == KafkaTimeSource::kTimestamp) {
+      rules.use_given_time = true;
+      rd_kafka_timestamp_type_t type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+      const int64_t ts = rd_kafka_message_timestamp(&m, &type);
+      if (type != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE && ts >= kMinEventTime && ts <= kMaxEventTime) {
+        rules.given_time = ts;
+      }
+    }
     const size_t before = out->size();
-    if (Decode(payload, m, &reason, &error, out)) {
+    std::optional<internal::RecordProblem> problem = decoder_.Decode(payload, rules, out);
+    if (!problem) {
       ctx_.counters->records.fetch_add(1, std::memory_order_relaxed);
       const EventTime t = out->back().time;
       if (t > p.max_time) {
@@ -313,96 +322,9 @@ class KafkaSourceImpl final : public Source {
       return Status::OK();
     }
     out->resize(before);
-    return ctx_.bad_records->Report(BadRecord{reason, p.origin, static_cast<uint64_t>(m.offset),
-                                              payload.substr(0, kMaxRawBytes), error});
-  }
-
-  // Append the record of `payload` to `out` and return true, or describe the problem.
-  bool Decode(std::string_view payload, const rd_kafka_message_t& m, BadReason* reason,
-              std::string* error, std::vector<Record>* out) {
-    if (payload.empty()) {
-      *reason = BadReason::kInvalidJson;
-      *error = "empty message";
-      return false;
-    }
-    padded_.assign(payload.data(), payload.size());
-    padded_.append(simdjson::SIMDJSON_PADDING, '\0');
-    simdjson::dom::element root;
-    const simdjson::error_code parse_error =
-        parser_.parse(padded_.data(), payload.size(), false).get(root);
-    if (parse_error != simdjson::SUCCESS) {
-      *reason =
-          parse_error == simdjson::UTF8_ERROR ? BadReason::kInvalidUtf8 : BadReason::kInvalidJson;
-      *error = simdjson::error_message(parse_error);
-      return false;
-    }
-    if (root.type() != simdjson::dom::element_type::OBJECT) {
-      *reason = BadReason::kNotAnObject;
-      *error = fmt::format("expected a JSON object, got {}", JsonTypePhrase(root.type()));
-      return false;
-    }
-    const simdjson::dom::object object = root.get_object().value_unsafe();
-    EventTime time = 0;
-    if (options_.time_source == KafkaTimeSource::kTimestamp) {
-      rd_kafka_timestamp_type_t type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
-      const int64_t ts = rd_kafka_message_timestamp(&m, &type);
-      if (type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE || ts < kMinEventTime || ts > kMaxEventTime) {
-        *reason = BadReason::kBadEventTime;
-        *error = "the message has no valid timestamp";
-        return false;
-      }
-      time = ts;
-    } else {
-      std::optional<simdjson::dom::element> value;
-      for (simdjson::dom::key_value_pair field : object) {
-        if (field.key == options_.time_field) value = field.value;  // a later duplicate wins
-      }
-      if (!FieldTime(value, &time, error)) {
-        *reason = BadReason::kBadEventTime;
-        return false;
-      }
-    }
-    out->push_back(
-        Record{time, FromSimdjsonObject(object, projection_.empty() ? nullptr : &projection_)});
-    return true;
-  }
-
-  // The file source's rules: an RFC 3339 string or integer epoch ms in range.
-  bool FieldTime(const std::optional<simdjson::dom::element>& value, EventTime* time,
-                 std::string* error) const {
-    using simdjson::dom::element_type;
-    const std::string& name = options_.time_field;
-    if (!value.has_value()) {
-      *error = fmt::format("missing time field '{}'", name);
-      return false;
-    }
-    switch (value->type()) {
-      case element_type::INT64: {
-        const int64_t ms = value->get_int64().value_unsafe();
-        if (ms >= kMinEventTime && ms <= kMaxEventTime) {
-          *time = ms;
-          return true;
-        }
-        break;
-      }
-      case element_type::UINT64:
-        break;
-      case element_type::STRING: {
-        std::optional<EventTime> t = ParseRfc3339(value->get_string().value_unsafe());
-        if (!t.has_value()) {
-          *error = fmt::format("time field '{}' is not an RFC 3339 time", name);
-          return false;
-        }
-        *time = *t;
-        return true;
-      }
-      default:
-        *error = fmt::format("time field '{}' is {}, not an RFC 3339 string or integer epoch ms",
-                             name, JsonTypePhrase(value->type()));
-        return false;
-    }
-    *error = fmt::format("time field '{}' is out of range", name);
-    return false;
+    return ctx_.bad_records->Report(BadRecord{problem->reason, p.origin,
+                                              static_cast<uint64_t>(m.offset),
+                                              payload.substr(0, kMaxRawBytes), problem->error});
   }
 
   // The source's watermark: the minimum over partitions that are not idle of (largest event
@@ -457,8 +379,7 @@ class KafkaSourceImpl final : public Source {
   bool checkpointed_ = false;
   SteadyClock::time_point last_commit_;
   uint64_t transient_errors_ = 0;
-  simdjson::dom::parser parser_;
-  std::string padded_;
+  internal::JsonMessageDecoder decoder_;
 };
 
 }  // namespace

@@ -252,7 +252,14 @@ class ParquetFile::Impl {
   }
 
   Status Open(const fs::path& temp_path) {
-    auto stream = arrow::io::FileOutputStream::Open(temp_path.string());
+    // Opened here rather than by Arrow (which creates files 0666 before the umask), so that the
+    // file is 0644 whatever the umask, like every file Pulse writes.
+    const int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      return Status::IOError(fmt::format("cannot create {}: {}", temp_path.string(),
+                                         std::strerror(errno)));
+    }
+    auto stream = arrow::io::FileOutputStream::Open(fd);  // owns fd from here, even on error
     PULSE_RETURN_IF_ERROR(FromArrow(stream.status(), "cannot create " + temp_path.string()));
     stream_ = *stream;
     parquet::WriterProperties::Builder props;

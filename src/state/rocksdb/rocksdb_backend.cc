@@ -15,10 +15,14 @@
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cstdarg>
 #include <filesystem>
 #include <functional>
 #include <mutex>
+#include <string_view>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -385,12 +389,15 @@ Status PrepareWorkingDir(const std::string& path) {
   if (ec) {
     return Status::IOError(fmt::format("cannot create state path '{}': {}", path, ec.message()));
   }
-  std::FILE* marker = std::fopen((fs::path(path) / kMarkerName).c_str(), "w");
-  if (marker == nullptr) {
-    return Status::IOError(fmt::format("cannot write '{}/{}'", path, kMarkerName));
-  }
-  std::fputs("Pulse RocksDB state backend working directory; emptied on every start.\n", marker);
-  std::fclose(marker);
+  // 0644 whatever the umask (fopen would create it 0666 before the umask).
+  const std::string marker = (fs::path(path) / kMarkerName).string();
+  const int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  constexpr std::string_view kText =
+      "Pulse RocksDB state backend working directory; emptied on every start.\n";
+  const bool written = fd >= 0 && ::write(fd, kText.data(), kText.size()) ==
+                                      static_cast<ssize_t>(kText.size());
+  if (fd >= 0) ::close(fd);
+  if (!written) return Status::IOError(fmt::format("cannot write '{}'", marker));
   return Status::OK();
 }
 
