@@ -247,8 +247,16 @@ class StoredSessionWindowOperator final : public KeyedOperator {
     open_sessions_ = 0;
     Status bad;
     std::vector<Session> sessions;
-    PULSE_RETURN_IF_ERROR(kv_.Scan(groups_, "k", [&](state::KeyGroup, std::string_view,
-                                                     std::string_view value) {
+    PULSE_RETURN_IF_ERROR(kv_.Scan(groups_, "", [&](state::KeyGroup, std::string_view key,
+                                                    std::string_view value) {
+      if (key.empty() || (key[0] != 'k' && key[0] != 'e')) {
+        // The heap operator's layout (key text → sessions): not this operator's checkpoint.
+        bad = Status::Corruption(
+            "session state: an entry of another layout (a checkpoint of sessions kept on the "
+            "heap); run with --fresh to start over");
+        return state::ScanNext::kStop;
+      }
+      if (key[0] == 'e') return state::ScanNext::kContinue;
       bad = DecodeSessions(value, &sessions);
       if (!bad.ok()) return state::ScanNext::kStop;
       open_sessions_ += sessions.size();

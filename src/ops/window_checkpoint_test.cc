@@ -167,6 +167,43 @@ TEST(WindowCheckpoint, SessionsInRocksDbMatchTheHeap) {
     }
   }
 }
+
+// A checkpoint of sessions kept on the heap (RocksDB as their mirror) cannot be read as sessions
+// kept in RocksDB: resuming says so instead of starting from empty state.
+TEST(WindowCheckpoint, SessionsOfTheHeapLayoutAreNotReadAsStoredSessions) {
+  TempDir dir;
+  WindowOptions options{WindowSpec::Session(30), AggSpec::Sum("x"), 0};
+  const std::string work = dir.file("rocksdb");
+  options.state_backend = [work](const KeyedOperatorContext& ctx) {
+    state::RocksDbBackendOptions o;
+    o.path = work + "/worker-" + std::to_string(ctx.worker);
+    o.key_groups = ctx.key_groups;
+    return state::OpenRocksDbBackend(std::move(o));
+  };
+  auto run = [&](size_t fail_after) {
+    std::vector<std::string> lines;
+    Pipeline p;
+    p.From(std::make_unique<VectorSource>(Input(), 64))
+        .Watermarks({1000})
+        .KeyBy("k")
+        .Apply(WindowedAggregate(options))
+        .To(std::make_unique<CollectingSink>(&lines, fail_after));
+    RunOptions ro;
+    ro.batch_size = 50;
+    ro.checkpoint.dir = dir.file("chk");
+    ro.checkpoint.interval_ms = 1;
+    ro.checkpoint.fingerprint = {{"window", options.window.Describe()}};
+    return pulse::Run(std::move(p), ro).status();
+  };
+  // Sessions on the heap: crashes after several checkpoints.
+  const Status crashed = run(2000);
+  ASSERT_NE(crashed.message().find("injected crash"), std::string::npos) << crashed.ToString();
+  options.state_in_backend = true;
+  const Status resumed = run(SIZE_MAX);
+  EXPECT_EQ(resumed.code(), StatusCode::kCorruption) << resumed.ToString();
+  EXPECT_NE(resumed.message().find("an entry of another layout"), std::string::npos)
+      << resumed.ToString();
+}
 #endif
 
 TEST(WindowCheckpoint, AChangedPipelineIsRefusedWithWhatChanged) {
