@@ -170,7 +170,6 @@ class StoredFixedWindowOperator final : public KeyedOperator {
   std::string value_;  // reused
 };
 
-
 // Session windows in a state backend. Two kinds of entries, both in the key's group:
 //   "k" + key text → the key's open sessions, sorted by start: a count, then each session's
 //                     start, last event time (ordered int64s) and accumulator image;
