@@ -181,6 +181,7 @@ class Execution {
     if (parts_.source->GeneratesWatermarks()) {
       ctx.max_out_of_orderness = parts_.watermarks.max_out_of_orderness;
     }
+    ctx.metrics = registry;
     Status open = parts_.source->Open(ctx);
     if (!open.ok()) return open.WithContext("source");
     open = parts_.sink->Open(&sink_counters_);

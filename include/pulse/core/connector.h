@@ -16,6 +16,10 @@
 #include "pulse/core/time.h"
 #include "pulse/core/value.h"
 
+namespace pulse::metrics {
+class Registry;
+}  // namespace pulse::metrics
+
 namespace pulse {
 
 /// Counters a source advances while it reads; read by the progress line and the summary.
@@ -35,6 +39,9 @@ struct SourceContext {
   /// The pipeline's bounded out-of-orderness (WatermarkOptions), for a source that
   /// GeneratesWatermarks() and applies it itself (e.g. per Kafka partition).
   std::optional<DurationMs> max_out_of_orderness;
+  /// Where a source may register metrics of its own (e.g. per Kafka partition); null when the
+  /// caller keeps none. It outlives the run.
+  metrics::Registry* metrics = nullptr;
 };
 
 /// A watermark a source declares itself (explicit test steps, per-partition Kafka watermarks):

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -15,6 +16,7 @@
 #include "io/kafka/kafka_client.h"
 
 #include "pulse/io/kafka.h"
+#include "pulse/metrics/registry.h"
 
 namespace pulse::io {
 namespace {
@@ -45,6 +47,10 @@ struct PartitionState {
   EventTime max_time = kMinWatermark;  // the largest event time seen; kMinWatermark: none yet
   bool idle = false;
   SteadyClock::time_point last_activity;
+  // Its metrics (null without a registry): see PartitionMetrics.
+  metrics::Gauge* lag = nullptr;
+  metrics::Gauge* watermark = nullptr;
+  metrics::Gauge* idle_gauge = nullptr;
 };
 
 // One partition of a position: the next offset and the largest event time seen so far
@@ -137,6 +143,7 @@ class KafkaSourceImpl final : public Source {
       }
       if (changed) DeclareWatermark(out->size());
     }
+    UpdatePartitionMetrics();
     if (!checkpointed_ && options_.commit_interval_ms > 0 &&
         now - last_commit_ >= std::chrono::milliseconds(options_.commit_interval_ms)) {
       last_commit_ = now;
@@ -264,10 +271,59 @@ class KafkaSourceImpl final : public Source {
       index_[{p.topic, p.partition}] = partitions_.size();
       partitions_.push_back(std::move(p));
     }
+    RegisterPartitionMetrics();
     PULSE_RETURN_IF_ERROR(KafkaStatus(rd_kafka_assign(consumer_.get(), list.get()), "assign"));
     queue_.reset(rd_kafka_queue_get_consumer(consumer_.get()));
     last_commit_ = now;
     return Status::OK();
+  }
+
+  // Per partition (labels topic, partition), for lag tools and for finding the partition that
+  // holds the watermark back: its lag, its watermark and whether it is idle.
+  void RegisterPartitionMetrics() {
+    if (ctx_.metrics == nullptr) return;
+    for (PartitionState& p : partitions_) {
+      const metrics::Labels labels = {{"topic", p.topic}, {"partition", std::to_string(p.partition)}};
+      p.lag = &ctx_.metrics->GetGauge(
+          "pulse_kafka_partition_lag",
+          "Messages in a Kafka partition after the source's position (the high watermark of the "
+          "consumer's latest fetch minus the next offset to read)",
+          labels);
+      p.watermark = &ctx_.metrics->GetGauge(
+          "pulse_kafka_partition_watermark_seconds",
+          "A Kafka partition's watermark (its largest event time minus max_out_of_orderness) in "
+          "seconds since the epoch; -Inf before its first record",
+          labels);
+      p.idle_gauge = &ctx_.metrics->GetGauge(
+          "pulse_kafka_partition_idle",
+          "1 while a Kafka partition is idle (no message for idle_timeout), so that it does not "
+          "hold the watermark back",
+          labels);
+    }
+    transient_errors_total_ = &ctx_.metrics->GetCounter(
+        "pulse_kafka_transient_errors_total",
+        "Kafka consumer errors that librdkafka retries by itself (broker down, transport)");
+    UpdatePartitionMetrics();
+  }
+
+  void UpdatePartitionMetrics() {
+    if (ctx_.metrics == nullptr) return;
+    for (PartitionState& p : partitions_) {
+      int64_t low = 0;
+      int64_t high = 0;
+      // Cached from fetch responses; no request to the broker.
+      if (rd_kafka_get_watermark_offsets(consumer_.get(), p.topic.c_str(), p.partition, &low,
+                                         &high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+          high >= 0) {
+        p.lag->Set(static_cast<double>(std::max<int64_t>(0, high - p.next_offset)));
+      }
+      p.watermark->Set(p.max_time == kMinWatermark
+                           ? -std::numeric_limits<double>::infinity()
+                           : static_cast<double>(p.max_time - bound_ms_) / 1000);
+      p.idle_gauge->Set(p.idle ? 1 : 0);
+    }
+    transient_errors_total_->Increment(static_cast<double>(transient_errors_ - transient_errors_reported_));
+    transient_errors_reported_ = transient_errors_;
   }
 
   // One message from the consumer: a record, a bad record, an error to return or to ignore.
@@ -379,6 +435,8 @@ class KafkaSourceImpl final : public Source {
   bool checkpointed_ = false;
   SteadyClock::time_point last_commit_;
   uint64_t transient_errors_ = 0;
+  uint64_t transient_errors_reported_ = 0;           // of transient_errors_, in the counter
+  metrics::Counter* transient_errors_total_ = nullptr;  // null without a registry
   internal::JsonMessageDecoder decoder_;
 };
 

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <limits>
 #include <random>
 #include <string>
 #include <thread>
@@ -23,6 +24,7 @@
 #include "pulse/core/json.h"
 #include "pulse/core/pipeline.h"
 #include "pulse/io/file.h"
+#include "pulse/metrics/registry.h"
 #include "pulse/ops/window.h"
 
 namespace pulse::io {
@@ -81,7 +83,7 @@ struct OpenSource {
   std::vector<SourceWatermark> marks;  // index relative to `records`
 
   Status Open(std::unique_ptr<Source> s, std::optional<DurationMs> bound,
-              const std::string& dead_letter = "") {
+              const std::string& dead_letter = "", metrics::Registry* registry = nullptr) {
     PULSE_ASSIGN_OR_RETURN(bad, BadRecordHandler::Open({OnError::kSkip, dead_letter}));
     source = std::move(s);
     SourceContext ctx;
@@ -89,6 +91,7 @@ struct OpenSource {
     ctx.counters = &counters;
     ctx.stop = &stop;
     ctx.max_out_of_orderness = bound;
+    ctx.metrics = registry;
     return source->Open(ctx);
   }
 
@@ -219,6 +222,58 @@ TEST_F(KafkaTest, IdlePartitionStopsHoldingTheWatermarkBackAndRejoins) {
   ASSERT_OK(kt::Produce(brokers_, topic, {{2, std::nullopt, Json(30'000, "c")}}));
   ASSERT_TRUE(s.ReadUntil([&] { return s.records.size() == 6; }));
   EXPECT_EQ(s.LastWatermark(), 30'000);
+  ASSERT_OK(s.source->Close());
+}
+
+// The value of a per-partition gauge, or NaN if it is not there.
+double PartitionGauge(const metrics::Registry& registry, std::string_view name,
+                      const std::string& topic, int partition) {
+  for (const metrics::FamilySnapshot& f : registry.Collect()) {
+    if (f.name != name) continue;
+    EXPECT_EQ(f.label_names, (std::vector<std::string>{"topic", "partition"}));
+    if (const metrics::SampleSnapshot* s = f.Find({topic, std::to_string(partition)})) {
+      return s->value;
+    }
+  }
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
+TEST_F(KafkaTest, PartitionMetricsShowLagWatermarkAndIdleness) {
+  const std::string topic = NewTopic("in", 3);
+  std::vector<kt::OutMessage> messages;
+  for (int i = 0; i < 10; ++i) messages.push_back({0, std::nullopt, Json(10'000 + i, "a")});
+  messages.push_back({1, std::nullopt, Json(20'000, "b")});
+  ASSERT_OK(kt::Produce(brokers_, topic, messages));
+  KafkaSourceOptions o = SourceOptions(topic);
+  o.idle_timeout_ms = 1000;
+  metrics::Registry registry;
+  OpenSource s;
+  ASSERT_OK(s.Open(KafkaSource(o), 500, "", &registry));
+  auto gauge = [&](std::string_view name, int partition) {
+    return PartitionGauge(registry, name, topic, partition);
+  };
+  constexpr double kMinusInf = -std::numeric_limits<double>::infinity();
+  for (int p = 0; p < 3; ++p) {
+    EXPECT_EQ(gauge("pulse_kafka_partition_watermark_seconds", p), kMinusInf) << p;
+    EXPECT_EQ(gauge("pulse_kafka_partition_idle", p), 0) << p;
+  }
+  // One record at a time: once the first fetch told the high watermarks, lag + records read
+  // is the 11 messages.
+  auto lag = [&] {
+    double total = 0;
+    for (int p = 0; p < 3; ++p) total += gauge("pulse_kafka_partition_lag", p);
+    return total;
+  };
+  ASSERT_TRUE(s.ReadUntil(
+      [&] { return !s.records.empty() && lag() + static_cast<double>(s.records.size()) == 11; },
+      20s, 1));
+  EXPECT_LT(s.records.size(), 11u);
+  ASSERT_TRUE(s.ReadUntil([&] { return s.records.size() == 11; }));
+  ASSERT_TRUE(s.ReadUntil([&] { return gauge("pulse_kafka_partition_idle", 2) == 1; }, 10s));
+  EXPECT_EQ(lag(), 0);
+  EXPECT_EQ(gauge("pulse_kafka_partition_watermark_seconds", 0), 9.509);  // 10009 - 500 ms
+  EXPECT_EQ(gauge("pulse_kafka_partition_watermark_seconds", 1), 19.5);
+  EXPECT_EQ(gauge("pulse_kafka_partition_watermark_seconds", 2), kMinusInf);
   ASSERT_OK(s.source->Close());
 }
 
