@@ -355,6 +355,18 @@ class Loader {
     return Setting<int64_t>{v, line};
   }
 
+  // GetInt, and at most `max` ("must be between min and max").
+  Result<Setting<int64_t>> GetIntBetween(const TableView& t, std::string_view key,
+                                         Setting<int64_t> current, int64_t min,
+                                         int64_t max) const {
+    PULSE_ASSIGN_OR_RETURN(Setting<int64_t> v, GetInt(t, key, current, min));
+    if (v.value > max) {
+      return Error(v.line, fmt::format("{} must be between {} and {}; got {}", t.Qualified(key),
+                                       min, max, v.value));
+    }
+    return v;
+  }
+
   enum class Sign : uint8_t { kPositive, kNonNegative };
 
   Result<Setting<DurationMs>> GetDuration(const TableView& t, std::string_view key,
@@ -446,14 +458,10 @@ class Loader {
     PULSE_ASSIGN_OR_RETURN(c.format, GetChoice(t, "format", c.format, kFormats));
     PULSE_ASSIGN_OR_RETURN(c.follow, GetBool(t, "follow", c.follow));
     PULSE_ASSIGN_OR_RETURN(c.max_line_bytes, GetInt(t, "max_line_bytes", c.max_line_bytes, 1));
-    PULSE_ASSIGN_OR_RETURN(c.decode_threads, GetInt(t, "decode_threads", c.decode_threads, 0));
-    // Checked here too so that the message names the line and no value wraps on the way.
-    if (c.decode_threads.value > io::FileSourceOptions::kMaxDecodeThreads) {
-      return Error(c.decode_threads.line,
-                   fmt::format("source.decode_threads must be between 0 and {}; got {}",
-                               io::FileSourceOptions::kMaxDecodeThreads,
-                               c.decode_threads.value));
-    }
+    // Bounded here too so that the message names the line and no value wraps on the way.
+    PULSE_ASSIGN_OR_RETURN(c.decode_threads,
+                           GetIntBetween(t, "decode_threads", c.decode_threads, 0,
+                                         io::FileSourceOptions::kMaxDecodeThreads));
     PULSE_ASSIGN_OR_RETURN(c.on_error, GetChoice(t, "on_error", c.on_error, kOnErrors));
     PULSE_ASSIGN_OR_RETURN(c.bootstrap_servers,
                            GetString(t, "bootstrap_servers", c.bootstrap_servers));
@@ -644,12 +652,8 @@ class Loader {
     PULSE_RETURN_IF_ERROR(CheckKeys(t, kStateKeys, kStateKeys));
     PULSE_ASSIGN_OR_RETURN(c.backend, GetChoice(t, "backend", c.backend, kStateBackends));
     PULSE_ASSIGN_OR_RETURN(c.path, GetNonEmptyString(t, "path", c.path));
-    PULSE_ASSIGN_OR_RETURN(c.memory_mb, GetInt(t, "memory_mb", c.memory_mb, kMinStateMemoryMb));
-    if (c.memory_mb.value > kMaxStateMemoryMb) {
-      return Error(c.memory_mb.line,
-                   fmt::format("state.memory_mb must be between {} and {}; got {}",
-                               kMinStateMemoryMb, kMaxStateMemoryMb, c.memory_mb.value));
-    }
+    PULSE_ASSIGN_OR_RETURN(c.memory_mb, GetIntBetween(t, "memory_mb", c.memory_mb,
+                                                      kMinStateMemoryMb, kMaxStateMemoryMb));
     if (c.path.is_set() && c.backend.value != StateBackendKind::kRocksDb) {
       Warn(c.path.line, "state.path has no effect for the memory backend");
     }

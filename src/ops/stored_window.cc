@@ -262,17 +262,10 @@ class StoredSessionWindowOperator final : public KeyedOperator {
       return state::ScanNext::kContinue;
     }));
     PULSE_RETURN_IF_ERROR(bad);
+    // No session is due below every watermark: this only sets each group's smallest end.
+    std::vector<std::pair<int64_t, std::string>> none;
     for (uint32_t g = groups_.begin; g < groups_.end; ++g) {
-      group_min_end_[g - groups_.begin] = kMaxWatermark;
-      PULSE_RETURN_IF_ERROR(kv_.Scan({g, g + 1}, "e", [&](state::KeyGroup, std::string_view key,
-                                                           std::string_view) {
-        int64_t end = 0;
-        key.remove_prefix(1);
-        if (!ReadOrderedInt64(&key, &end)) bad = Status::Corruption("session state: short index key");
-        group_min_end_[g - groups_.begin] = end;
-        return state::ScanNext::kStop;
-      }));
-      PULSE_RETURN_IF_ERROR(bad);
+      PULSE_RETURN_IF_ERROR(ScanDue(g, kMinWatermark, &none));
     }
     UpdateNextRelease();
     return Status::OK();
@@ -307,10 +300,7 @@ class StoredSessionWindowOperator final : public KeyedOperator {
     }
     for (int64_t i = 0; i < n; ++i) {
       Session s{0, 0, Accumulator()};
-      if (!ReadOrderedInt64(&image, &s.start) || !ReadOrderedInt64(&image, &s.last)) {
-        return Status::Corruption("session state: short session");
-      }
-      PULSE_RETURN_IF_ERROR(s.acc.ReadFrom(&image));
+      PULSE_RETURN_IF_ERROR(ReadSession(&image, &s.start, &s.last, &s.acc));
       sessions->push_back(std::move(s));
     }
     return Status::OK();
@@ -321,12 +311,35 @@ class StoredSessionWindowOperator final : public KeyedOperator {
     if (sessions.empty()) return kv_.Delete(group, sessions_key_);
     value_.clear();
     AppendOrderedInt64(static_cast<int64_t>(sessions.size()), &value_);
-    for (const Session& s : sessions) {
-      AppendOrderedInt64(s.start, &value_);
-      AppendOrderedInt64(s.last, &value_);
-      s.acc.AppendTo(&value_);
-    }
+    for (const Session& s : sessions) AppendSession(s.start, s.last, s.acc, &value_);
     return kv_.Put(group, sessions_key_, value_);
+  }
+
+  // Replace `*due` with the (end, key text) of group g's sessions with end + L ≤ watermark, in
+  // end order, and set the group's smallest end to the first session left (kMaxWatermark: none).
+  Status ScanDue(uint32_t g, EventTime watermark,
+                 std::vector<std::pair<int64_t, std::string>>* due) {
+    const DurationMs lateness = options_.allowed_lateness_ms;
+    EventTime& min_end = group_min_end_[g - groups_.begin];
+    due->clear();
+    min_end = kMaxWatermark;
+    Status bad;
+    PULSE_RETURN_IF_ERROR(kv_.Scan({g, g + 1}, "e", [&](state::KeyGroup, std::string_view key,
+                                                         std::string_view) {
+      int64_t end = 0;
+      key.remove_prefix(1);
+      if (!ReadOrderedInt64(&key, &end)) {
+        bad = Status::Corruption("session state: short index key");
+        return state::ScanNext::kStop;
+      }
+      if (end + lateness > watermark) {
+        min_end = end;
+        return state::ScanNext::kStop;
+      }
+      due->emplace_back(end, std::string(key));
+      return state::ScanNext::kContinue;
+    }));
+    return bad;
   }
 
   // Emit and delete every session with end + L ≤ watermark, ordered as the heap operator
@@ -338,27 +351,8 @@ class StoredSessionWindowOperator final : public KeyedOperator {
     std::vector<std::pair<int64_t, std::string>> closing;  // (end, key text) of one group
     std::vector<Session> sessions;
     for (uint32_t g = groups_.begin; g < groups_.end; ++g) {
-      EventTime& min_end = group_min_end_[g - groups_.begin];
-      if (min_end + lateness > watermark) continue;
-      closing.clear();
-      min_end = kMaxWatermark;
-      Status bad;
-      PULSE_RETURN_IF_ERROR(kv_.Scan({g, g + 1}, "e", [&](state::KeyGroup, std::string_view key,
-                                                           std::string_view) {
-        int64_t end = 0;
-        key.remove_prefix(1);
-        if (!ReadOrderedInt64(&key, &end)) {
-          bad = Status::Corruption("session state: short index key");
-          return state::ScanNext::kStop;
-        }
-        if (end + lateness > watermark) {
-          min_end = end;
-          return state::ScanNext::kStop;
-        }
-        closing.emplace_back(end, std::string(key));
-        return state::ScanNext::kContinue;
-      }));
-      PULSE_RETURN_IF_ERROR(bad);
+      if (group_min_end_[g - groups_.begin] + lateness > watermark) continue;
+      PULSE_RETURN_IF_ERROR(ScanDue(g, watermark, &closing));
       for (const auto& [end, key_text] : closing) {
         PULSE_RETURN_IF_ERROR(kv_.Delete(g, IndexKey(end, key_text)));
         SetSessionsKey(key_text);

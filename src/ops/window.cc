@@ -690,9 +690,7 @@ class SessionWindowOperator final : public KeyedOperator {
       value.clear();
       internal::AppendOrderedInt64(static_cast<int64_t>(ks.sessions.size()), &value);
       for (const Session& session : ks.sessions) {
-        internal::AppendOrderedInt64(session.start, &value);
-        internal::AppendOrderedInt64(session.last, &value);
-        session.acc.AppendTo(&value);
+        internal::AppendSession(session.start, session.last, session.acc, &value);
       }
       PULSE_RETURN_IF_ERROR(kv.Put(state::KeyGroupForKey(key_text), key_text, value));
       ks.dirty = false;
@@ -719,10 +717,8 @@ class SessionWindowOperator final : public KeyedOperator {
           keys_.Ref(id);
           for (int64_t i = 0; i < n; ++i) {
             Session session{0, 0, 0, Accumulator()};
-            if (!internal::ReadOrderedInt64(&value, &session.start) || !internal::ReadOrderedInt64(&value, &session.last)) {
-              return CorruptState("short session");
-            }
-            PULSE_RETURN_IF_ERROR(session.acc.ReadFrom(&value));
+            PULSE_RETURN_IF_ERROR(
+                internal::ReadSession(&value, &session.start, &session.last, &session.acc));
             session.queued_end = End(session);
             release_queue_.emplace(session.queued_end, id);
             ks.sessions.push_back(std::move(session));
@@ -941,6 +937,19 @@ bool ReadOrderedInt64(std::string_view* in, int64_t* v) {
   in->remove_prefix(8);
   *v = static_cast<int64_t>(u ^ (uint64_t{1} << 63));
   return true;
+}
+
+void AppendSession(int64_t start, int64_t last, const Accumulator& acc, std::string* out) {
+  AppendOrderedInt64(start, out);
+  AppendOrderedInt64(last, out);
+  acc.AppendTo(out);
+}
+
+Status ReadSession(std::string_view* in, int64_t* start, int64_t* last, Accumulator* acc) {
+  if (!ReadOrderedInt64(in, start) || !ReadOrderedInt64(in, last)) {
+    return CorruptState("short session");
+  }
+  return acc->ReadFrom(in);
 }
 
 }  // namespace internal

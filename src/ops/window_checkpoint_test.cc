@@ -87,6 +87,18 @@ std::vector<std::string> Uninterrupted(const WindowOptions& options) {
   return lines;
 }
 
+#if PULSE_HAVE_ROCKSDB
+// A RocksDB backend per worker under `work`.
+StateBackendFactory RocksDbIn(const std::string& work) {
+  return [work](const KeyedOperatorContext& ctx) {
+    state::RocksDbBackendOptions o;
+    o.path = work + "/worker-" + std::to_string(ctx.worker);
+    o.key_groups = ctx.key_groups;
+    return state::OpenRocksDbBackend(std::move(o));
+  };
+}
+#endif
+
 struct Param {
   WindowSpec window;
   bool rocksdb;
@@ -100,13 +112,7 @@ TEST_P(WindowCheckpoint, CrashesAndRestartsGiveTheUninterruptedOutput) {
   WindowOptions options{GetParam().window, AggSpec::Avg("x"), 300};
   if (GetParam().rocksdb) {
 #if PULSE_HAVE_ROCKSDB
-    const std::string work = dir.file("rocksdb");
-    options.state_backend = [work](const KeyedOperatorContext& ctx) {
-      state::RocksDbBackendOptions o;
-      o.path = work + "/worker-" + std::to_string(ctx.worker);
-      o.key_groups = ctx.key_groups;
-      return state::OpenRocksDbBackend(std::move(o));
-    };
+    options.state_backend = RocksDbIn(dir.file("rocksdb"));
     options.state_in_backend = GetParam().live;
 #else
     GTEST_SKIP() << "built without RocksDB";
@@ -152,13 +158,7 @@ TEST(WindowCheckpoint, SessionsInRocksDbMatchTheHeap) {
     for (DurationMs lateness : {0, 300}) {
       TempDir dir;
       WindowOptions live{WindowSpec::Session(gap), AggSpec::Sum("x"), lateness};
-      const std::string work = dir.file("rocksdb");
-      live.state_backend = [work](const KeyedOperatorContext& ctx) {
-        state::RocksDbBackendOptions o;
-        o.path = work + "/worker-" + std::to_string(ctx.worker);
-        o.key_groups = ctx.key_groups;
-        return state::OpenRocksDbBackend(std::move(o));
-      };
+      live.state_backend = RocksDbIn(dir.file("rocksdb"));
       live.state_in_backend = true;
       const WindowOptions heap{WindowSpec::Session(gap), AggSpec::Sum("x"), lateness};
       const std::vector<std::string> expected = Uninterrupted(heap);
@@ -173,13 +173,7 @@ TEST(WindowCheckpoint, SessionsInRocksDbMatchTheHeap) {
 TEST(WindowCheckpoint, SessionsOfTheHeapLayoutAreNotReadAsStoredSessions) {
   TempDir dir;
   WindowOptions options{WindowSpec::Session(30), AggSpec::Sum("x"), 0};
-  const std::string work = dir.file("rocksdb");
-  options.state_backend = [work](const KeyedOperatorContext& ctx) {
-    state::RocksDbBackendOptions o;
-    o.path = work + "/worker-" + std::to_string(ctx.worker);
-    o.key_groups = ctx.key_groups;
-    return state::OpenRocksDbBackend(std::move(o));
-  };
+  options.state_backend = RocksDbIn(dir.file("rocksdb"));
   auto run = [&](size_t fail_after) {
     std::vector<std::string> lines;
     Pipeline p;

@@ -7,7 +7,9 @@
 #include <string>
 #include <string_view>
 
+#include "ops/aggregate.h"
 #include "pulse/core/operator.h"
+#include "pulse/core/status.h"
 #include "pulse/core/value.h"
 
 namespace pulse::ops::internal {
@@ -25,5 +27,13 @@ void AppendOrderedInt64(int64_t v, std::string* out);
 
 /// Read what AppendOrderedInt64 wrote from the front of `*in`, consuming it; false if short.
 bool ReadOrderedInt64(std::string_view* in, int64_t* v);
+
+/// One session in a key's session list, as both session operators store it: its start and
+/// last event time (ordered int64s), then its accumulator's image.
+void AppendSession(int64_t start, int64_t last, const Accumulator& acc, std::string* out);
+
+/// Read what AppendSession wrote from the front of `*in`, consuming it. Errors: Corruption
+/// "window state: short session", or the accumulator's own.
+Status ReadSession(std::string_view* in, int64_t* start, int64_t* last, Accumulator* acc);
 
 }  // namespace pulse::ops::internal

@@ -47,7 +47,7 @@ struct PartitionState {
   EventTime max_time = kMinWatermark;  // the largest event time seen; kMinWatermark: none yet
   bool idle = false;
   SteadyClock::time_point last_activity;
-  // Its metrics (null without a registry): see PartitionMetrics.
+  // Its metrics (null without a registry): see RegisterPartitionMetrics.
   metrics::Gauge* lag = nullptr;
   metrics::Gauge* watermark = nullptr;
   metrics::Gauge* idle_gauge = nullptr;
@@ -102,6 +102,9 @@ class KafkaSourceImpl final : public Source {
   Status Open(const SourceContext& ctx) override {
     ctx_ = ctx;
     bound_ms_ = ctx.max_out_of_orderness.value_or(0);
+    rules_.time_field = options_.time_field;
+    rules_.projection = &projection_;
+    rules_.use_given_time = options_.time_source == KafkaTimeSource::kTimestamp;
     Status st = OpenConsumer();
     if (!st.ok()) {
       consumer_.reset();
@@ -355,19 +358,15 @@ class KafkaSourceImpl final : public Source {
     ctx_.counters->bytes.fetch_add(m.len, std::memory_order_relaxed);
 
     std::string_view payload(static_cast<const char*>(m.payload), m.payload == nullptr ? 0 : m.len);
-    internal::JsonRecordRules rules;
-    rules.time_field = options_.time_field;
-    rules.projection = &projection_;
-    if (options_.time_source == KafkaTimeSource::kTimestamp) {
-      rules.use_given_time = true;
+    if (rules_.use_given_time) {
       rd_kafka_timestamp_type_t type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
       const int64_t ts = rd_kafka_message_timestamp(&m, &type);
-      if (type != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE && ts >= kMinEventTime && ts <= kMaxEventTime) {
-        rules.given_time = ts;
-      }
+      const bool valid =
+          type != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE && ts >= kMinEventTime && ts <= kMaxEventTime;
+      rules_.given_time = valid ? std::optional<EventTime>(ts) : std::nullopt;
     }
     const size_t before = out->size();
-    std::optional<internal::RecordProblem> problem = decoder_.Decode(payload, rules, out);
+    std::optional<internal::RecordProblem> problem = decoder_.Decode(payload, rules_, out);
     if (!problem) {
       ctx_.counters->records.fetch_add(1, std::memory_order_relaxed);
       const EventTime t = out->back().time;
@@ -437,6 +436,7 @@ class KafkaSourceImpl final : public Source {
   uint64_t transient_errors_ = 0;
   uint64_t transient_errors_reported_ = 0;           // of transient_errors_, in the counter
   metrics::Counter* transient_errors_total_ = nullptr;  // null without a registry
+  internal::JsonRecordRules rules_;  // set at Open; given_time per message
   internal::JsonMessageDecoder decoder_;
 };
 
