@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <utility>
 
 namespace pulse::io::internal {
@@ -101,8 +103,27 @@ Result<KafkaHandle> MakeKafkaClient(rd_kafka_type_t type, KafkaConf conf) {
   return KafkaHandle(rk);
 }
 
-Result<std::vector<int32_t>> TopicPartitions(rd_kafka_t* rk, const std::string& topic,
-                                             int timeout_ms) {
+Status RetryWhileUnavailable(int timeout_ms,
+                             const std::function<Status(int remaining_ms)>& attempt) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  std::chrono::milliseconds backoff(50);
+  while (true) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    Status status = attempt(static_cast<int>(std::max<int64_t>(1, left.count())));
+    if (status.code() != StatusCode::kUnavailable || Clock::now() + backoff >= deadline) {
+      return status;
+    }
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
+  }
+}
+
+namespace {
+
+Result<std::vector<int32_t>> TopicPartitionsOnce(rd_kafka_t* rk, const std::string& topic,
+                                                 int timeout_ms) {
   rd_kafka_topic_t* handle = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
   if (handle == nullptr) {
     return KafkaStatus(rd_kafka_last_error(), fmt::format("topic '{}'", topic));
@@ -132,6 +153,18 @@ Result<std::vector<int32_t>> TopicPartitions(rd_kafka_t* rk, const std::string& 
     return Status::NotFound(fmt::format("Kafka topic '{}' does not exist", topic));
   }
   std::sort(partitions.begin(), partitions.end());
+  return partitions;
+}
+
+}  // namespace
+
+Result<std::vector<int32_t>> TopicPartitions(rd_kafka_t* rk, const std::string& topic,
+                                             int timeout_ms) {
+  std::vector<int32_t> partitions;
+  PULSE_RETURN_IF_ERROR(RetryWhileUnavailable(timeout_ms, [&](int remaining_ms) {
+    PULSE_ASSIGN_OR_RETURN(partitions, TopicPartitionsOnce(rk, topic, remaining_ms));
+    return Status::OK();
+  }));
   return partitions;
 }
 

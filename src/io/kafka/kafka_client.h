@@ -7,6 +7,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -48,6 +49,13 @@ Status KafkaStatus(rd_kafka_resp_err_t err, std::string_view what);
 /// As KafkaStatus for an rd_kafka_error_t, which it destroys. Null gives OK.
 Status KafkaErrorStatus(rd_kafka_error_t* error, std::string_view what);
 
+/// Call `attempt` with the milliseconds left of `timeout_ms` until it returns anything but
+/// kUnavailable or the time is up, waiting 50 ms, doubling to 1 s, between attempts. For the
+/// requests a coordinator or partition leader that is moving or still loading refuses for a
+/// while (NOT_COORDINATOR, LEADER_NOT_AVAILABLE, ...). Returns the last attempt's status.
+Status RetryWhileUnavailable(int timeout_ms,
+                             const std::function<Status(int remaining_ms)>& attempt);
+
 /// A configuration with `settings`, then `overrides`, applied in order. Errors:
 /// InvalidArgument naming the property librdkafka rejected.
 Result<KafkaConf> MakeKafkaConf(const KafkaProperties& settings, const KafkaProperties& overrides);
@@ -55,8 +63,8 @@ Result<KafkaConf> MakeKafkaConf(const KafkaProperties& settings, const KafkaProp
 /// Create a client of `type` from `conf` (consumed, also on failure).
 Result<KafkaHandle> MakeKafkaClient(rd_kafka_type_t type, KafkaConf conf);
 
-/// The partition ids of `topic`, ascending. Errors: NotFound if the topic does not exist,
-/// Unavailable if no broker answered within `timeout_ms`.
+/// The partition ids of `topic`, ascending, retrying while the metadata is unavailable. Errors:
+/// NotFound if the topic does not exist, Unavailable if no broker answered within `timeout_ms`.
 Result<std::vector<int32_t>> TopicPartitions(rd_kafka_t* rk, const std::string& topic,
                                              int timeout_ms);
 

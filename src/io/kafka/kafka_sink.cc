@@ -297,13 +297,23 @@ class KafkaSinkImpl final : public Sink {
     return Status::OK();
   }
 
+  // librdkafka allows calling commit again after a retriable error (a coordinator moving);
+  // an abortable error aborts the transaction and fails the checkpoint.
   Status CommitTransaction() {
-    rd_kafka_error_t* error = rd_kafka_commit_transaction(producer_.get(), FlushTimeout());
+    bool requires_abort = false;
+    Status status = internal::RetryWhileUnavailable(FlushTimeout(), [&](int remaining_ms) {
+      rd_kafka_error_t* error = rd_kafka_commit_transaction(producer_.get(), remaining_ms);
+      if (error != nullptr && rd_kafka_error_txn_requires_abort(error)) {
+        requires_abort = true;
+        return Status::IOError(KafkaErrorStatus(error, "commit transaction").message());
+      }
+      return KafkaErrorStatus(error, "commit transaction");
+    });
     in_transaction_ = false;
-    if (error != nullptr && rd_kafka_error_txn_requires_abort(error)) {
+    if (requires_abort) {
       rd_kafka_error_destroy(rd_kafka_abort_transaction(producer_.get(), kAbortTimeoutMs));
     }
-    PULSE_RETURN_IF_ERROR(KafkaErrorStatus(error, "commit transaction"));
+    PULSE_RETURN_IF_ERROR(status);
     return CheckErrors();
   }
 
@@ -312,15 +322,18 @@ class KafkaSinkImpl final : public Sink {
     if (!exactly_once()) return Status::OK();
     // Fences any earlier producer with this transactional.id and aborts its open transaction
     // (output after the checkpoint, which the resumed run produces again).
-    rd_kafka_error_t* error = rd_kafka_init_transactions(producer_.get(), FlushTimeout());
-    if (error != nullptr &&
-        rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR_INVALID_TRANSACTION_TIMEOUT) {
-      rd_kafka_error_destroy(error);
-      return Status::InvalidArgument(
-          "init transactions: transaction.timeout.ms is above the broker's "
-          "transaction.max.timeout.ms; lower it in [sink.properties]");
-    }
-    PULSE_RETURN_IF_ERROR(KafkaErrorStatus(error, "init transactions"));
+    // Like commit, init may be called again after a retriable error.
+    PULSE_RETURN_IF_ERROR(internal::RetryWhileUnavailable(FlushTimeout(), [&](int remaining_ms) {
+      rd_kafka_error_t* error = rd_kafka_init_transactions(producer_.get(), remaining_ms);
+      if (error != nullptr &&
+          rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR_INVALID_TRANSACTION_TIMEOUT) {
+        rd_kafka_error_destroy(error);
+        return Status::InvalidArgument(
+            "init transactions: transaction.timeout.ms is above the broker's "
+            "transaction.max.timeout.ms; lower it in [sink.properties]");
+      }
+      return KafkaErrorStatus(error, "init transactions");
+    }));
     if (info != nullptr) PULSE_RETURN_IF_ERROR(RedoCheckpoint(*info));
     return BeginTransaction();
   }

@@ -247,8 +247,18 @@ class KafkaSourceImpl final : public Source {
     // Start offsets: the checkpoint's, else the group's committed ones, else auto_offset_reset.
     // They are resolved here (not left to librdkafka) so that Position() is exact from the
     // start, also for partitions that deliver nothing.
-    PULSE_RETURN_IF_ERROR(KafkaStatus(
-        rd_kafka_committed(consumer_.get(), list.get(), kOffsetsTimeoutMs), "committed offsets"));
+    PULSE_RETURN_IF_ERROR(internal::RetryWhileUnavailable(kOffsetsTimeoutMs, [&](int remaining_ms) {
+      PULSE_RETURN_IF_ERROR(KafkaStatus(
+          rd_kafka_committed(consumer_.get(), list.get(), remaining_ms), "committed offsets"));
+      // A partition whose committed offset could not be read must not fall back to
+      // auto_offset_reset as if the group had none.
+      for (int i = 0; i < list->cnt; ++i) {
+        const rd_kafka_topic_partition_t& tp = list->elems[i];
+        PULSE_RETURN_IF_ERROR(KafkaStatus(
+            tp.err, fmt::format("committed offset of {}/{}", tp.topic, tp.partition)));
+      }
+      return Status::OK();
+    }));
     const SteadyClock::time_point now = SteadyClock::now();
     for (int i = 0; i < list->cnt; ++i) {
       rd_kafka_topic_partition_t& tp = list->elems[i];
@@ -258,10 +268,13 @@ class KafkaSourceImpl final : public Source {
       } else if (tp.offset < 0) {
         int64_t low = 0;
         int64_t high = 0;
-        PULSE_RETURN_IF_ERROR(
-            KafkaStatus(rd_kafka_query_watermark_offsets(consumer_.get(), tp.topic, tp.partition,
-                                                         &low, &high, kOffsetsTimeoutMs),
-                        fmt::format("offsets of {}/{}", tp.topic, tp.partition)));
+        auto query = [&](int remaining_ms) {
+          return KafkaStatus(rd_kafka_query_watermark_offsets(consumer_.get(), tp.topic,
+                                                              tp.partition, &low, &high,
+                                                              remaining_ms),
+                             fmt::format("offsets of {}/{}", tp.topic, tp.partition));
+        };
+        PULSE_RETURN_IF_ERROR(internal::RetryWhileUnavailable(kOffsetsTimeoutMs, query));
         tp.offset = options_.auto_offset_reset == "earliest" ? low : high;
       }
       PartitionState p;
