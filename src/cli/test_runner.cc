@@ -193,8 +193,8 @@ class CaseSink final : public Sink {
  public:
   explicit CaseSink(Trace* trace) : trace_(trace) {}
 
-  Status Open(SinkCounters* counters) override {
-    counters_ = counters;
+  Status Open(const SinkContext& ctx) override {
+    counters_ = ctx.counters;
     return Status::OK();
   }
 

@@ -184,7 +184,7 @@ class Execution {
     ctx.metrics = registry;
     Status open = parts_.source->Open(ctx);
     if (!open.ok()) return open.WithContext("source");
-    open = parts_.sink->Open(&sink_counters_);
+    open = parts_.sink->Open(SinkContext{&sink_counters_, registry});
     if (!open.ok()) {
       (void)parts_.source->Close();
       return open.WithContext("sink");
@@ -193,7 +193,7 @@ class Execution {
       Status recovered = RecoverOutputs();
       if (!recovered.ok()) {
         (void)parts_.source->Close();
-        SuspendOutputs();
+        (void)SuspendOutputs();  // the recovery error is the one to report
         return recovered;
       }
     }

@@ -15,8 +15,8 @@ class FileSinkImpl final : public Sink {
  public:
   explicit FileSinkImpl(FileSinkOptions options) : options_(std::move(options)) {}
 
-  Status Open(SinkCounters* counters) override {
-    counters_ = counters;
+  Status Open(const SinkContext& ctx) override {
+    counters_ = ctx.counters;
     if (options_.path.empty()) {
       file_ = pulse::internal::OutputFile::Stdout();
       return Status::OK();

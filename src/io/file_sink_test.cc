@@ -43,7 +43,7 @@ TEST(FileSinkTest, WritesLinesAndRenamesOnClose) {
   std::unique_ptr<Sink> sink = FileSink({path});
   EXPECT_EQ(sink->Describe(), "file sink '" + path + "'");
   SinkCounters counters;
-  ASSERT_OK(sink->Open(&counters));
+  ASSERT_OK(sink->Open({&counters}));
   std::vector<Record> records = SomeRecords();
   ASSERT_OK(sink->Write(records));
   ASSERT_OK(sink->Write(std::span<const Record>(records).subspan(0, 1)));
@@ -66,7 +66,7 @@ TEST(FileSinkTest, ReplacesAnExistingFile) {
   pulse::testing::WriteFile(path, "old\n");
   std::unique_ptr<Sink> sink = FileSink({path});
   SinkCounters counters;
-  ASSERT_OK(sink->Open(&counters));
+  ASSERT_OK(sink->Open({&counters}));
   ASSERT_OK(sink->Write(SomeRecords()));
   EXPECT_EQ(ReadFile(path), "old\n");
   ASSERT_OK(sink->Close());
@@ -77,7 +77,7 @@ TEST(FileSinkTest, AbortLeavesNothing) {
   TempDir dir;
   std::unique_ptr<Sink> sink = FileSink({dir.file("results.jsonl")});
   SinkCounters counters;
-  ASSERT_OK(sink->Open(&counters));
+  ASSERT_OK(sink->Open({&counters}));
   ASSERT_OK(sink->Write(SomeRecords()));
   sink->Abort();
   EXPECT_TRUE(DirEntries(dir.path()).empty());
@@ -88,7 +88,7 @@ TEST(FileSinkTest, DestroyedWithoutCloseLeavesNothing) {
   {
     std::unique_ptr<Sink> sink = FileSink({dir.file("results.jsonl")});
     SinkCounters counters;
-    ASSERT_OK(sink->Open(&counters));
+    ASSERT_OK(sink->Open({&counters}));
     ASSERT_OK(sink->Write(SomeRecords()));
   }
   EXPECT_TRUE(DirEntries(dir.path()).empty());
@@ -98,7 +98,7 @@ TEST(FileSinkTest, EmptyOutputGivesEmptyFile) {
   TempDir dir;
   std::unique_ptr<Sink> sink = FileSink({dir.file("results.jsonl")});
   SinkCounters counters;
-  ASSERT_OK(sink->Open(&counters));
+  ASSERT_OK(sink->Open({&counters}));
   ASSERT_OK(sink->Close());
   EXPECT_EQ(ReadFile(dir.file("results.jsonl")), "");
 }
@@ -108,7 +108,7 @@ TEST(FileSinkTest, UnwritablePathFailsOpen) {
   pulse::testing::WriteFile(dir.file("file"), "x");
   std::unique_ptr<Sink> sink = FileSink({dir.file("file/results.jsonl")});
   SinkCounters counters;
-  Status st = sink->Open(&counters);
+  Status st = sink->Open({&counters});
   EXPECT_EQ(st.code(), StatusCode::kIOError);
 }
 
@@ -127,7 +127,7 @@ TEST(FileSinkTest, StdoutWhenNoPath) {
   {
     std::unique_ptr<Sink> sink = FileSink({});
     EXPECT_EQ(sink->Describe(), "file sink stdout");
-    Status open_status = sink->Open(&counters);
+    Status open_status = sink->Open({&counters});
     write_status = open_status.ok() ? sink->Write(SomeRecords()) : open_status;
     close_status = sink->Close();
   }

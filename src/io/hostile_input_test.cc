@@ -476,7 +476,7 @@ TEST(OutputPermissionsTest, FilesAre0644AndNewDirectories0755WhateverTheUmask) {
     ScopedUmask umask(0);
     std::unique_ptr<Sink> sink = FileSink({dir.file("new/sub/out.jsonl")});
     SinkCounters counters;
-    ASSERT_OK(sink->Open(&counters));
+    ASSERT_OK(sink->Open({&counters}));
     ASSERT_OK(sink->Close());
     ASSERT_OK_AND_ASSIGN(auto handler,
                          BadRecordHandler::Open({OnError::kSkip, dir.file("dl/dead.jsonl")}));
@@ -485,7 +485,7 @@ TEST(OutputPermissionsTest, FilesAre0644AndNewDirectories0755WhateverTheUmask) {
     WriteFile(dir.file("old.jsonl"), "x\n");
     ASSERT_EQ(::chmod(dir.file("old.jsonl").c_str(), 0666), 0);
     std::unique_ptr<Sink> replace = FileSink({dir.file("old.jsonl")});
-    ASSERT_OK(replace->Open(&counters));
+    ASSERT_OK(replace->Open({&counters}));
     ASSERT_OK(replace->Close());
   }
   EXPECT_EQ(ModeOf(dir.file("new/sub/out.jsonl")), 0644u);
@@ -498,7 +498,7 @@ TEST(OutputPermissionsTest, FilesAre0644AndNewDirectories0755WhateverTheUmask) {
     ScopedUmask umask(077);
     std::unique_ptr<Sink> sink = FileSink({dir.file("private/out.jsonl")});
     SinkCounters counters;
-    ASSERT_OK(sink->Open(&counters));
+    ASSERT_OK(sink->Open({&counters}));
     ASSERT_OK(sink->Close());
   }
   EXPECT_EQ(ModeOf(dir.file("private/out.jsonl")), 0600u);

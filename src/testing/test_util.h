@@ -77,8 +77,8 @@ class CollectingSink : public Sink {
  public:
   explicit CollectingSink(std::vector<std::string>* lines, size_t fail_after = SIZE_MAX)
       : lines_(lines), fail_after_(fail_after) {}
-  Status Open(SinkCounters* counters) override {
-    counters_ = counters;
+  Status Open(const SinkContext& ctx) override {
+    counters_ = ctx.counters;
     return Status::OK();
   }
   bool SupportsCheckpoints() const override { return true; }

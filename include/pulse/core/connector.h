@@ -123,14 +123,22 @@ struct SinkCounters {
   std::atomic<uint64_t> bytes{0};    // bytes written
 };
 
+/// What the executor lends a sink for a run.
+struct SinkContext {
+  SinkCounters* counters = nullptr;  // never null during a run
+  /// Where a sink may register metrics of its own (e.g. Kafka deliveries); null when the caller
+  /// keeps none. It outlives the run.
+  metrics::Registry* metrics = nullptr;
+};
+
 /// Consumes results in order. Lifecycle: Open → (Write | OnWatermark)… → Close, or Abort on
 /// failure; all calls on the executor's sink thread. Not thread-safe.
 class Sink {
  public:
   virtual ~Sink() = default;
 
-  /// Acquire resources. `counters` outlives the sink's use.
-  virtual Status Open(SinkCounters* counters) = 0;
+  /// Acquire resources. What `ctx` points to outlives the sink's use.
+  virtual Status Open(const SinkContext& ctx) = 0;
 
   /// Write records in the given order.
   virtual Status Write(std::span<const Record> records) = 0;

@@ -17,6 +17,7 @@
 
 #include "pulse/core/json.h"
 #include "pulse/io/kafka.h"
+#include "pulse/metrics/registry.h"
 
 namespace pulse::io {
 namespace {
@@ -64,8 +65,9 @@ class KafkaSinkImpl final : public Sink {
   KafkaSinkImpl& operator=(const KafkaSinkImpl&) = delete;
   ~KafkaSinkImpl() override = default;
 
-  Status Open(SinkCounters* counters) override {
-    counters_ = counters;
+  Status Open(const SinkContext& ctx) override {
+    counters_ = ctx.counters;
+    RegisterMetrics(ctx.metrics);
     Status st = OpenProducer();
     if (!st.ok()) producer_.reset();
     return st.WithContext(Context());
@@ -95,23 +97,21 @@ class KafkaSinkImpl final : public Sink {
       if (exactly_once()) pending_.push_back(std::move(m));
     }
     rd_kafka_poll(producer_.get(), 0);
+    UpdateInFlight();
     return CheckErrors();
   }
 
   Status Tick() override {
     if (producer_ == nullptr) return Status::OK();
     rd_kafka_poll(producer_.get(), 0);
+    UpdateInFlight();
     return CheckErrors();
   }
 
   Status Close() override {
     if (producer_ == nullptr) return Status::OK();
     Status st = Flush();
-    if (st.ok() && exactly_once() && in_transaction_) {
-      st = KafkaErrorStatus(rd_kafka_commit_transaction(producer_.get(), FlushTimeout()),
-                            "commit transaction");
-      in_transaction_ = false;
-    }
+    if (st.ok() && exactly_once() && in_transaction_) st = CommitTransaction();
     producer_.reset();
     return st.WithContext(Context());
   }
@@ -119,7 +119,7 @@ class KafkaSinkImpl final : public Sink {
   void Abort() override {
     if (producer_ == nullptr) return;
     if (exactly_once() && in_transaction_) {
-      rd_kafka_error_destroy(rd_kafka_abort_transaction(producer_.get(), kAbortTimeoutMs));
+      AbortTransaction();
     } else {
       // At least once: what was delivered stays delivered; drop what was not sent yet.
       (void)rd_kafka_purge(producer_.get(), RD_KAFKA_PURGE_F_QUEUE);
@@ -178,10 +178,7 @@ class KafkaSinkImpl final : public Sink {
     Status st = Flush();
     // The open transaction holds only output after the final checkpoint (none when the run
     // stopped cleanly); the next run recovers from the checkpoint.
-    if (exactly_once() && in_transaction_) {
-      rd_kafka_error_destroy(rd_kafka_abort_transaction(producer_.get(), kAbortTimeoutMs));
-      in_transaction_ = false;
-    }
+    if (exactly_once() && in_transaction_) AbortTransaction();
     producer_.reset();
     return st.WithContext(Context());
   }
@@ -190,6 +187,41 @@ class KafkaSinkImpl final : public Sink {
   bool exactly_once() const { return options_.delivery == KafkaDelivery::kExactlyOnce; }
   int FlushTimeout() const { return static_cast<int>(options_.flush_timeout_ms); }
   std::string Context() const { return fmt::format("kafka sink '{}'", options_.topic); }
+
+  // Per topic: deliveries acknowledged, messages waiting for their acknowledgement, and (exactly
+  // once) transactions committed or aborted.
+  void RegisterMetrics(metrics::Registry* registry) {
+    if (registry == nullptr) return;
+    const metrics::Labels topic = {{"topic", options_.topic}};
+    delivered_ = &registry->GetCounter(
+        "pulse_kafka_sink_delivered_total",
+        "Results the Kafka broker acknowledged (with the sink's acks setting)", topic);
+    in_flight_ = &registry->GetGauge(
+        "pulse_kafka_sink_in_flight",
+        "Results handed to the Kafka producer and not acknowledged yet", topic);
+    if (exactly_once()) {
+      auto transactions = [&](const char* outcome) {
+        return &registry->GetCounter(
+            "pulse_kafka_sink_transactions_total",
+            "Kafka transactions of the exactly-once sink, by outcome (committed with a "
+            "checkpoint, or aborted: the run stopped or failed before the next checkpoint)",
+            {{"topic", options_.topic}, {"outcome", outcome}});
+      };
+      committed_ = transactions("committed");
+      aborted_ = transactions("aborted");
+    }
+  }
+
+  void UpdateInFlight() {
+    if (in_flight_ != nullptr) in_flight_->Set(rd_kafka_outq_len(producer_.get()));
+  }
+
+  // Abort the open transaction (best effort: recovery handles one left open).
+  void AbortTransaction() {
+    rd_kafka_error_destroy(rd_kafka_abort_transaction(producer_.get(), kAbortTimeoutMs));
+    in_transaction_ = false;
+    if (aborted_ != nullptr) aborted_->Increment();
+  }
 
   Status OpenProducer() {
     KafkaProperties settings = {
@@ -227,6 +259,7 @@ class KafkaSinkImpl final : public Sink {
       }
       return;
     }
+    if (self->delivered_ != nullptr) self->delivered_->Increment();
     if (!self->probe_) self->probe_ = Probe{m->partition, m->offset};
     const auto tag = reinterpret_cast<uintptr_t>(m->_private);
     if (tag != 0 && tag <= self->pending_.size()) self->pending_[tag - 1].partition = m->partition;
@@ -279,6 +312,7 @@ class KafkaSinkImpl final : public Sink {
   // Wait until every produced message is delivered or failed.
   Status Flush() {
     const rd_kafka_resp_err_t err = rd_kafka_flush(producer_.get(), FlushTimeout());
+    UpdateInFlight();
     PULSE_RETURN_IF_ERROR(CheckErrors());
     if (err == RD_KAFKA_RESP_ERR__TIMED_OUT) {
       return Status::Unavailable(
@@ -311,7 +345,9 @@ class KafkaSinkImpl final : public Sink {
     });
     in_transaction_ = false;
     if (requires_abort) {
-      rd_kafka_error_destroy(rd_kafka_abort_transaction(producer_.get(), kAbortTimeoutMs));
+      AbortTransaction();
+    } else if (status.ok() && committed_ != nullptr) {
+      committed_->Increment();
     }
     PULSE_RETURN_IF_ERROR(status);
     return CheckErrors();
@@ -448,6 +484,10 @@ class KafkaSinkImpl final : public Sink {
 
   KafkaSinkOptions options_;
   SinkCounters* counters_ = nullptr;
+  metrics::Counter* delivered_ = nullptr;  // these: null without a registry
+  metrics::Gauge* in_flight_ = nullptr;
+  metrics::Counter* committed_ = nullptr;
+  metrics::Counter* aborted_ = nullptr;
   KafkaHandle producer_;
   Status first_error_;
   uint64_t failed_ = 0;

@@ -225,17 +225,20 @@ TEST_F(KafkaTest, IdlePartitionStopsHoldingTheWatermarkBackAndRejoins) {
   ASSERT_OK(s.source->Close());
 }
 
-// The value of a per-partition gauge, or NaN if it is not there.
-double PartitionGauge(const metrics::Registry& registry, std::string_view name,
-                      const std::string& topic, int partition) {
+// The value of the sample of family `name` with these label values, or NaN if there is none.
+double SampleValue(const metrics::Registry& registry, std::string_view name,
+                   const std::vector<std::string>& label_values) {
   for (const metrics::FamilySnapshot& f : registry.Collect()) {
     if (f.name != name) continue;
-    EXPECT_EQ(f.label_names, (std::vector<std::string>{"topic", "partition"}));
-    if (const metrics::SampleSnapshot* s = f.Find({topic, std::to_string(partition)})) {
-      return s->value;
-    }
+    if (const metrics::SampleSnapshot* s = f.Find(label_values)) return s->value;
   }
   return std::numeric_limits<double>::quiet_NaN();
+}
+
+// A per-partition gauge of the Kafka source (labels topic, partition).
+double PartitionGauge(const metrics::Registry& registry, std::string_view name,
+                      const std::string& topic, int partition) {
+  return SampleValue(registry, name, {topic, std::to_string(partition)});
 }
 
 TEST_F(KafkaTest, PartitionMetricsShowLagWatermarkAndIdleness) {
@@ -408,7 +411,7 @@ TEST_F(KafkaTest, AtLeastOnceSinkWritesJsonWithKeys) {
   o.key_field = "key";
   std::unique_ptr<Sink> sink = KafkaSink(o);
   SinkCounters counters;
-  ASSERT_OK(sink->Open(&counters));
+  ASSERT_OK(sink->Open({&counters}));
   std::vector<Record> records = {WindowResult(1000, "a", 2), WindowResult(1000, "b", 1)};
   ASSERT_OK(sink->Write(records));
   ASSERT_OK(sink->Close());
@@ -427,7 +430,7 @@ TEST_F(KafkaTest, DeliveryFailureFailsTheSinkLoudly) {
   o.properties = {{"message.timeout.ms", "10000"}};
   std::unique_ptr<Sink> sink = KafkaSink(o);
   SinkCounters counters;
-  ASSERT_OK(sink->Open(&counters));
+  ASSERT_OK(sink->Open({&counters}));
   Record big;
   big.value = Value(Object{{"key", Value(std::string(1000, 'x'))}});
   Status st = sink->Write(std::vector<Record>{big});
@@ -439,7 +442,7 @@ TEST_F(KafkaTest, DeliveryFailureFailsTheSinkLoudly) {
 
   // A missing topic fails at Open, before any result.
   std::unique_ptr<Sink> missing = KafkaSink(SinkOptions("no-such-output-topic"));
-  EXPECT_EQ(missing->Open(&counters).code(), StatusCode::kNotFound);
+  EXPECT_EQ(missing->Open({&counters}).code(), StatusCode::kNotFound);
 }
 
 TEST_F(KafkaTest, ExactlyOnceSinkNeedsCheckpoints) {
@@ -448,7 +451,7 @@ TEST_F(KafkaTest, ExactlyOnceSinkNeedsCheckpoints) {
   o.delivery = KafkaDelivery::kExactlyOnce;
   std::unique_ptr<Sink> sink = KafkaSink(o);
   SinkCounters counters;
-  ASSERT_OK(sink->Open(&counters));
+  ASSERT_OK(sink->Open({&counters}));
   Status st = sink->Write(std::vector<Record>{WindowResult(1000, "a", 1)});
   EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(st.message().find("needs checkpoints"), std::string::npos) << st.ToString();
@@ -494,9 +497,20 @@ TEST_F(KafkaTest, ExactlyOnceSinkCommitsPerCheckpointAndRedoesAnAbortedOne) {
   o.key_field = "key";
   SinkCounters counters;
   Value info2;
+  // The sink's metrics: results acknowledged, in flight, transactions by outcome.
+  auto expect_metrics = [&](const metrics::Registry& r, double delivered, double committed,
+                            double aborted) {
+    EXPECT_EQ(SampleValue(r, "pulse_kafka_sink_delivered_total", {topic}), delivered);
+    EXPECT_EQ(SampleValue(r, "pulse_kafka_sink_in_flight", {topic}), 0);
+    EXPECT_EQ(SampleValue(r, "pulse_kafka_sink_transactions_total", {topic, "committed"}),
+              committed);
+    EXPECT_EQ(SampleValue(r, "pulse_kafka_sink_transactions_total", {topic, "aborted"}),
+              aborted);
+  };
   {
+    metrics::Registry registry;
     std::unique_ptr<Sink> sink = KafkaSink(o);
-    ASSERT_OK(sink->Open(&counters));
+    ASSERT_OK(sink->Open({&counters, &registry}));
     ASSERT_OK(sink->Recover(nullptr));
     ASSERT_OK(
         sink->Write(std::vector<Record>{WindowResult(1000, "a", 1), WindowResult(1000, "b", 2)}));
@@ -511,6 +525,7 @@ TEST_F(KafkaTest, ExactlyOnceSinkCommitsPerCheckpointAndRedoesAnAbortedOne) {
     ASSERT_OK(
         sink->Write(std::vector<Record>{WindowResult(2000, "a", 3), WindowResult(2000, "c", 4)}));
     ASSERT_OK_AND_ASSIGN(info2, sink->PrepareCommit(2));
+    expect_metrics(registry, 4, 1, 0);
     // The process dies here: checkpoint 2 is durable, its transaction never commits.
   }
   const std::vector<std::string> all = {R"({"window_end_ms":1000,"key":"a","count":1})",
@@ -520,10 +535,17 @@ TEST_F(KafkaTest, ExactlyOnceSinkCommitsPerCheckpointAndRedoesAnAbortedOne) {
   for (int restart = 0; restart < 2; ++restart) {
     // The next run resumes from checkpoint 2: the first restart finds its transaction aborted
     // and produces its results again; the second finds them committed and does nothing.
+    metrics::Registry registry;
     std::unique_ptr<Sink> sink = KafkaSink(o);
-    ASSERT_OK(sink->Open(&counters));
+    ASSERT_OK(sink->Open({&counters, &registry}));
     ASSERT_OK(sink->Recover(&info2));
     ASSERT_OK(sink->Suspend());
+    // The redo is a transaction of its own; Suspend aborts the (empty) one after it.
+    if (restart == 0) {
+      expect_metrics(registry, 2, 1, 1);
+    } else {
+      expect_metrics(registry, 0, 0, 1);
+    }
     ASSERT_OK_AND_ASSIGN(std::vector<kt::InMessage> seen, kt::ReadTopic(brokers_, topic, true, 4));
     EXPECT_EQ(Values(seen), all) << "restart " << restart;
   }
@@ -538,7 +560,7 @@ TEST_F(KafkaTest, ExactlyOnceSinkCommitsPerCheckpointAndRedoesAnAbortedOne) {
   }
   // A later checkpoint and the end of the run.
   std::unique_ptr<Sink> sink = KafkaSink(o);
-  ASSERT_OK(sink->Open(&counters));
+  ASSERT_OK(sink->Open({&counters}));
   ASSERT_OK(sink->Recover(&info2));
   ASSERT_OK(sink->Write(std::vector<Record>{WindowResult(3000, "d", 5)}));
   ASSERT_OK(sink->Close());

@@ -77,7 +77,7 @@ class ParquetCheckpointTest : public ::testing::TestWithParam<ParquetSchema> {
   std::unique_ptr<Sink> Open(const ParquetSinkOptions& options) {
     EXPECT_OK(options.Validate());
     std::unique_ptr<Sink> sink = ParquetSink(options);
-    EXPECT_OK(sink->Open(&counters_));
+    EXPECT_OK(sink->Open({&counters_}));
     return sink;
   }
 
@@ -330,7 +330,7 @@ TEST_P(ParquetCheckpointTest, RecoversAfterAProcessDiesWithoutCleanup) {
   if (child == 0) {
     std::unique_ptr<Sink> sink = ParquetSink(Options());
     SinkCounters counters;
-    bool ok = sink->Open(&counters).ok() && sink->Recover(nullptr).ok();
+    bool ok = sink->Open({&counters}).ok() && sink->Recover(nullptr).ok();
     for (size_t b = 0; ok && b < 7; ++b) {
       ok = sink->Write(Batch(b)).ok() && sink->OnWatermark(WatermarkAfter(b)).ok();
       if (ok && b == 4) {

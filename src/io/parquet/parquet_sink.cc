@@ -169,8 +169,8 @@ class ParquetSinkImpl final : public Sink {
   ParquetSinkImpl(const ParquetSinkImpl&) = delete;
   ParquetSinkImpl& operator=(const ParquetSinkImpl&) = delete;
 
-  Status Open(SinkCounters* counters) override {
-    counters_ = counters;
+  Status Open(const SinkContext& ctx) override {
+    counters_ = ctx.counters;
     std::error_code ec;
     ec = ::pulse::internal::CreateDirectories(options_.out_dir);
     if (ec) {

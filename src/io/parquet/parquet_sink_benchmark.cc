@@ -51,7 +51,7 @@ void WriteAll(benchmark::State& state, const std::function<std::unique_ptr<Sink>
   for (auto _ : state) {
     std::unique_ptr<Sink> sink = make();
     SinkCounters counters;
-    if (!sink->Open(&counters).ok()) state.SkipWithError("open failed");
+    if (!sink->Open({&counters}).ok()) state.SkipWithError("open failed");
     if (checkpoint_every > 0 && !sink->Recover(nullptr).ok()) state.SkipWithError("recover");
     std::span<const Record> all(results);
     uint64_t id = 0;

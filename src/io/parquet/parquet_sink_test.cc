@@ -41,7 +41,7 @@ class ParquetSinkTest : public ::testing::Test {
   std::unique_ptr<Sink> Open(ParquetSinkOptions options) {
     EXPECT_OK(options.Validate());
     std::unique_ptr<Sink> sink = ParquetSink(std::move(options));
-    EXPECT_OK(sink->Open(&counters_));
+    EXPECT_OK(sink->Open({&counters_}));
     return sink;
   }
 
@@ -437,7 +437,7 @@ TEST_F(ParquetSinkTest, OutDirThatIsAFileFailsOpen) {
   ParquetSinkOptions o = Options();
   o.out_dir = dir_.file("file");
   std::unique_ptr<Sink> sink = ParquetSink(o);
-  Status st = sink->Open(&counters_);
+  Status st = sink->Open({&counters_});
   EXPECT_EQ(st.code(), StatusCode::kIOError);
 }
 
