@@ -312,8 +312,9 @@ NOTES = """## Reading the results
 - Peer times include start-up (Flink: a JVM and a local mini-cluster, about 2 s). Bytewax with
   2 workers spreads lines over both workers before keying, which reorders a key's records by
   more than the 1 s bound, so a few records are late there (its result count is lower).
-- RocksDB-live windows (`state.backend = "rocksdb"`) cost a Get and a Put per record; they are
-  for state larger than memory, not for speed.
+- RocksDB-live windows (`state.backend = "rocksdb"`) keep their hot entries in a write-back
+  cache and cost a Get and a Put per (window, key) and cache round (sessions: per record); they
+  are for state larger than memory, not for speed (docs/checkpoints.md).
 """
 
 # User counters of the micro-benchmarks shown in the report.

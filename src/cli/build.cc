@@ -187,11 +187,14 @@ Result<ops::WindowOptions> MakeWindowOptions(const PipelineConfig& c) {
                                  : c.state.path.value;
     const size_t memory_bytes = static_cast<size_t>(c.state.memory_mb.value) << 20;
     window.state_in_backend = true;
+    // A quarter each: the windows' write-back cache, RocksDB's block cache and its two
+    // memtables.
+    window.state_cache_bytes = memory_bytes / 4;
     window.state_backend = [base, memory_bytes](const KeyedOperatorContext& ctx) {
       state::RocksDbBackendOptions options;
       options.path = fmt::format("{}/worker-{}", base, ctx.worker);
       options.key_groups = ctx.key_groups;
-      options.block_cache_bytes = memory_bytes / 2;
+      options.block_cache_bytes = memory_bytes / 4;
       options.write_buffer_bytes = memory_bytes / 4;
       return state::OpenRocksDbBackend(std::move(options));
     };

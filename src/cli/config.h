@@ -125,8 +125,8 @@ struct StateConfig {
   Setting<StateBackendKind> backend{StateBackendKind::kMemory};
   /// RocksDB working directory (worker w uses <path>/worker-<w>); default: <checkpoint dir>/rocksdb-work.
   Setting<std::string> path;
-  /// RocksDB memory per worker in MiB (kMinStateMemoryMb..kMaxStateMemoryMb): half block cache,
-  /// half memtables (two of a quarter each).
+  /// State memory per worker in MiB (kMinStateMemoryMb..kMaxStateMemoryMb): a quarter each for
+  /// the windows' write-back cache, RocksDB's block cache and its two memtables.
   Setting<int64_t> memory_mb{64};
 };
 inline constexpr int64_t kMinStateMemoryMb = 8;

@@ -3,8 +3,11 @@
 //
 // Fixed windows. Entry: key = window end and start (8 bytes each, big-endian,
 // sign bit flipped, so that bytes sort like numbers) + the key's JSON text, in the key's group;
-// value = the accumulator's image (Accumulator::AppendTo). Memory holds one counter per open
-// window (not per key), which drives the releases.
+// value = the accumulator's image (Accumulator::AppendTo). Memory holds, per open window, the
+// count of its keys and whether any of its entries was ever written to the backend, and a
+// write-back cache of the entries written lately (bounded in bytes). An entry that is born and
+// released within one round of the cache never touches the backend; one that lives longer
+// costs a Get and a Put per round instead of per record.
 #include "ops/stored_window.h"
 
 #include <fmt/format.h>
@@ -34,7 +37,11 @@ class StoredFixedWindowOperator final : public KeyedOperator {
  public:
   StoredFixedWindowOperator(const WindowOptions& options, const KeyedOperatorContext& ctx,
                             std::unique_ptr<state::StateBackend> backend, state::KvState kv)
-      : options_(options), groups_(ctx.key_groups), backend_(std::move(backend)), kv_(kv) {
+      : options_(options),
+        groups_(ctx.key_groups),
+        backend_(std::move(backend)),
+        kv_(kv),
+        cache_limit_(options.state_cache_bytes) {
     size_ = options.window.size_ms;
     slide_ = options.window.kind == WindowSpec::Kind::kTumbling ? size_ : options.window.slide_ms;
   }
@@ -56,23 +63,38 @@ class StoredFixedWindowOperator final : public KeyedOperator {
       AppendOrderedInt64(end, &key_);
       AppendOrderedInt64(start, &key_);
       key_.append(rec.key);
-      PULSE_ASSIGN_OR_RETURN(std::optional<std::string> old, kv_.Get(group, key_));
+      auto cached = cache_.find(key_);
+      if (cached == cache_.end()) {
+        // Not in the cache: the backend has the entry, if anything does.
+        OpenWindow& window = open_[{end, start}];
+        std::optional<std::string> old;
+        if (window.in_backend) {
+          PULSE_ASSIGN_OR_RETURN(old, kv_.Get(group, key_));
+        }
+        if (!old) {
+          ++window.keys;
+          ++open_windows_;
+          next_release_ = std::min(next_release_, end + lateness);
+        }
+        cached = cache_.emplace(key_, CachedEntry{group, old ? std::move(*old) : std::string()})
+                     .first;
+        cache_bytes_ += key_.size() + kCacheEntryOverhead;
+      }
+      std::string& image = cached->second.image;
       Accumulator acc;
-      if (old) {
-        std::string_view image = *old;
-        PULSE_RETURN_IF_ERROR(acc.ReadFrom(&image));
-      } else {
-        ++open_[{end, start}];
-        ++open_windows_;
-        next_release_ = std::min(next_release_, end + lateness);
+      if (!image.empty()) {  // an image is never empty; a new entry has none yet
+        std::string_view in = image;
+        PULSE_RETURN_IF_ERROR(acc.ReadFrom(&in));
       }
       acc.Add(input);
-      value_.clear();
-      acc.AppendTo(&value_);
-      PULSE_RETURN_IF_ERROR(kv_.Put(group, key_, value_));
+      cache_bytes_ -= image.size();
+      image.clear();
+      acc.AppendTo(&image);
+      cache_bytes_ += image.size();
       counted = true;
     }
     if (!counted) out->late.push_back(std::move(rec));
+    if (cache_bytes_ > cache_limit_) return FlushCache(/*keep=*/false);
     return Status::OK();
   }
 
@@ -84,10 +106,13 @@ class StoredFixedWindowOperator final : public KeyedOperator {
   KeyedOperatorStats stats() const override { return {open_windows_, open_windows_}; }
 
   Status SnapshotState(const std::string& dir) override {
+    PULSE_RETURN_IF_ERROR(FlushCache(/*keep=*/true));
     return backend_->Snapshot(dir).status();
   }
 
   Status RestoreState(std::span<const std::string> dirs) override {
+    cache_.clear();
+    cache_bytes_ = 0;
     PULSE_RETURN_IF_ERROR(backend_->Restore(dirs));
     open_.clear();
     open_windows_ = 0;
@@ -98,7 +123,9 @@ class StoredFixedWindowOperator final : public KeyedOperator {
         bad = Status::Corruption("window state: short window key");
         return state::ScanNext::kStop;
       }
-      ++open_[ReadWindowId(key)];
+      OpenWindow& window = open_[ReadWindowId(key)];
+      ++window.keys;
+      window.in_backend = true;
       ++open_windows_;
       return state::ScanNext::kContinue;
     }));
@@ -109,43 +136,86 @@ class StoredFixedWindowOperator final : public KeyedOperator {
 
  private:
   using WindowId = std::pair<int64_t, int64_t>;  // (end, start): release order
+  struct OpenWindow {
+    uint64_t keys = 0;
+    bool in_backend = false;  // some entry of it may be in the backend
+  };
+  // An entry written since it was last written back: its key group and accumulator image.
+  struct CachedEntry {
+    state::KeyGroup group = 0;
+    std::string image;
+  };
+  // What a cached entry costs besides its key and image: the tree node, the strings' headers.
+  static constexpr size_t kCacheEntryOverhead = 96;
+
+  // Write every cached entry to the backend; keep them cached (still newer than nothing) or
+  // empty the cache.
+  Status FlushCache(bool keep) {
+    OpenWindow* window = nullptr;
+    WindowId id{0, 0};
+    for (const auto& [key, entry] : cache_) {
+      PULSE_RETURN_IF_ERROR(kv_.Put(entry.group, key, entry.image));
+      const WindowId key_id = ReadWindowId(key);
+      if (window == nullptr || key_id != id) {  // the cache is in window order
+        id = key_id;
+        window = &open_[id];
+      }
+      window->in_backend = true;
+    }
+    if (!keep) {
+      cache_.clear();
+      cache_bytes_ = 0;
+    }
+    return Status::OK();
+  }
 
   // Emit and delete every window with end + L ≤ watermark, in (end, start) order, each
-  // window's keys in their text's byte order.
+  // window's keys in their text's byte order. A window's entries are in the cache, in the
+  // backend or both (the cache's newer); only a window that reached the backend is scanned.
   Status Release(EventTime watermark, KeyedOutput* out) {
     const DurationMs lateness = options_.allowed_lateness_ms;
     const std::string_view agg_name = options_.agg.OutputName();
     while (!open_.empty() && open_.begin()->first.first + lateness <= watermark) {
       const auto [end, start] = open_.begin()->first;
+      const OpenWindow window = open_.begin()->second;
       std::string prefix;
       AppendOrderedInt64(end, &prefix);
       AppendOrderedInt64(start, &prefix);
+      const auto cached_begin = cache_.lower_bound(prefix);
+      auto cached_end = cached_begin;
+      while (cached_end != cache_.end() && cached_end->first.starts_with(prefix)) ++cached_end;
       const size_t first = out->results.size();
-      std::vector<std::pair<state::KeyGroup, std::string>> done;
-      Status bad;
-      PULSE_RETURN_IF_ERROR(kv_.Scan(groups_, prefix, [&](state::KeyGroup group,
-                                                          std::string_view key,
-                                                          std::string_view value) {
+      auto emit = [&](std::string_view key, std::string_view image) {
         const std::string_view key_text = key.substr(16);
         Accumulator acc;
         Result<Value> key_value = ParseJson(key_text);
-        if (!key_value.ok()) {
-          bad = Status::Corruption("window state: key is not JSON");
-          return state::ScanNext::kStop;
-        }
-        if (Status st = acc.ReadFrom(&value); !st.ok()) {
-          bad = st;
-          return state::ScanNext::kStop;
-        }
+        if (!key_value.ok()) return Status::Corruption("window state: key is not JSON");
+        PULSE_RETURN_IF_ERROR(acc.ReadFrom(&image));
         out->results.push_back(MakeWindowResult(start, end, key_text, *key_value, agg_name,
-                                          acc.Result(options_.agg.kind)));
-        done.emplace_back(group, std::string(key));
-        return state::ScanNext::kContinue;
-      }));
-      PULSE_RETURN_IF_ERROR(bad);
-      for (const auto& [group, key] : done) PULSE_RETURN_IF_ERROR(kv_.Delete(group, key));
+                                                acc.Result(options_.agg.kind)));
+        return Status::OK();
+      };
+      std::vector<std::pair<state::KeyGroup, std::string>> stored;
+      if (window.in_backend) {
+        Status bad;
+        PULSE_RETURN_IF_ERROR(kv_.Scan(groups_, prefix, [&](state::KeyGroup group,
+                                                            std::string_view key,
+                                                            std::string_view value) {
+          stored.emplace_back(group, std::string(key));
+          if (cache_.contains(stored.back().second)) return state::ScanNext::kContinue;
+          bad = emit(key, value);
+          return bad.ok() ? state::ScanNext::kContinue : state::ScanNext::kStop;
+        }));
+        PULSE_RETURN_IF_ERROR(bad);
+      }
+      for (auto it = cached_begin; it != cached_end; ++it) {
+        PULSE_RETURN_IF_ERROR(emit(it->first, it->second.image));
+        cache_bytes_ -= it->first.size() + it->second.image.size() + kCacheEntryOverhead;
+      }
+      cache_.erase(cached_begin, cached_end);
+      for (const auto& [group, key] : stored) PULSE_RETURN_IF_ERROR(kv_.Delete(group, key));
       std::sort(out->results.begin() + static_cast<std::ptrdiff_t>(first), out->results.end());
-      open_windows_ -= done.size();
+      open_windows_ -= window.keys;
       open_.erase(open_.begin());
     }
     UpdateNextRelease();
@@ -163,11 +233,15 @@ class StoredFixedWindowOperator final : public KeyedOperator {
   state::KvState kv_;
   DurationMs size_ = 0;
   DurationMs slide_ = 0;
-  std::map<WindowId, uint64_t> open_;  // open keys per window
+  std::map<WindowId, OpenWindow> open_;
   EventTime next_release_ = kMaxWatermark;
   uint64_t open_windows_ = 0;
-  std::string key_;    // reused
-  std::string value_;  // reused
+  // Write-back cache: state key → entry, newer than the backend's; ordered, so that a window's
+  // entries are one range.
+  std::map<std::string, CachedEntry, std::less<>> cache_;
+  size_t cache_bytes_ = 0;  // keys + images + kCacheEntryOverhead each
+  size_t cache_limit_ = 0;
+  std::string key_;  // reused
 };
 
 // Session windows in a state backend. Two kinds of entries, both in the key's group:

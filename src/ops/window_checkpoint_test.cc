@@ -103,6 +103,7 @@ struct Param {
   WindowSpec window;
   bool rocksdb;
   bool live = false;  // the windows live in RocksDB (state_in_backend)
+  size_t cache_bytes = WindowOptions().state_cache_bytes;  // live tumbling/sliding windows
 };
 
 class WindowCheckpoint : public ::testing::TestWithParam<Param> {};
@@ -114,6 +115,7 @@ TEST_P(WindowCheckpoint, CrashesAndRestartsGiveTheUninterruptedOutput) {
 #if PULSE_HAVE_ROCKSDB
     options.state_backend = RocksDbIn(dir.file("rocksdb"));
     options.state_in_backend = GetParam().live;
+    options.state_cache_bytes = GetParam().cache_bytes;
 #else
     GTEST_SKIP() << "built without RocksDB";
 #endif
@@ -141,12 +143,18 @@ INSTANTIATE_TEST_SUITE_P(
                       Param{WindowSpec::Session(30), true},
                       Param{WindowSpec::Tumbling(1000), true, true},
                       Param{WindowSpec::Sliding(1000, 250), true, true},
-                      Param{WindowSpec::Session(30), true, true}),
+                      Param{WindowSpec::Session(30), true, true},
+                      // A write-back cache of a few entries, written back every few records.
+                      Param{WindowSpec::Sliding(1000, 250), true, true, 1000}),
     [](const ::testing::TestParamInfo<Param>& info) {
       std::string kind = info.param.window.kind == WindowSpec::Kind::kTumbling  ? "Tumbling"
                          : info.param.window.kind == WindowSpec::Kind::kSliding ? "Sliding"
                                                                                 : "Session";
-      return kind + (info.param.live ? "RocksDbLive" : info.param.rocksdb ? "RocksDb" : "Memory");
+      std::string cache = info.param.cache_bytes < WindowOptions().state_cache_bytes
+                              ? "SmallCache"
+                              : "";
+      return kind + (info.param.live ? "RocksDbLive" : info.param.rocksdb ? "RocksDb" : "Memory") +
+             cache;
     });
 
 #if PULSE_HAVE_ROCKSDB
@@ -164,6 +172,30 @@ TEST(WindowCheckpoint, SessionsInRocksDbMatchTheHeap) {
       const std::vector<std::string> expected = Uninterrupted(heap);
       ASSERT_FALSE(expected.empty());
       EXPECT_EQ(Uninterrupted(live), expected) << "gap " << gap << ", lateness " << lateness;
+    }
+  }
+}
+
+// Tumbling and sliding windows kept in RocksDB give the heap's output whatever the size of their
+// write-back cache: none (every record written through), a few entries, or all of them; also
+// for distinct counts, whose images grow with each new value.
+TEST(WindowCheckpoint, FixedWindowsInRocksDbMatchTheHeapWhateverTheCache) {
+  for (const WindowSpec& window : {WindowSpec::Tumbling(1000), WindowSpec::Sliding(1000, 250)}) {
+    for (const AggSpec& agg : {AggSpec::Avg("x"), AggSpec::Distinct("x")}) {
+      const WindowOptions heap{window, agg, 300};
+      const std::vector<std::string> expected = Uninterrupted(heap);
+      ASSERT_GT(expected.size(), 1000u);
+      std::vector<size_t> caches = {700};
+      if (agg.kind == AggSpec::Kind::kAvg) caches = {0, 700, size_t{64} << 20};
+      for (size_t cache_bytes : caches) {
+        TempDir dir;
+        WindowOptions live = heap;
+        live.state_backend = RocksDbIn(dir.file("rocksdb"));
+        live.state_in_backend = true;
+        live.state_cache_bytes = cache_bytes;
+        EXPECT_EQ(Uninterrupted(live), expected)
+            << window.Describe() << ", " << agg.OutputName() << ", cache " << cache_bytes;
+      }
     }
   }
 }

@@ -70,10 +70,14 @@ struct WindowOptions {
   StateBackendFactory state_backend;
   /// Keep the open windows in `state_backend` (which must be set, e.g. RocksDB) instead of on
   /// the heap, so that they may exceed memory; checkpoints are then the backend's own
-  /// snapshots. Tumbling and sliding: one Get and one Put per record and window, a scan per
-  /// released window. Sessions: a Get and a Put of the key's session list per record, plus
-  /// its release-index entries (docs/checkpoints.md). Same output as on the heap.
+  /// snapshots. Tumbling and sliding: a write-back cache of `state_cache_bytes` in front of the
+  /// backend, so one Get and one Put per (window, key) and cache round (the cache is written
+  /// back when full, before a release and before a snapshot), a scan per released window.
+  /// Sessions: a Get and a Put of the key's session list per record, plus its release-index
+  /// entries (docs/checkpoints.md). Same output as on the heap.
   bool state_in_backend = false;
+  /// With state_in_backend, the bytes of the tumbling/sliding write-back cache per worker.
+  size_t state_cache_bytes = 16u << 20;
 
   Status Validate() const;
 };
