@@ -299,7 +299,8 @@ class KafkaSourceImpl final : public Source {
   void RegisterPartitionMetrics() {
     if (ctx_.metrics == nullptr) return;
     for (PartitionState& p : partitions_) {
-      const metrics::Labels labels = {{"topic", p.topic}, {"partition", std::to_string(p.partition)}};
+      const metrics::Labels labels = {{"topic", p.topic},
+                                      {"partition", std::to_string(p.partition)}};
       p.lag = &ctx_.metrics->GetGauge(
           "pulse_kafka_partition_lag",
           "Messages in a Kafka partition after the source's position (the high watermark of the "
@@ -338,8 +339,6 @@ class KafkaSourceImpl final : public Source {
                            : static_cast<double>(p.max_time - bound_ms_) / 1000);
       p.idle_gauge->Set(p.idle ? 1 : 0);
     }
-    transient_errors_total_->Increment(static_cast<double>(transient_errors_ - transient_errors_reported_));
-    transient_errors_reported_ = transient_errors_;
   }
 
   // One message from the consumer: a record, a bad record, an error to return or to ignore.
@@ -358,7 +357,7 @@ class KafkaSourceImpl final : public Source {
           return KafkaStatus(m.err, fmt::format("kafka source: {}", rd_kafka_message_errstr(&m)));
         default:
           // Transport errors, a broker restarting, ...: librdkafka reconnects and retries.
-          ++transient_errors_;
+          if (transient_errors_total_ != nullptr) transient_errors_total_->Increment();
           return Status::OK();
       }
     }
@@ -446,8 +445,6 @@ class KafkaSourceImpl final : public Source {
   // Set once a checkpoint was taken or resumed: offsets are then committed after checkpoints.
   bool checkpointed_ = false;
   SteadyClock::time_point last_commit_;
-  uint64_t transient_errors_ = 0;
-  uint64_t transient_errors_reported_ = 0;           // of transient_errors_, in the counter
   metrics::Counter* transient_errors_total_ = nullptr;  // null without a registry
   internal::JsonRecordRules rules_;  // set at Open; given_time per message
   internal::JsonMessageDecoder decoder_;
