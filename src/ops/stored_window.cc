@@ -63,8 +63,8 @@ class StoredFixedWindowOperator final : public KeyedOperator {
       AppendOrderedInt64(end, &key_);
       AppendOrderedInt64(start, &key_);
       key_.append(rec.key);
-      auto cached = cache_.find(key_);
-      if (cached == cache_.end()) {
+      auto cached = cache_.lower_bound(key_);  // one search serves the lookup and the insert
+      if (cached == cache_.end() || cached->first != key_) {
         // Not in the cache: the backend has the entry, if anything does.
         OpenWindow& window = open_[{end, start}];
         std::optional<std::string> old;
@@ -76,8 +76,8 @@ class StoredFixedWindowOperator final : public KeyedOperator {
           ++open_windows_;
           next_release_ = std::min(next_release_, end + lateness);
         }
-        cached = cache_.emplace(key_, CachedEntry{group, old ? std::move(*old) : std::string()})
-                     .first;
+        cached = cache_.emplace_hint(cached, key_,
+                                     CachedEntry{group, old ? std::move(*old) : std::string()});
         cache_bytes_ += key_.size() + kCacheEntryOverhead;
       }
       std::string& image = cached->second.image;
