@@ -80,6 +80,12 @@ Result<std::unique_ptr<Source>> MakeSource(const PipelineConfig& c) {
                                                      : io::KafkaTimeSource::kField;
     k.time_field = s.time_field.value;
     k.idle_timeout_ms = s.idle_timeout.value;
+    if (s.stop_at.value == "end") {
+      k.stop_at = io::KafkaStopAt::kEnd;
+    } else if (!s.stop_at.value.empty()) {
+      k.stop_at = io::KafkaStopAt::kTime;
+      k.stop_at_time = *ParseRfc3339(s.stop_at.value);  // checked by the config loader
+    }
     k.properties = s.properties.value;
     if (Status st = k.Validate(); !st.ok()) return ErrorAt(c, s.line, st.message());
     return io::KafkaSource(std::move(k));
@@ -357,6 +363,12 @@ std::string DescribePlan(const PipelineConfig& c) {
                          ? ", a partition idle for " + FormatDuration(s.idle_timeout.value) +
                                " stops holding the watermark back"
                          : std::string()));
+    if (!s.stop_at.value.empty()) {
+      line("", s.stop_at.value == "end"
+                   ? std::string("bounded: stops at each partition's end offset at start")
+                   : "bounded: stops at each partition's first message timestamped at or after " +
+                         s.stop_at.value);
+    }
   } else {
     std::string where = s.path.value == "-" ? "standard input" : Quoted(s.path.value);
     line("source:", fmt::format("file {} ({}{}), event time from field {}", where,

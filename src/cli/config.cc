@@ -45,20 +45,20 @@ constexpr std::string_view kSourceKeys[] = {
     "kind",     "path",    "time_field",          "format",           "follow",
     "max_line_bytes", "on_error", "bootstrap_servers", "topic", "group_id",
     "auto_offset_reset", "commit_interval_ms", "topics", "time_source", "idle_timeout",
-    "properties", "decode_threads"};
+    "properties", "decode_threads", "stop_at"};
 constexpr std::string_view kSourceFileKeys[] = {"kind",   "path",           "time_field", "format",
                                                 "follow", "max_line_bytes", "on_error",
                                                 "decode_threads"};
 constexpr std::string_view kSourceKafkaKeys[] = {
     "kind",     "bootstrap_servers", "topic",      "group_id",
     "auto_offset_reset", "commit_interval_ms", "time_field", "on_error",
-    "topics", "time_source", "idle_timeout", "properties"};
+    "topics", "time_source", "idle_timeout", "properties", "stop_at"};
 constexpr std::string_view kSourceFileOnly[] = {"format", "follow", "max_line_bytes",
                                                 "decode_threads"};
 constexpr std::string_view kSourceKafkaOnly[] = {"bootstrap_servers", "topic", "group_id",
                                                  "auto_offset_reset", "commit_interval_ms",
                                                  "topics", "time_source", "idle_timeout",
-                                                 "properties"};
+                                                 "properties", "stop_at"};
 
 constexpr std::string_view kTimeKeys[] = {"allowed_lateness", "max_out_of_orderness"};
 constexpr std::string_view kWindowKeys[] = {"type", "size", "slide", "gap"};
@@ -478,6 +478,13 @@ class Loader {
     PULSE_ASSIGN_OR_RETURN(c.idle_timeout,
                            GetDuration(t, "idle_timeout", c.idle_timeout, Sign::kNonNegative));
     PULSE_ASSIGN_OR_RETURN(c.properties, GetProperties(t, "properties"));
+    PULSE_ASSIGN_OR_RETURN(c.stop_at, GetString(t, "stop_at", c.stop_at));
+    if (c.stop_at.is_set() && c.stop_at.value != "end" && !ParseRfc3339(c.stop_at.value)) {
+      return Error(c.stop_at.line,
+                   fmt::format("source.stop_at = \"{}\": expected \"end\" or an RFC 3339 time "
+                               "such as \"2024-01-01T00:00:00Z\"",
+                               c.stop_at.value));
+    }
     if (c.kind.value == SourceKind::kFile) {
       PULSE_RETURN_IF_ERROR(Require(t, c.path, "source.path must be set for file source"));
       WarnIgnored(t, kSourceKafkaOnly, "for a file source");

@@ -54,6 +54,7 @@ struct SourceConfig {
   Setting<std::vector<std::string>> topics;  // `topics = [...]`; `topic` adds one more
   Setting<std::string> time_source{"field"};  // "field" (time_field) or "message" (timestamp)
   Setting<DurationMs> idle_timeout;           // 0: partitions never become idle
+  Setting<std::string> stop_at;  // empty: unbounded; "end" or an RFC 3339 time (checked)
   /// [source.properties]: librdkafka settings passed through (dotted keys joined with ".").
   Setting<std::vector<std::pair<std::string, std::string>>> properties;
 };

@@ -531,7 +531,25 @@ TEST(ConfigErrorTest, UnknownKeyListsTheKeysOfTheKind) {
             "pipeline.toml:7: unknown key 'groupid' in [source] (did you mean 'group_id'?); "
             "allowed: kind, bootstrap_servers, topic, group_id, auto_offset_reset, "
             "commit_interval_ms, time_field, on_error, topics, time_source, idle_timeout, "
-            "properties");
+            "properties, stop_at");
+}
+
+TEST(ConfigTest, KafkaStopAtIsEndOrAnRfc3339Time) {
+  ASSERT_OK_AND_ASSIGN(
+      PipelineConfig end,
+      LoadConfigString(Replace(kKafka, "topic = \"events\"\n", "topic = \"events\"\nstop_at = \"end\"\n"),
+                       "pipeline.toml"));
+  EXPECT_EQ(end.source.stop_at.value, "end");
+  ASSERT_OK_AND_ASSIGN(PipelineConfig at,
+                       LoadConfigString(Replace(kKafka, "topic = \"events\"\n",
+                                                "topic = \"events\"\nstop_at = "
+                                                "\"2024-01-01T00:00:00Z\"\n"),
+                                        "pipeline.toml"));
+  EXPECT_EQ(at.source.stop_at.value, "2024-01-01T00:00:00Z");
+  EXPECT_EQ(LoadError(Replace(kKafka, "topic = \"events\"\n",
+                              "topic = \"events\"\nstop_at = \"tomorrow\"\n")),
+            "pipeline.toml:7: source.stop_at = \"tomorrow\": expected \"end\" or an RFC 3339 time "
+            "such as \"2024-01-01T00:00:00Z\"");
 }
 
 TEST(ConfigErrorTest, UnknownAndMissingTables) {

@@ -184,7 +184,7 @@ class Execution {
     ctx.metrics = registry;
     Status open = parts_.source->Open(ctx);
     if (!open.ok()) return open.WithContext("source");
-    open = parts_.sink->Open(SinkContext{&sink_counters_, registry});
+    open = parts_.sink->Open(SinkContext{&sink_counters_, registry, options_.checkpoint.on_warning});
     if (!open.ok()) {
       (void)parts_.source->Close();
       return open.WithContext("sink");
@@ -332,6 +332,7 @@ class Execution {
       PULSE_RETURN_IF_ERROR(parts_.source->Seek(*position).WithContext(
           fmt::format("resuming from checkpoint {}", m.id)));
       start_watermark_ = m.watermark;
+      source_watermark_.store(start_watermark_, std::memory_order_relaxed);  // known at once
     }
     checkpoints_total_ = &registry.GetCounter("pulse_checkpoints_total",
                                               "Checkpoints committed by this run.");

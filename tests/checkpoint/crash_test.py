@@ -298,7 +298,8 @@ def disk_full(pulse, work, limit=2 << 20, expect="", max_rows=None, **kw):
     """A write error (here: a file-size limit, as a full disk would give) stops the run with a
     clear error; the last checkpoint and the committed output stay valid, and a rerun once
     space is back finishes with the exact output. `expect` is a text the error must contain
-    besides "File too large" (which file failed)."""
+    besides "File too large" (which file failed). Checkpoints are taken back to back (1 ms
+    interval), so that some precede the error however fast the machine writes."""
     import resource
     c = Case(pulse, work, **kw)
     if max_rows is not None:  # Parquet files (and their spools) of more rows
@@ -309,7 +310,7 @@ def disk_full(pulse, work, limit=2 << 20, expect="", max_rows=None, **kw):
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
     proc = subprocess.run([pulse, "run", "-c", str(c.cfg), "--workers", "2",
-                           "--checkpoint-dir", str(c.ckdir), "--checkpoint-interval", "30ms",
+                           "--checkpoint-dir", str(c.ckdir), "--checkpoint-interval", "1ms",
                            "--batch-size", "512"],
                           capture_output=True, text=True, timeout=600, preexec_fn=cap)
     if proc.returncode != 1 or "File too large" not in proc.stderr or expect not in proc.stderr:

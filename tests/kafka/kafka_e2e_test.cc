@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Kafka → tumbling count → Kafka through the `pulse` binary against a real broker: stopped and
 // restarted mid-stream (at-least-once), killed with SIGKILL again and again (exactly-once: a
-// read_committed consumer sees every result once), and a broker restart in the middle of a run.
+// read_committed consumer sees every result once), a broker restart in the middle of a run, and
+// a bounded read (stop_at) of a large backlog with idle_timeout, which must drop nothing as late.
 // The expected results are those of the same events read from a file by the same binary.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -126,13 +127,23 @@ delivery = "{4}"
   // closes: those ending at or before min over partitions of (largest time) - bound.
   std::vector<std::string> Expected(const std::vector<std::string>& events) {
     std::vector<int64_t> max_time(kPartitions, 0);
-    std::string text;
     for (size_t i = 0; i < events.size(); ++i) {
-      text += events[i] + "\n";
       int64_t t = pulse::ParseJson(events[i])->Find("event_time")->as_int();
       max_time[i % kPartitions] = std::max(max_time[i % kPartitions], t);
     }
     const int64_t watermark = *std::min_element(max_time.begin(), max_time.end()) - kBoundMs;
+    std::vector<std::string> expected;
+    for (const std::string& line : FileResults(events)) {
+      if (WindowEnd(line) <= watermark) expected.push_back(line);
+    }
+    std::sort(expected.begin(), expected.end());
+    return expected;
+  }
+
+  // Every result of `events` read from a file by the same pipeline, in output order.
+  std::vector<std::string> FileResults(const std::vector<std::string>& events) {
+    std::string text;
+    for (const std::string& e : events) text += e + "\n";
     std::ofstream(dir_ / "events.jsonl") << text;
     std::ofstream(dir_ / "file.toml")
         << "[source]\nkind = \"file\"\npath = \"events.jsonl\"\n"
@@ -142,12 +153,7 @@ delivery = "{4}"
     const std::string command =
         fmt::format("cd '{}' && '{}' run -c file.toml 2>file.err", dir_.string(), PULSE_BINARY);
     EXPECT_EQ(std::system(command.c_str()), 0) << ReadFile(dir_ / "file.err");
-    std::vector<std::string> expected;
-    for (const std::string& line : Lines(ReadFile(dir_ / "file-out.jsonl"))) {
-      if (WindowEnd(line) <= watermark) expected.push_back(line);
-    }
-    std::sort(expected.begin(), expected.end());
-    return expected;
+    return Lines(ReadFile(dir_ / "file-out.jsonl"));
   }
 
   pid_t Start() {
@@ -312,6 +318,64 @@ TEST_F(KafkaE2eTest, BrokerRestartDuringARunIsSurvived) {
   status = Stop(pid, SIGTERM);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << ReadFile(dir_ / "stderr.txt");
   EXPECT_EQ(Output(brokers, true), expected) << ReadFile(dir_ / "stderr.txt");
+}
+
+// The repro of a data-loss bug: librdkafka hands out a burst of a large backlog, then pauses
+// fetching for a moment. A partition must not turn idle then (it still has unread records), or
+// the first partition to come back moves the watermark past the others' backlog and their
+// records are dropped as late. With stop_at = "end" the run is bounded, so its output must equal
+// the file run's, every window included, with 0 late.
+TEST_F(KafkaE2eTest, BacklogWithIdleTimeoutDropsNothingAndStopAtEndEqualsTheFileRun) {
+  constexpr int kEvents = 600'000;
+  std::vector<std::string> events;
+  events.reserve(kEvents);
+  for (int i = 0; i < kEvents; ++i) {
+    events.push_back(fmt::format(R"({{"event_time":{},"user":"u{}"}})",
+                                 1'700'000'000'000 + int64_t{i} * 10, i % 7));
+  }
+  const std::vector<std::string> expected = FileResults(events);
+  ASSERT_GE(expected.size(), 4000u);
+  ASSERT_TRUE(kt::CreateTopic(brokers_, in_, kPartitions).ok());
+  std::vector<kt::OutMessage> messages;
+  messages.reserve(events.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    messages.push_back({static_cast<int32_t>(i % kPartitions), std::nullopt, events[i]});
+  }
+  ASSERT_TRUE(kt::Produce(brokers_, in_, messages).ok());
+  std::ofstream(dir_ / "p.toml") << fmt::format(R"([source]
+kind = "kafka"
+bootstrap_servers = "{}"
+topic = "{}"
+group_id = "g-{}"
+auto_offset_reset = "earliest"
+idle_timeout = "300ms"
+stop_at = "end"
+
+[time]
+max_out_of_orderness = "{}ms"
+
+[window]
+type = "tumbling"
+size = "10s"
+
+[ops]
+count_by = "user"
+
+[sink]
+kind = "file"
+path = "kafka-out.jsonl"
+)",
+                                                brokers_, in_, in_, kBoundMs);
+  const std::string command = fmt::format(
+      "cd '{}' && '{}' run -c p.toml --workers 2 2>kafka.err", dir_.string(),
+      PULSE_BINARY);
+  ASSERT_EQ(std::system(command.c_str()), 0) << ReadFile(dir_ / "kafka.err");
+  const std::string summary = ReadFile(dir_ / "kafka.err");
+  EXPECT_NE(summary.find(fmt::format("read {} records", kEvents)), std::string::npos) << summary;
+  EXPECT_NE(summary.find("late 0"), std::string::npos) << summary;
+  const std::vector<std::string> got = Lines(ReadFile(dir_ / "kafka-out.jsonl"));
+  EXPECT_EQ(got.size(), expected.size());
+  EXPECT_TRUE(got == expected) << "the Kafka run's output differs from the file run's";
 }
 
 }  // namespace

@@ -4,8 +4,10 @@
 
 #include <atomic>
 #include <cstddef>
+#include <functional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <optional>
@@ -129,6 +131,9 @@ struct SinkContext {
   /// Where a sink may register metrics of its own (e.g. Kafka deliveries); null when the caller
   /// keeps none. It outlives the run.
   metrics::Registry* metrics = nullptr;
+  /// Receives warnings worth a user's attention (e.g. a recovery that had to redo work); may
+  /// be empty.
+  std::function<void(std::string_view)> on_warning;
 };
 
 /// Consumes results in order. Lifecycle: Open → (Write | OnWatermark)… → Close, or Abort on

@@ -25,6 +25,13 @@ enum class KafkaTimeSource : uint8_t {
   kTimestamp,  // the message timestamp (CreateTime or LogAppendTime, epoch ms)
 };
 
+/// Where a bounded Kafka read ends (as Flink's bounded KafkaSource).
+enum class KafkaStopAt : uint8_t {
+  kNever,  // unbounded: read until the run is stopped
+  kEnd,    // each partition's end offset when the source opens
+  kTime,   // each partition's first message with a timestamp >= stop_at_time (else its end)
+};
+
 struct KafkaSourceOptions {
   std::string bootstrap_servers;
   /// Topics to read; every partition of each is read by this one consumer (assigned, not
@@ -46,9 +53,17 @@ struct KafkaSourceOptions {
   bool checkpointed_run = false;
   KafkaTimeSource time_source = KafkaTimeSource::kField;
   std::string time_field = "event_time";
-  /// A partition that delivers nothing for this long (processing time) stops holding the
-  /// watermark back until its next record. 0: partitions never become idle.
+  /// A partition that is caught up (librdkafka reached its end: nothing left to read up to the
+  /// high watermark, or for read_committed the last stable offset) and delivers nothing for
+  /// this long (processing time, counted from its last message or from the first Read) stops
+  /// holding the watermark back until its next record. 0: partitions never become idle.
   DurationMs idle_timeout_ms = 0;
+  /// A bounded read: each partition ends before its stop offset (resolved at Open; messages
+  /// there and after are not read), and once every partition has, Read() returns false, so the
+  /// run ends as on a file (every window closes). The message timestamp (CreateTime or
+  /// LogAppendTime) decides kTime, not the event time. Default: unbounded.
+  KafkaStopAt stop_at = KafkaStopAt::kNever;
+  EventTime stop_at_time = 0;  // kTime: epoch ms
   /// The longest one Read() waits for messages.
   DurationMs poll_timeout_ms = 100;
   /// Passed to the consumer after Pulse's own settings (so they can override them).

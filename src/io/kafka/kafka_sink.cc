@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -67,6 +68,7 @@ class KafkaSinkImpl final : public Sink {
 
   Status Open(const SinkContext& ctx) override {
     counters_ = ctx.counters;
+    on_warning_ = ctx.on_warning;
     RegisterMetrics(ctx.metrics);
     Status st = OpenProducer();
     if (!st.ok()) producer_.reset();
@@ -204,11 +206,13 @@ class KafkaSinkImpl final : public Sink {
         return &registry->GetCounter(
             "pulse_kafka_sink_transactions_total",
             "Kafka transactions of the exactly-once sink, by outcome (committed with a "
-            "checkpoint, or aborted: the run stopped or failed before the next checkpoint)",
+            "checkpoint; aborted: the run stopped or failed before the next checkpoint; redone: "
+            "at recovery, a checkpoint's transaction found aborted and written again)",
             {{"topic", options_.topic}, {"outcome", outcome}});
       };
       committed_ = transactions("committed");
       aborted_ = transactions("aborted");
+      redone_ = transactions("redone");
     }
   }
 
@@ -387,6 +391,7 @@ class KafkaSinkImpl final : public Sink {
     }
     const Value* records = info.Find("records");
     const Value* probe = info.Find("probe");
+    const Value* checkpoint = info.Find("checkpoint");
     if (records == nullptr || !records->is_array() || probe == nullptr) {
       return Status::InvalidArgument("the checkpoint's Kafka sink information is incomplete");
     }
@@ -412,7 +417,14 @@ class KafkaSinkImpl final : public Sink {
       PULSE_RETURN_IF_ERROR(Produce(m, 0));
     }
     PULSE_RETURN_IF_ERROR(Flush());
-    ++redone_;
+    if (redone_ != nullptr) redone_->Increment();
+    if (on_warning_) {
+      on_warning_(fmt::format(
+          "kafka sink '{}': the transaction of checkpoint {} had been aborted (the previous run "
+          "stopped between the checkpoint and its commit); its {} results were written again",
+          options_.topic, checkpoint != nullptr ? checkpoint->ToJson() : "?",
+          records->as_array().size()));
+    }
     return CommitTransaction();
   }
 
@@ -488,6 +500,7 @@ class KafkaSinkImpl final : public Sink {
   metrics::Gauge* in_flight_ = nullptr;
   metrics::Counter* committed_ = nullptr;
   metrics::Counter* aborted_ = nullptr;
+  metrics::Counter* redone_ = nullptr;
   KafkaHandle producer_;
   Status first_error_;
   uint64_t failed_ = 0;
@@ -496,7 +509,7 @@ class KafkaSinkImpl final : public Sink {
   std::optional<uint64_t> prepared_;
   std::vector<Message> pending_;  // exactly-once: the results of the open transaction
   std::optional<Probe> probe_;
-  uint64_t redone_ = 0;
+  std::function<void(std::string_view)> on_warning_;
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Kafka source: assigns every partition of its topics, decodes JSON messages with simdjson,
-// keeps per-partition watermarks with idle detection, and reports offsets for checkpoints.
+// keeps per-partition watermarks with idle detection, and reports offsets for checkpoints; may
+// stop each partition at an end offset (bounded reads).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -45,8 +46,15 @@ struct PartitionState {
   std::string origin;                  // "topic/partition", for bad records
   int64_t next_offset = 0;             // the offset after the last record returned (or the start)
   EventTime max_time = kMinWatermark;  // the largest event time seen; kMinWatermark: none yet
+  // Caught up: librdkafka reported the end of the partition (everything up to the high
+  // watermark, or for read_committed the last stable offset, was handed out) and no message
+  // came since. Only a caught-up partition can turn idle.
+  bool at_end = false;
   bool idle = false;
-  SteadyClock::time_point last_activity;
+  SteadyClock::time_point last_activity;  // its last message, or when reading began
+  // A bounded read (stop_at) ends the partition before this offset; -1: never.
+  int64_t stop_offset = -1;
+  bool done = false;  // a bounded read reached stop_offset: it holds nothing back any more
   // Its metrics (null without a registry): see RegisterPartitionMetrics.
   metrics::Gauge* lag = nullptr;
   metrics::Gauge* watermark = nullptr;
@@ -123,6 +131,14 @@ class KafkaSourceImpl final : public Source {
       return Status::IOError(fmt::format("kafka source: fatal consumer error: {} ({})", fatal_text,
                                          rd_kafka_err2name(fatal)));
     }
+    if (!reading_) {
+      // The idle clock starts when reading does, not at Open: restoring state in between
+      // (which may take long) is not idleness. A resumed run's watermark is known at once.
+      reading_ = true;
+      for (PartitionState& p : partitions_) p.last_activity = SteadyClock::now();
+      DeclareWatermark(0);
+    }
+    if (AllDone()) return false;
     const size_t want = std::clamp<size_t>(max_records, 1, kMaxBatch);
     batch_.resize(want);
     const ssize_t n = rd_kafka_consume_batch_queue(
@@ -139,7 +155,7 @@ class KafkaSourceImpl final : public Source {
       const auto timeout = std::chrono::milliseconds(options_.idle_timeout_ms);
       bool changed = false;
       for (PartitionState& p : partitions_) {
-        if (!p.idle && now - p.last_activity >= timeout) {
+        if (!p.idle && p.at_end && now - p.last_activity >= timeout) {
           p.idle = true;
           changed = true;
         }
@@ -152,7 +168,7 @@ class KafkaSourceImpl final : public Source {
       last_commit_ = now;
       CommitDelivered(/*async=*/true);
     }
-    return true;
+    return !AllDone();
   }
 
   void TakeWatermarks(std::vector<SourceWatermark>* out) override {
@@ -225,7 +241,8 @@ class KafkaSourceImpl final : public Source {
         {"client.id", "pulse"},
         {"enable.auto.commit", "false"},
         {"enable.auto.offset.store", "false"},
-        {"enable.partition.eof", "false"},
+        // The end-of-partition events tell when a partition is caught up (idleness, stop_at).
+        {"enable.partition.eof", "true"},
         {"isolation.level", "read_committed"},
         {"auto.offset.reset", options_.auto_offset_reset},
     };
@@ -287,11 +304,66 @@ class KafkaSourceImpl final : public Source {
       index_[{p.topic, p.partition}] = partitions_.size();
       partitions_.push_back(std::move(p));
     }
+    PULSE_RETURN_IF_ERROR(ResolveStopOffsets());
     RegisterPartitionMetrics();
     PULSE_RETURN_IF_ERROR(KafkaStatus(rd_kafka_assign(consumer_.get(), list.get()), "assign"));
     queue_.reset(rd_kafka_queue_get_consumer(consumer_.get()));
+    for (PartitionState& p : partitions_) {
+      if (p.stop_offset >= 0 && p.next_offset >= p.stop_offset) Finish(p);
+    }
     last_commit_ = now;
     return Status::OK();
+  }
+
+  // A bounded read's end offset per partition, as Flink's bounded KafkaSource: stop_at = end:
+  // the end offset when the run starts (for read_committed, the last stable offset);
+  // stop_at = a time: the first offset whose message timestamp is at or after it, else the end.
+  Status ResolveStopOffsets() {
+    if (options_.stop_at == KafkaStopAt::kNever) return Status::OK();
+    for (PartitionState& p : partitions_) {
+      int64_t low = 0;
+      int64_t high = 0;
+      PULSE_RETURN_IF_ERROR(internal::RetryWhileUnavailable(kOffsetsTimeoutMs, [&](int remaining) {
+        return KafkaStatus(rd_kafka_query_watermark_offsets(consumer_.get(), p.topic.c_str(),
+                                                            p.partition, &low, &high, remaining),
+                           fmt::format("end offset of {}", p.origin));
+      }));
+      p.stop_offset = high;
+    }
+    if (options_.stop_at != KafkaStopAt::kTime) return Status::OK();
+    KafkaPartitionList list(
+        rd_kafka_topic_partition_list_new(static_cast<int>(partitions_.size())));
+    for (const PartitionState& p : partitions_) {
+      rd_kafka_topic_partition_list_add(list.get(), p.topic.c_str(), p.partition)->offset =
+          options_.stop_at_time;
+    }
+    PULSE_RETURN_IF_ERROR(internal::RetryWhileUnavailable(kOffsetsTimeoutMs, [&](int remaining) {
+      return KafkaStatus(rd_kafka_offsets_for_times(consumer_.get(), list.get(), remaining),
+                         "offsets for stop_at");
+    }));
+    for (int i = 0; i < list->cnt; ++i) {
+      const rd_kafka_topic_partition_t& tp = list->elems[i];
+      PULSE_RETURN_IF_ERROR(
+          KafkaStatus(tp.err, fmt::format("offset for stop_at in {}/{}", tp.topic, tp.partition)));
+      PartitionState& p = partitions_[index_.at({tp.topic, tp.partition})];
+      if (tp.offset >= 0) p.stop_offset = std::min(p.stop_offset, tp.offset);
+    }
+    return Status::OK();
+  }
+
+  // A bounded partition reached its end: stop fetching it and let it hold nothing back.
+  void Finish(PartitionState& p) {
+    if (p.done) return;
+    p.done = true;
+    KafkaPartitionList list(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(list.get(), p.topic.c_str(), p.partition);
+    (void)rd_kafka_pause_partitions(consumer_.get(), list.get());
+  }
+
+  bool AllDone() const {
+    return options_.stop_at != KafkaStopAt::kNever &&
+           std::all_of(partitions_.begin(), partitions_.end(),
+                       [](const PartitionState& p) { return p.done; });
   }
 
   // Per partition (labels topic, partition), for lag tools and for finding the partition that
@@ -347,6 +419,7 @@ class KafkaSourceImpl final : public Source {
     if (m.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       switch (m.err) {
         case RD_KAFKA_RESP_ERR__PARTITION_EOF:
+          OnPartitionEnd(m, out->size());
           return Status::OK();
         case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
         case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
@@ -361,12 +434,20 @@ class KafkaSourceImpl final : public Source {
           return Status::OK();
       }
     }
-    auto it = index_.find({rd_kafka_topic_name(m.rkt), m.partition});
-    if (it == index_.end()) return Status::OK();  // not assigned (cannot happen)
-    PartitionState& p = partitions_[it->second];
+    PartitionState* found = Find(m);
+    if (found == nullptr) return Status::OK();  // not assigned (cannot happen)
+    PartitionState& p = *found;
+    if (p.done) return Status::OK();  // fetched before the pause took effect: beyond its end
+    if (p.stop_offset >= 0 && m.offset >= p.stop_offset) {
+      Finish(p);
+      DeclareWatermark(out->size());
+      return Status::OK();
+    }
     p.next_offset = m.offset + 1;
     p.last_activity = now;
+    p.at_end = false;
     p.idle = false;  // rejoins; the source watermark never goes back
+    if (p.stop_offset >= 0 && p.next_offset >= p.stop_offset) Finish(p);
     ctx_.counters->bytes.fetch_add(m.len, std::memory_order_relaxed);
 
     std::string_view payload(static_cast<const char*>(m.payload), m.payload == nullptr ? 0 : m.len);
@@ -394,13 +475,32 @@ class KafkaSourceImpl final : public Source {
                                               payload.substr(0, kMaxRawBytes), problem->error});
   }
 
-  // The source's watermark: the minimum over partitions that are not idle of (largest event
-  // time − bound). A partition without data holds it at −∞ until it becomes idle. When every
-  // partition is idle the watermark stays where it is.
+  PartitionState* Find(const rd_kafka_message_t& m) {
+    if (m.rkt == nullptr) return nullptr;
+    auto it = index_.find({rd_kafka_topic_name(m.rkt), m.partition});
+    return it == index_.end() ? nullptr : &partitions_[it->second];
+  }
+
+  // librdkafka handed out everything up to the partition's end (`m.offset`; for
+  // read_committed past any transaction markers): the partition is caught up.
+  void OnPartitionEnd(const rd_kafka_message_t& m, size_t index) {
+    PartitionState* p = Find(m);
+    if (p == nullptr || p->done) return;
+    p->at_end = true;
+    p->next_offset = std::max(p->next_offset, m.offset);
+    if (p->stop_offset >= 0 && p->next_offset >= p->stop_offset) {
+      Finish(*p);
+      DeclareWatermark(index);
+    }
+  }
+
+  // The source's watermark: the minimum over partitions that are neither idle nor done of
+  // (largest event time − bound). A partition without data holds it at −∞ until it becomes
+  // idle. When every partition is idle the watermark stays where it is.
   std::optional<EventTime> CurrentWatermark() const {
     std::optional<EventTime> min;
     for (const PartitionState& p : partitions_) {
-      if (p.idle) continue;
+      if (p.idle || p.done) continue;
       const EventTime w = p.max_time == kMinWatermark ? kMinWatermark : p.max_time - bound_ms_;
       if (!min || w < *min) min = w;
     }
@@ -444,6 +544,7 @@ class KafkaSourceImpl final : public Source {
   std::vector<rd_kafka_message_t*> batch_;
   // Set once a checkpoint was taken or resumed: offsets are then committed after checkpoints.
   bool checkpointed_ = false;
+  bool reading_ = false;  // Read() was called
   SteadyClock::time_point last_commit_;
   metrics::Counter* transient_errors_total_ = nullptr;  // null without a registry
   internal::JsonRecordRules rules_;  // set at Open; given_time per message

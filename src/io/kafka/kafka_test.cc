@@ -390,6 +390,99 @@ TEST_F(KafkaTest, ResumedSourceContinuesEachPartitionsWatermark) {
   ASSERT_OK(s.source->Close());
 }
 
+TEST_F(KafkaTest, ResumedSourceDeclaresItsWatermarkBeforeAnyRecord) {
+  const std::string topic = NewTopic("in", 2);
+  ASSERT_OK(
+      kt::Produce(brokers_, topic,
+                  {{0, std::nullopt, Json(10'000, "a")}, {1, std::nullopt, Json(20'000, "b")}}));
+  Value position;
+  {
+    OpenSource s;
+    ASSERT_OK(s.Open(KafkaSource(SourceOptions(topic)), 500));
+    ASSERT_TRUE(s.ReadUntil([&] { return s.records.size() == 2; }));
+    ASSERT_OK_AND_ASSIGN(position, s.source->Position());
+    ASSERT_OK(s.source->Close());
+  }
+  // Nothing new in the topic: the first Read declares the saved watermark at index 0.
+  OpenSource s;
+  std::unique_ptr<Source> resumed = KafkaSource(SourceOptions(topic));
+  ASSERT_OK(resumed->Seek(position));
+  ASSERT_OK(s.Open(std::move(resumed), 500));
+  ASSERT_TRUE(s.ReadUntil([&] { return !s.marks.empty(); }, 5s));
+  EXPECT_TRUE(s.records.empty());
+  EXPECT_EQ(s.marks.front().index, 0u);
+  EXPECT_EQ(s.marks.front().watermark, 9'500);
+  ASSERT_OK(s.source->Close());
+}
+
+// Reads until Read() returns false (the bounded read ended); false if it did not within 20 s.
+bool ReadToTheEnd(OpenSource& s) {
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::vector<Record> batch;
+    Result<bool> more = s.source->Read(100, &batch);
+    EXPECT_TRUE(more.ok()) << more.status().ToString();
+    std::vector<SourceWatermark> m;
+    s.source->TakeWatermarks(&m);
+    for (SourceWatermark& w : m) s.marks.push_back({s.records.size() + w.index, w.watermark});
+    for (Record& r : batch) s.records.push_back(std::move(r));
+    if (!more.ok() || !*more) return more.ok();
+  }
+  return false;
+}
+
+TEST_F(KafkaTest, StopAtEndReadsWhatTheTopicHeldAtTheStartAndEnds) {
+  const std::string topic = NewTopic("in", 3);
+  std::vector<kt::OutMessage> before;
+  for (int i = 0; i < 9; ++i) before.push_back({i % 2, std::nullopt, Json(1000 * i, "a")});
+  ASSERT_OK(kt::Produce(brokers_, topic, before));  // partition 2 stays empty
+  KafkaSourceOptions o = SourceOptions(topic);
+  o.stop_at = KafkaStopAt::kEnd;
+  OpenSource s;
+  ASSERT_OK(s.Open(KafkaSource(o), 0));
+  // Produced after the start: beyond the end.
+  ASSERT_OK(kt::Produce(brokers_, topic, {{0, std::nullopt, Json(50'000, "late")},
+                                          {2, std::nullopt, Json(60'000, "late")}}));
+  ASSERT_TRUE(ReadToTheEnd(s));
+  ASSERT_EQ(s.records.size(), 9u);
+  for (const Record& r : s.records) EXPECT_EQ(r.value.Find("user")->as_string(), "a");
+  // The position stops at the end offsets, so a resumed unbounded run reads the rest.
+  ASSERT_OK_AND_ASSIGN(Value position, s.source->Position());
+  EXPECT_EQ(position.ToJson(),
+            fmt::format(R"({{"kafka_offsets":[{{"topic":"{0}","partition":0,"offset":5,)"
+                        R"("max_time":8000}},{{"topic":"{0}","partition":1,"offset":4,)"
+                        R"("max_time":7000}},{{"topic":"{0}","partition":2,"offset":0}}]}})",
+                        topic));
+  Result<bool> again = s.source->Read(100, &s.records);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(*again);
+  EXPECT_EQ(s.records.size(), 9u);
+  ASSERT_OK(s.source->Close());
+}
+
+TEST_F(KafkaTest, StopAtATimeEndsEachPartitionAtItsFirstLaterMessage) {
+  const std::string topic = NewTopic("in", 2);
+  constexpr int64_t kT0 = 1'700'000'000'000;
+  std::vector<kt::OutMessage> messages;
+  for (int i = 0; i < 10; ++i) {
+    kt::OutMessage m{i % 2, std::nullopt, Json(i, "u" + std::to_string(i))};
+    m.timestamp_ms = kT0 + 1000 * i;
+    messages.push_back(m);
+  }
+  ASSERT_OK(kt::Produce(brokers_, topic, messages));
+  KafkaSourceOptions o = SourceOptions(topic);
+  o.stop_at = KafkaStopAt::kTime;
+  o.stop_at_time = kT0 + 5000;  // messages 0..4 are before it, 5 is at it
+  OpenSource s;
+  ASSERT_OK(s.Open(KafkaSource(o), 0));
+  ASSERT_TRUE(ReadToTheEnd(s));
+  std::vector<EventTime> times;
+  for (const Record& r : s.records) times.push_back(r.time);
+  std::sort(times.begin(), times.end());
+  EXPECT_EQ(times, (std::vector<EventTime>{0, 1, 2, 3, 4}));
+  ASSERT_OK(s.source->Close());
+}
+
 TEST_F(KafkaTest, SourceReportsAMissingTopic) {
   OpenSource s;
   Status st = s.Open(KafkaSource(SourceOptions("no-such-topic-xyz")), std::nullopt);
@@ -499,13 +592,14 @@ TEST_F(KafkaTest, ExactlyOnceSinkCommitsPerCheckpointAndRedoesAnAbortedOne) {
   Value info2;
   // The sink's metrics: results acknowledged, in flight, transactions by outcome.
   auto expect_metrics = [&](const metrics::Registry& r, double delivered, double committed,
-                            double aborted) {
+                            double aborted, double redone = 0) {
     EXPECT_EQ(SampleValue(r, "pulse_kafka_sink_delivered_total", {topic}), delivered);
     EXPECT_EQ(SampleValue(r, "pulse_kafka_sink_in_flight", {topic}), 0);
     EXPECT_EQ(SampleValue(r, "pulse_kafka_sink_transactions_total", {topic, "committed"}),
               committed);
     EXPECT_EQ(SampleValue(r, "pulse_kafka_sink_transactions_total", {topic, "aborted"}),
               aborted);
+    EXPECT_EQ(SampleValue(r, "pulse_kafka_sink_transactions_total", {topic, "redone"}), redone);
   };
   {
     metrics::Registry registry;
@@ -536,15 +630,25 @@ TEST_F(KafkaTest, ExactlyOnceSinkCommitsPerCheckpointAndRedoesAnAbortedOne) {
     // The next run resumes from checkpoint 2: the first restart finds its transaction aborted
     // and produces its results again; the second finds them committed and does nothing.
     metrics::Registry registry;
+    std::vector<std::string> warnings;
     std::unique_ptr<Sink> sink = KafkaSink(o);
-    ASSERT_OK(sink->Open({&counters, &registry}));
+    ASSERT_OK(sink->Open(
+        {&counters, &registry, [&](std::string_view w) { warnings.emplace_back(w); }}));
     ASSERT_OK(sink->Recover(&info2));
     ASSERT_OK(sink->Suspend());
-    // The redo is a transaction of its own; Suspend aborts the (empty) one after it.
+    // The redo is a transaction of its own; Suspend aborts the (empty) one after it. The redo
+    // is counted and said.
     if (restart == 0) {
-      expect_metrics(registry, 2, 1, 1);
+      expect_metrics(registry, 2, 1, 1, 1);
+      ASSERT_EQ(warnings.size(), 1u);
+      EXPECT_EQ(warnings[0], fmt::format("kafka sink '{}': the transaction of checkpoint 2 had "
+                                         "been aborted (the previous run stopped between the "
+                                         "checkpoint and its commit); its 2 results were "
+                                         "written again",
+                                         topic));
     } else {
-      expect_metrics(registry, 0, 0, 1);
+      expect_metrics(registry, 0, 0, 1, 0);
+      EXPECT_TRUE(warnings.empty());
     }
     ASSERT_OK_AND_ASSIGN(std::vector<kt::InMessage> seen, kt::ReadTopic(brokers_, topic, true, 4));
     EXPECT_EQ(Values(seen), all) << "restart " << restart;

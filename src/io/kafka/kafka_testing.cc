@@ -99,12 +99,13 @@ Status Produce(const std::string& brokers, const std::string& topic,
     const void* key = m.key ? m.key->data() : nullptr;
     const size_t key_size = m.key ? m.key->size() : 0;
     const int32_t partition = m.partition < 0 ? RD_KAFKA_PARTITION_UA : m.partition;
+    const int64_t timestamp = m.timestamp_ms;
     while (true) {
       rd_kafka_resp_err_t err = rd_kafka_producev(
           producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
           RD_KAFKA_V_VALUE(const_cast<char*>(m.value.data()), m.value.size()),
-          RD_KAFKA_V_KEY(key, key_size), RD_KAFKA_V_END);
+          RD_KAFKA_V_KEY(key, key_size), RD_KAFKA_V_TIMESTAMP(timestamp), RD_KAFKA_V_END);
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
       if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) return KafkaStatus(err, "produce");
       rd_kafka_poll(producer.get(), 100);

@@ -26,6 +26,7 @@ struct OutMessage {
   int32_t partition = -1;  // -1: librdkafka's partitioner
   std::optional<std::string> key;
   std::string value;
+  int64_t timestamp_ms = 0;  // the message timestamp (CreateTime); 0: now
 };
 
 /// Produce `messages` in order (idempotent producer, acks=all) and wait for every delivery.
