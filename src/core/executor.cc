@@ -151,7 +151,9 @@ Status RunChain(std::vector<std::unique_ptr<Operator>>& ops, size_t first, Recor
 class Execution {
  public:
   Execution(Pipeline::Parts& parts, const RunOptions& options)
-      : parts_(parts), options_(options) {}
+      : parts_(parts),
+        options_(options),
+        env_(options.env != nullptr ? options.env : &Env::Default()) {}
 
   Result<RunProgress> Run() {
     start_ = Clock::now();
@@ -182,9 +184,11 @@ class Execution {
       ctx.max_out_of_orderness = parts_.watermarks.max_out_of_orderness;
     }
     ctx.metrics = registry;
+    ctx.env = env_;
     Status open = parts_.source->Open(ctx);
     if (!open.ok()) return open.WithContext("source");
-    open = parts_.sink->Open(SinkContext{&sink_counters_, registry, options_.checkpoint.on_warning});
+    open = parts_.sink->Open(
+        SinkContext{&sink_counters_, registry, options_.checkpoint.on_warning, env_});
     if (!open.ok()) {
       (void)parts_.source->Close();
       return open.WithContext("sink");
@@ -856,6 +860,7 @@ class Execution {
 
   Pipeline::Parts& parts_;
   const RunOptions& options_;
+  Env* env_;  // never null
   Clock::time_point start_;
   Clock::time_point last_tick_ = Clock::now();  // sink thread only
   std::unique_ptr<BadRecordHandler> bad_;

@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "pulse/core/bad_record.h"
+#include "pulse/core/env.h"
 #include "pulse/core/record.h"
 #include "pulse/core/status.h"
 #include "pulse/core/time.h"
@@ -44,6 +45,9 @@ struct SourceContext {
   /// Where a source may register metrics of its own (e.g. per Kafka partition); null when the
   /// caller keeps none. It outlives the run.
   metrics::Registry* metrics = nullptr;
+  /// Processing time and files (idle timeouts, commit intervals, follow polling). Null means
+  /// Env::Default() (a source opened outside a run); the executor always sets it.
+  Env* env = nullptr;
 };
 
 /// A watermark a source declares itself (explicit test steps, per-partition Kafka watermarks):
@@ -134,6 +138,9 @@ struct SinkContext {
   /// Receives warnings worth a user's attention (e.g. a recovery that had to redo work); may
   /// be empty.
   std::function<void(std::string_view)> on_warning;
+  /// Processing time and files (file age, flush timeouts). Null means Env::Default() (a sink
+  /// opened outside a run); the executor always sets it.
+  Env* env = nullptr;
 };
 
 /// Consumes results in order. Lifecycle: Open → (Write | OnWatermark)… → Close, or Abort on

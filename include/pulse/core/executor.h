@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "pulse/core/bad_record.h"
+#include "pulse/core/env.h"
 #include "pulse/core/pipeline.h"
 #include "pulse/core/run_metrics.h"
 #include "pulse/core/status.h"
@@ -83,6 +84,9 @@ struct RunOptions {
   /// them when there was no watermark) close a slice at a time. 0: in one step. Output does not
   /// depend on it; the memory that holds results before they are written does.
   uint32_t end_of_input_steps = 256;
+  /// Processing time and files for the run and its connectors (SourceContext/SinkContext::env).
+  /// nullptr: Env::Default(). Must outlive the run.
+  Env* env = nullptr;
 };
 
 /// Run `pipeline` to the end of its input (or until options.stop). Returns the final progress.
