@@ -8,8 +8,8 @@
 
 #include <fmt/format.h>
 
-#include "core/output_file.h"
 #include "pulse/core/json.h"
+#include "pulse/core/output_file.h"
 
 namespace pulse {
 namespace {
@@ -21,7 +21,7 @@ void AppendJsonText(std::string_view text, std::string* out, std::string* scratc
     return;
   }
   scratch->clear();
-  internal::AppendUtf8Lossy(text, scratch);
+  AppendUtf8Lossy(text, scratch);
   AppendJsonString(*scratch, out);
 }
 
@@ -45,7 +45,7 @@ std::string_view BadReasonName(BadReason reason) {
 // {"reason":…,"origin":…,"position":…,"error":…,"raw":…}
 class BadRecordHandler::Writer {
  public:
-  explicit Writer(std::unique_ptr<internal::OutputFile> file) : file_(std::move(file)) {}
+  explicit Writer(std::unique_ptr<OutputFile> file) : file_(std::move(file)) {}
 
   Status Write(const BadRecord& bad) {
     line_.clear();
@@ -62,10 +62,10 @@ class BadRecordHandler::Writer {
   }
 
   Status Commit() { return file_->Commit(); }
-  internal::OutputFile& file() { return *file_; }
+  OutputFile& file() { return *file_; }
 
  private:
-  std::unique_ptr<internal::OutputFile> file_;
+  std::unique_ptr<OutputFile> file_;
   std::string line_;     // reused for each line
   std::string scratch_;  // reused for UTF-8 repair
 };
@@ -77,7 +77,8 @@ BadRecordHandler::~BadRecordHandler() = default;
 Result<std::unique_ptr<BadRecordHandler>> BadRecordHandler::Open(Options options) {
   std::unique_ptr<BadRecordHandler> handler(new BadRecordHandler(std::move(options)));
   if (!handler->options_.dead_letter_path.empty()) {
-    auto file = internal::OutputFile::Create(handler->options_.dead_letter_path);
+    Env& env = handler->options_.env != nullptr ? *handler->options_.env : Env::Default();
+    auto file = OutputFile::Create(handler->options_.dead_letter_path, env);
     if (!file.ok()) return file.status().WithContext("dead-letter output");
     handler->writer_ = std::make_unique<Writer>(std::move(file).value());
   }

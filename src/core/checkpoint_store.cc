@@ -3,24 +3,14 @@
 // loading the newest checkpoint that verifies.
 #include "core/checkpoint_store.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <sys/random.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
-#include <chrono>
-#include <cstring>
 #include <filesystem>
 #include <system_error>
 
 #include <fmt/format.h>
 
 #include "core/crc32c.h"
-#include "core/file_util.h"
 #include "pulse/core/json.h"
 
 namespace pulse::internal {
@@ -37,19 +27,12 @@ constexpr int64_t kFormatVersion = 1;
 constexpr std::string_view kCrcMember = ",\n\"manifest_crc32c\":\"";
 constexpr size_t kReadBufferBytes = 1u << 20;
 
-Status IOErrorFor(std::string_view what, const std::string& path, int err) {
-  return Status::IOError(fmt::format("{} '{}': {}", what, path, std::strerror(err)));
+// "<what> '<path>': <the system's text>".
+Status IOErrorFor(std::string_view what, const std::string& path, const Status& cause) {
+  return Status::IOError(fmt::format("{} '{}': {}", what, path, cause.message()));
 }
 
 std::string Hex32(uint32_t v) { return fmt::format("{:08x}", v); }
-
-uint64_t RandomU64() {
-  uint64_t r = 0;
-  if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != static_cast<ssize_t>(sizeof(r))) {
-    r = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-  }
-  return r;
-}
 
 // Parse a decimal uint64 that is the whole of `s` (no sign, no leading zeros unless "0").
 std::optional<uint64_t> ParseId(std::string_view s) {
@@ -66,40 +49,19 @@ std::optional<uint64_t> CommittedId(std::string_view name) {
   return ParseId(name.substr(kCommittedPrefix.size()));
 }
 
-Status SyncPath(const std::string& path, int flags) {
-  int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0) return IOErrorFor("cannot open", path, errno);
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  // Some file systems cannot fsync directories (EINVAL); their renames are as durable as
-  // they get.
-  if (rc != 0 && !((flags & O_DIRECTORY) && err == EINVAL)) {
-    return IOErrorFor("cannot fsync", path, err);
-  }
-  return Status::OK();
-}
-
-Status SyncDir(const std::string& path) { return SyncPath(path, O_RDONLY | O_DIRECTORY); }
-
-Status WriteAll(int fd, std::string_view data, const std::string& path) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return IOErrorFor("cannot write", path, errno);
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return Status::OK();
+Status SyncDir(Env& env, const std::string& path) {
+  Status st = env.SyncPath(path);
+  return st.ok() ? st : IOErrorFor("cannot fsync", path, st);
 }
 
 // Write `data` to a new file `path` and fsync it.
-Status WriteFileSynced(const std::string& path, std::string_view data) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return IOErrorFor("cannot create", path, errno);
-  Status st = WriteAll(fd, data, path);
-  if (st.ok() && ::fsync(fd) != 0) st = IOErrorFor("cannot fsync", path, errno);
-  ::close(fd);
-  return st;
+Status WriteFileSynced(Env& env, const std::string& path, std::string_view data) {
+  Result<std::unique_ptr<WritableFile>> file = env.OpenWritable(path, WriteMode::kCreateNew);
+  if (!file.ok()) return IOErrorFor("cannot create", path, file.status());
+  if (Status st = (*file)->Append(data); !st.ok()) return IOErrorFor("cannot write", path, st);
+  if (Status st = (*file)->Sync(); !st.ok()) return IOErrorFor("cannot fsync", path, st);
+  (void)(*file)->Close();
+  return Status::OK();
 }
 
 struct FileDigest {
@@ -107,40 +69,35 @@ struct FileDigest {
   uint32_t crc32c = 0;
 };
 
-// Read `path` through, computing its size and CRC32C; fsync it too when `sync` is set.
-enum class Sync : uint8_t { kNo, kYes };
-Result<FileDigest> DigestFile(const std::string& path, Sync sync) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);  // Linux fsyncs read-only descriptors
-  if (fd < 0) return IOErrorFor("cannot open", path, errno);
+// Read `path` through, computing its size and CRC32C; fsync it too when `fsync` is set.
+Result<FileDigest> DigestFile(Env& env, const std::string& path, Fsync fsync) {
+  Result<std::unique_ptr<ReadableFile>> file = env.OpenReadable(path);
+  if (!file.ok()) return IOErrorFor("cannot open", path, file.status());
   FileDigest d;
   std::string buffer(kReadBufferBytes, '\0');
   while (true) {
-    ssize_t n = ::read(fd, buffer.data(), buffer.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      return IOErrorFor("cannot read", path, err);
-    }
-    if (n == 0) break;
-    d.crc32c = Crc32cExtend(d.crc32c, std::string_view(buffer.data(), static_cast<size_t>(n)));
-    d.bytes += static_cast<uint64_t>(n);
+    Result<size_t> n = (*file)->Read(buffer);
+    if (!n.ok()) return IOErrorFor("cannot read", path, n.status());
+    if (*n == 0) break;
+    d.crc32c = Crc32cExtend(d.crc32c, std::string_view(buffer.data(), *n));
+    d.bytes += *n;
   }
-  if (sync == Sync::kYes && ::fsync(fd) != 0) {
-    int err = errno;
-    ::close(fd);
-    return IOErrorFor("cannot fsync", path, err);
+  if (fsync == Fsync::kYes) {
+    if (Status st = env.SyncPath(path); !st.ok()) return IOErrorFor("cannot fsync", path, st);
   }
-  ::close(fd);
   return d;
 }
 
-Result<std::string> ReadWholeFile(const std::string& path) {
-  std::string text;
-  const char* call = nullptr;
-  const int err = ::pulse::internal::ReadWholeFile(path, &text, &call);
-  if (err == ENOENT) return Status::NotFound(fmt::format("'{}' does not exist", path));
-  if (err != 0) return IOErrorFor(fmt::format("cannot {}", call), path, err);
+Result<std::string> ReadWholeFile(Env& env, const std::string& path) {
+  Result<std::unique_ptr<ReadableFile>> file = env.OpenReadable(path);
+  if (!file.ok()) {
+    if (file.status().code() == StatusCode::kNotFound) {
+      return Status::NotFound(fmt::format("'{}' does not exist", path));
+    }
+    return IOErrorFor("cannot open", path, file.status());
+  }
+  Result<std::string> text = ReadToEnd(**file);
+  if (!text.ok()) return IOErrorFor("cannot read", path, text.status());
   return text;
 }
 
@@ -156,11 +113,6 @@ bool IsSafeRelativePath(std::string_view path) {
     start = slash + 1;
   }
   return true;
-}
-
-void RemoveTree(const std::string& path) {
-  std::error_code ec;
-  fs::remove_all(path, ec);
 }
 
 // ---- Manifest (de)serialization -------------------------------------------------------------
@@ -455,7 +407,7 @@ PendingCheckpoint::~PendingCheckpoint() {
 void PendingCheckpoint::Abort() {
   if (done_) return;
   done_ = true;
-  RemoveTree(temp_dir_);
+  (void)store_->env_.Remove(temp_dir_);
 }
 
 Result<CheckpointManifest> PendingCheckpoint::Commit(CheckpointManifest manifest) {
@@ -470,48 +422,43 @@ Result<CheckpointManifest> PendingCheckpoint::Commit(CheckpointManifest manifest
     }
   }
   // Checksum and fsync every file; collect directories to fsync afterwards.
+  Env& env = store_->env_;
   auto run = [&]() -> Status {
+    Result<std::vector<TreeEntry>> tree = ListTree(env, temp_dir_);
+    if (!tree.ok()) return IOErrorFor("cannot list", temp_dir_, tree.status());
     std::vector<std::string> dirs{temp_dir_};
-    std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(temp_dir_, ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      const fs::directory_entry& entry = *it;
-      std::string path = entry.path().string();
-      if (entry.is_directory(ec)) {
+    for (TreeEntry& entry : *tree) {
+      std::string path = (fs::path(temp_dir_) / entry.path).string();
+      if (entry.type == FileType::kDirectory) {
         dirs.push_back(std::move(path));
         continue;
       }
-      if (!entry.is_regular_file(ec)) {
+      if (entry.type != FileType::kRegular) {
         return Status::InvalidArgument(
             fmt::format("checkpoint contains '{}', which is not a regular file", path));
       }
-      std::string relative = fs::relative(entry.path(), temp_dir_, ec).generic_string();
-      if (ec) break;
-      if (relative == kManifestName) {
+      if (entry.path == kManifestName) {
         return Status::InvalidArgument("checkpoint writers must not create " +
                                        std::string(kManifestName));
       }
-      PULSE_ASSIGN_OR_RETURN(FileDigest d, DigestFile(path, Sync::kYes));
-      manifest.files.push_back(CheckpointFile{std::move(relative), d.bytes, d.crc32c});
+      PULSE_ASSIGN_OR_RETURN(FileDigest d, DigestFile(env, path, Fsync::kYes));
+      manifest.files.push_back(CheckpointFile{std::move(entry.path), d.bytes, d.crc32c});
     }
-    if (ec) return Status::IOError(fmt::format("cannot list '{}': {}", temp_dir_, ec.message()));
     std::sort(manifest.files.begin(), manifest.files.end(),
               [](const CheckpointFile& a, const CheckpointFile& b) { return a.path < b.path; });
     const std::string manifest_path = (fs::path(temp_dir_) / kManifestName).string();
-    PULSE_RETURN_IF_ERROR(WriteFileSynced(manifest_path, SerializeManifest(manifest)));
-    for (auto d = dirs.rbegin(); d != dirs.rend(); ++d) PULSE_RETURN_IF_ERROR(SyncDir(*d));
+    PULSE_RETURN_IF_ERROR(WriteFileSynced(env, manifest_path, SerializeManifest(manifest)));
+    for (auto d = dirs.rbegin(); d != dirs.rend(); ++d) PULSE_RETURN_IF_ERROR(SyncDir(env, *d));
     const std::string final_dir = (fs::path(store_->dir_) / fmt::format("chk-{}", id_)).string();
-    if (::rename(temp_dir_.c_str(), final_dir.c_str()) != 0) {
-      return IOErrorFor("cannot rename checkpoint to", final_dir, errno);
-    }
-    done_ = true;
-    return SyncDir(store_->dir_);
+    return RenameDurably(env, temp_dir_, final_dir,
+                         fmt::format("cannot rename checkpoint to '{}'", final_dir));
   };
   Status st = run();
   if (!st.ok()) {
     Abort();
     return st.WithContext(fmt::format("checkpoint {}", id_));
   }
+  done_ = true;
   // The checkpoint is durable; failing to prune only leaves extra old checkpoints behind.
   Status pruned = store_->Prune();
   if (!pruned.ok()) return pruned.WithContext(fmt::format("checkpoint {} committed, but", id_));
@@ -520,66 +467,63 @@ Result<CheckpointManifest> PendingCheckpoint::Commit(CheckpointManifest manifest
 
 // ---- CheckpointStore -------------------------------------------------------------------------
 
-CheckpointStore::CheckpointStore(CheckpointStoreOptions options, std::string dir, int lock_fd,
-                                 uint64_t max_id)
-    : options_(std::move(options)), dir_(std::move(dir)), lock_fd_(lock_fd), max_id_(max_id) {}
+CheckpointStore::CheckpointStore(CheckpointStoreOptions options, Env& env, std::string dir,
+                                 std::unique_ptr<FileLock> lock, uint64_t max_id)
+    : options_(std::move(options)),
+      env_(env),
+      dir_(std::move(dir)),
+      lock_(std::move(lock)),
+      max_id_(max_id) {}
 
-CheckpointStore::~CheckpointStore() {
-  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
-}
+CheckpointStore::~CheckpointStore() = default;  // destroying lock_ releases the lock
 
 Result<std::unique_ptr<CheckpointStore>> CheckpointStore::Open(CheckpointStoreOptions options) {
   PULSE_RETURN_IF_ERROR(options.Validate());
-  std::error_code ec;
-  ec = ::pulse::internal::CreateDirectories(options.dir);
-  if (ec) {
+  Env& env = options.env != nullptr ? *options.env : Env::Default();
+  if (Status st = CreateDirs(env, options.dir); !st.ok()) {
     return Status::IOError(
-        fmt::format("cannot create checkpoint dir '{}': {}", options.dir, ec.message()));
+        fmt::format("cannot create checkpoint dir '{}': {}", options.dir, st.message()));
   }
+  std::error_code ec;
   std::string dir = fs::absolute(options.dir, ec).lexically_normal().string();
   if (ec) return Status::IOError(fmt::format("bad checkpoint dir '{}'", options.dir));
   if (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   const std::string lock_path = (fs::path(dir) / kLockName).string();
-  int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return IOErrorFor("cannot create", lock_path, errno);
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    int err = errno;
-    ::close(fd);
-    if (err == EWOULDBLOCK) {
+  Result<std::unique_ptr<FileLock>> lock = env.OpenLock(lock_path);
+  if (!lock.ok()) return IOErrorFor("cannot create", lock_path, lock.status());
+  if (Status st = (*lock)->TryLock(); !st.ok()) {
+    if (st.code() == StatusCode::kUnavailable) {
       return Status::Unavailable(
           fmt::format("checkpoint dir '{}' is in use by another run", dir));
     }
-    return IOErrorFor("cannot lock", lock_path, err);
+    return IOErrorFor("cannot lock", lock_path, st);
   }
   // Nobody else writes here while we hold the lock: temporary directories are leftovers.
+  Result<std::vector<std::string>> names = env.ListDir(dir);
+  if (!names.ok()) {
+    return Status::IOError(fmt::format("cannot list '{}': {}", dir, names.status().message()));
+  }
   uint64_t max_id = 0;
-  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
-       it.increment(ec)) {
-    std::string name = it->path().filename().string();
+  for (const std::string& name : *names) {
     if (std::optional<uint64_t> id = CommittedId(name)) {
       max_id = std::max(max_id, *id);
     } else if (name.starts_with(kTempPrefix)) {
-      RemoveTree(it->path().string());
+      (void)env.Remove((fs::path(dir) / name).string());
     }
   }
-  if (ec) {
-    ::close(fd);
-    return Status::IOError(fmt::format("cannot list '{}': {}", dir, ec.message()));
-  }
-  return std::unique_ptr<CheckpointStore>(
-      new CheckpointStore(std::move(options), std::move(dir), fd, max_id));
+  return std::unique_ptr<CheckpointStore>(new CheckpointStore(
+      std::move(options), env, std::move(dir), std::move(lock).value(), max_id));
 }
 
 Result<std::vector<uint64_t>> CheckpointStore::List() const {
-  std::vector<uint64_t> ids;
-  std::error_code ec;
-  for (auto it = fs::directory_iterator(dir_, ec); !ec && it != fs::directory_iterator();
-       it.increment(ec)) {
-    if (std::optional<uint64_t> id = CommittedId(it->path().filename().string())) {
-      ids.push_back(*id);
-    }
+  Result<std::vector<std::string>> names = env_.ListDir(dir_);
+  if (!names.ok()) {
+    return Status::IOError(fmt::format("cannot list '{}': {}", dir_, names.status().message()));
   }
-  if (ec) return Status::IOError(fmt::format("cannot list '{}': {}", dir_, ec.message()));
+  std::vector<uint64_t> ids;
+  for (const std::string& name : *names) {
+    if (std::optional<uint64_t> id = CommittedId(name)) ids.push_back(*id);
+  }
   std::sort(ids.begin(), ids.end());
   return ids;
 }
@@ -587,11 +531,12 @@ Result<std::vector<uint64_t>> CheckpointStore::List() const {
 Result<LoadedCheckpoint> CheckpointStore::Load(uint64_t id) const {
   LoadedCheckpoint loaded;
   loaded.dir = (fs::path(dir_) / fmt::format("chk-{}", id)).string();
-  Result<std::string> text = ReadWholeFile((fs::path(loaded.dir) / kManifestName).string());
+  Result<std::string> text =
+      ReadWholeFile(env_, (fs::path(loaded.dir) / kManifestName).string());
   if (!text.ok()) {
     if (text.status().code() == StatusCode::kNotFound) {
-      std::error_code ec;
-      if (!fs::is_directory(loaded.dir, ec)) {
+      Result<FileInfo> found = env_.Stat(loaded.dir);
+      if (!found.ok() || found->type != FileType::kDirectory) {
         return Status::NotFound(fmt::format("no checkpoint {} in '{}'", id, dir_));
       }
       return Status::Corruption("MANIFEST.json is missing");
@@ -605,16 +550,18 @@ Result<LoadedCheckpoint> CheckpointStore::Load(uint64_t id) const {
   }
   for (const CheckpointFile& f : loaded.manifest.files) {
     const std::string path = (fs::path(loaded.dir) / f.path).string();
-    struct stat st;
-    if (::stat(path.c_str(), &st) != 0) {
-      if (errno == ENOENT) return Status::Corruption(fmt::format("file {} is missing", f.path));
-      return IOErrorFor("cannot stat", path, errno);
+    Result<FileInfo> st = env_.Stat(path);
+    if (!st.ok()) {
+      if (st.status().code() == StatusCode::kNotFound) {
+        return Status::Corruption(fmt::format("file {} is missing", f.path));
+      }
+      return IOErrorFor("cannot stat", path, st.status());
     }
-    if (static_cast<uint64_t>(st.st_size) != f.bytes) {
+    if (st->size != f.bytes) {
       return Status::Corruption(fmt::format("file {} has {} bytes, the manifest says {}", f.path,
-                                            st.st_size, f.bytes));
+                                            st->size, f.bytes));
     }
-    PULSE_ASSIGN_OR_RETURN(FileDigest d, DigestFile(path, Sync::kNo));
+    PULSE_ASSIGN_OR_RETURN(FileDigest d, DigestFile(env_, path, Fsync::kNo));
     if (d.crc32c != f.crc32c) {
       return Status::Corruption(fmt::format("file {}: checksum mismatch (manifest {}, file {})",
                                             f.path, Hex32(f.crc32c), Hex32(d.crc32c)));
@@ -664,8 +611,9 @@ Result<std::unique_ptr<PendingCheckpoint>> CheckpointStore::Begin(uint64_t id) {
         "checkpoint id {} is not above {}, the largest one seen in '{}'", id, max_id_, dir_));
   }
   const std::string temp =
-      (fs::path(dir_) / fmt::format("{}{}.tmp-{:016x}", kTempPrefix, id, RandomU64())).string();
-  if (::mkdir(temp.c_str(), 0755) != 0) return IOErrorFor("cannot create", temp, errno);
+      (fs::path(dir_) / fmt::format("{}{}.tmp-{:016x}", kTempPrefix, id, env_.UniqueId()))
+          .string();
+  if (Status st = env_.CreateDir(temp); !st.ok()) return IOErrorFor("cannot create", temp, st);
   max_id_ = id;
   return std::unique_ptr<PendingCheckpoint>(new PendingCheckpoint(this, id, temp));
 }
@@ -688,11 +636,12 @@ Status CheckpointStore::Prune() {
     // by the next Open) rather than a damaged checkpoint.
     const std::string from = (fs::path(dir_) / fmt::format("chk-{}", id)).string();
     const std::string to =
-        (fs::path(dir_) / fmt::format("{}{}.tmp-{:016x}", kTempPrefix, id, RandomU64())).string();
-    if (::rename(from.c_str(), to.c_str()) != 0) return IOErrorFor("cannot rename", from, errno);
-    RemoveTree(to);
+        (fs::path(dir_) / fmt::format("{}{}.tmp-{:016x}", kTempPrefix, id, env_.UniqueId()))
+            .string();
+    if (Status st = env_.Rename(from, to); !st.ok()) return IOErrorFor("cannot rename", from, st);
+    (void)env_.Remove(to);
   }
-  if (!remove.empty()) PULSE_RETURN_IF_ERROR(SyncDir(dir_));
+  if (!remove.empty()) PULSE_RETURN_IF_ERROR(SyncDir(env_, dir_));
   return Status::OK();
 }
 

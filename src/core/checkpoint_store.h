@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "pulse/core/env.h"
 #include "pulse/core/key_group.h"
 #include "pulse/core/status.h"
 #include "pulse/core/time.h"
@@ -68,6 +69,8 @@ struct CheckpointStoreOptions {
   std::string dir;
   /// How many committed checkpoints to keep (the newest ones). At least 1.
   uint32_t keep = 3;
+  /// Every file operation goes through it; null: Env::Default(). Must outlive the store.
+  Env* env = nullptr;
 
   Status Validate() const;
 };
@@ -170,14 +173,16 @@ class CheckpointStore {
 
  private:
   friend class PendingCheckpoint;
-  CheckpointStore(CheckpointStoreOptions options, std::string dir, int lock_fd, uint64_t max_id);
+  CheckpointStore(CheckpointStoreOptions options, Env& env, std::string dir,
+                  std::unique_ptr<FileLock> lock, uint64_t max_id);
   // Remove committed checkpoints beyond the newest `keep` that are not known to be corrupt,
   // and every known-corrupt one.
   Status Prune();
 
   CheckpointStoreOptions options_;
+  Env& env_;
   std::string dir_;  // absolute
-  int lock_fd_;
+  std::unique_ptr<FileLock> lock_;  // held while the store is open
   uint64_t max_id_;
   std::vector<uint64_t> known_corrupt_;  // found by LoadLatest
 };

@@ -1,55 +1,31 @@
 // SPDX-License-Identifier: MIT
-// OutputFile: temporary file, large buffered writes, fsync + rename on commit.
-#include "core/output_file.h"
+// OutputFile: temporary file, large buffered writes, fsync + rename on commit, all through an
+// Env.
+#include "pulse/core/output_file.h"
 
-#include "core/file_util.h"
-
-#include <fcntl.h>
-#include <sys/random.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <chrono>
-#include <cstring>
 #include <filesystem>
-#include <system_error>
 #include <utility>
 
 #include <fmt/format.h>
 
-namespace pulse::internal {
+#include "core/file_util.h"
+
+namespace pulse {
 namespace {
 
+// Names tried before Create gives up (a clash needs the same pid and 64 random bits).
 constexpr int kCreateAttempts = 8;
-constexpr mode_t kFileMode = 0644;
-
-
-uint64_t RandomSuffix() {
-  uint64_t r = 0;
-  if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != static_cast<ssize_t>(sizeof(r))) {
-    r = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-  }
-  return r;
-}
-
-// fsync the directory holding `path` so that a rename into it survives a crash.
-void SyncParentDir(const std::filesystem::path& path) {
-  std::filesystem::path dir = path.parent_path();
-  if (dir.empty()) dir = ".";
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
-  (void)::fsync(fd);  // best effort: some file systems do not support fsync on directories
-  ::close(fd);
-}
 
 }  // namespace
 
-OutputFile::OutputFile(std::string final_path, std::string temp_path, int fd, bool is_stdout)
-    : final_path_(std::move(final_path)),
+OutputFile::OutputFile(Env* env, std::string final_path, std::string temp_path,
+                       std::unique_ptr<WritableFile> file)
+    : env_(env),
+      final_path_(std::move(final_path)),
       temp_path_(std::move(temp_path)),
-      fd_(fd),
-      is_stdout_(is_stdout) {
+      file_(std::move(file)) {
   buffer_.reserve(kBufferBytes);
 }
 
@@ -57,55 +33,47 @@ OutputFile::~OutputFile() {
   if (!done_) Abort();
 }
 
-Result<std::unique_ptr<OutputFile>> OutputFile::Create(std::string final_path) {
+Result<std::unique_ptr<OutputFile>> OutputFile::Create(std::string final_path, Env& env) {
   if (final_path.empty()) return Status::InvalidArgument("output path is empty");
   std::filesystem::path final_fs(final_path);
   std::filesystem::path dir = final_fs.parent_path();
   if (!dir.empty()) {
-    if (std::error_code ec = CreateDirectories(dir)) {
+    if (Status st = CreateDirs(env, dir.string()); !st.ok()) {
       return Status::IOError(
-          fmt::format("cannot create directory '{}': {}", dir.string(), ec.message()));
+          fmt::format("cannot create directory '{}': {}", dir.string(), st.message()));
     }
   }
   std::string name = final_fs.filename().string();
   if (name.empty()) {
     return Status::InvalidArgument(fmt::format("output path '{}' names a directory", final_path));
   }
-  int last_errno = 0;
+  Status last;
   for (int attempt = 0; attempt < kCreateAttempts; ++attempt) {
     std::string temp =
-        (dir / fmt::format(".{}.inprogress-{}-{:016x}", name, ::getpid(), RandomSuffix()))
+        (dir / fmt::format(".{}.inprogress-{}-{:016x}", name, ::getpid(), env.UniqueId()))
             .string();
-    int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kFileMode);
-    if (fd >= 0) {
-      return std::unique_ptr<OutputFile>(
-          new OutputFile(std::move(final_path), std::move(temp), fd, /*is_stdout=*/false));
+    Result<std::unique_ptr<WritableFile>> file = env.OpenWritable(temp, WriteMode::kCreateNew);
+    if (file.ok()) {
+      return std::unique_ptr<OutputFile>(new OutputFile(&env, std::move(final_path),
+                                                        std::move(temp), std::move(file).value()));
     }
-    last_errno = errno;
-    if (last_errno != EEXIST) break;
+    last = file.status();
+    if (!env.Stat(temp).ok()) break;  // not a clash with an existing name: trying again is futile
   }
-  return Status::IOError(
-      fmt::format("cannot create '{}': {}", final_path, std::strerror(last_errno)));
+  return Status::IOError(fmt::format("cannot create '{}': {}", final_path, last.message()));
 }
 
 std::unique_ptr<OutputFile> OutputFile::Stdout() {
-  return std::unique_ptr<OutputFile>(new OutputFile("-", "", STDOUT_FILENO, /*is_stdout=*/true));
+  return std::unique_ptr<OutputFile>(new OutputFile(nullptr, "-", "", internal::NewStdoutFile()));
 }
 
-Status OutputFile::Error(std::string_view what, int err) const {
-  return Status::IOError(fmt::format("cannot {} '{}': {}", what, final_path_, std::strerror(err)));
+Status OutputFile::Error(std::string_view what, const Status& cause) const {
+  return Status::IOError(fmt::format("cannot {} '{}': {}", what, final_path_, cause.message()));
 }
 
 Status OutputFile::WriteAll(std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd_, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Error("write", errno);
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return Status::OK();
+  Status st = file_->Append(data);
+  return st.ok() ? st : Error("write", st);
 }
 
 Status OutputFile::Flush() {
@@ -141,38 +109,39 @@ Status OutputFile::Commit() {
   }
   if (done_) return Status::Internal(fmt::format("output '{}' already closed", final_path_));
   Status st = Flush();
-  if (is_stdout_) {
+  if (env_ == nullptr) {  // stdout
     done_ = true;
     return st;
   }
-  if (st.ok() && ::fsync(fd_) != 0) st = Error("fsync", errno);
-  if (::close(fd_) != 0 && st.ok()) st = Error("close", errno);
-  fd_ = -1;
-  if (st.ok() && ::rename(temp_path_.c_str(), final_path_.c_str()) != 0) {
-    st = Error("rename into", errno);
+  if (st.ok()) {
+    if (Status synced = file_->Sync(); !synced.ok()) st = Error("fsync", synced);
   }
-  if (!st.ok()) {
-    ::unlink(temp_path_.c_str());
-    done_ = true;
-    return st;
+  if (Status closed = file_->Close(); !closed.ok() && st.ok()) st = Error("close", closed);
+  file_.reset();
+  if (st.ok()) {
+    st = RenameDurably(*env_, temp_path_, final_path_,
+                       fmt::format("cannot rename into '{}'", final_path_));
   }
-  SyncParentDir(final_path_);
   done_ = true;
-  return Status::OK();
+  if (!st.ok()) (void)env_->Remove(temp_path_);  // gone already if the rename happened
+  return st;
 }
 
 void OutputFile::Abort() {
   if (done_) return;
   done_ = true;
   buffer_.clear();
-  if (is_stdout_) return;
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
-  ::unlink(temp_path_.c_str());
+  if (env_ == nullptr) return;
+  Discard();
+}
+
+void OutputFile::Discard() {
+  file_.reset();
+  (void)env_->Remove(temp_path_);
 }
 
 Result<Value> OutputFile::PrepareCommit() {
-  if (is_stdout_) {
+  if (env_ == nullptr) {
     return Status::InvalidArgument(
         "standard output cannot take part in checkpoints (what it printed cannot be taken back "
         "after a crash); write to a file");
@@ -184,7 +153,7 @@ Result<Value> OutputFile::PrepareCommit() {
   }
   if (done_) return Status::Internal(fmt::format("output '{}' already closed", final_path_));
   PULSE_RETURN_IF_ERROR(Flush());
-  if (::fsync(fd_) != 0) return Error("fsync", errno);
+  if (Status synced = file_->Sync(); !synced.ok()) return Error("fsync", synced);
   Object info;
   info.emplace_back("temp", Value(std::filesystem::path(temp_path_).filename().string()));
   info.emplace_back("length", Value(static_cast<int64_t>(bytes_written_)));
@@ -192,7 +161,7 @@ Result<Value> OutputFile::PrepareCommit() {
 }
 
 Status OutputFile::Recover(const Value* info) {
-  if (is_stdout_) return PrepareCommit().status();
+  if (env_ == nullptr) return PrepareCommit().status();
   if (done_ || bytes_written_ != 0) {
     return Status::Internal(fmt::format("output '{}' recovered after use", final_path_));
   }
@@ -220,20 +189,22 @@ Status OutputFile::Recover(const Value* info) {
     }
   }
   // Remove what crashed runs left, except the file to continue and our own.
-  std::error_code ec;
   const std::string own = std::filesystem::path(temp_path_).filename().string();
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind(prefix, 0) == 0 && name != keep && name != own) {
-      ::unlink(entry.path().c_str());
+  if (Result<std::vector<std::string>> names = env_->ListDir(dir.string()); names.ok()) {
+    for (const std::string& name : *names) {
+      if (name.rfind(prefix, 0) == 0 && name != keep && name != own) {
+        (void)env_->Remove((dir / name).string());
+      }
     }
   }
   if (info == nullptr) return Status::OK();
   const std::string resumed = (dir / keep).string();
-  int fd = keep.empty() ? -1 : ::open(resumed.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) {
-    struct stat st {};
-    if ((committed || errno == ENOENT) && ::stat(final_path_.c_str(), &st) == 0) {
+  Result<std::unique_ptr<WritableFile>> file =
+      keep.empty() ? Result<std::unique_ptr<WritableFile>>(Status::NotFound("no file"))
+                   : env_->OpenWritable(resumed, WriteMode::kExisting);
+  if (!file.ok()) {
+    if ((committed || file.status().code() == StatusCode::kNotFound) &&
+        env_->Stat(final_path_).ok()) {
       Abort();  // our fresh temporary file
       already_committed_ = true;
       return Status::OK();
@@ -243,40 +214,36 @@ Status OutputFile::Recover(const Value* info) {
         "missing and the output was never completed",
         final_path_, keep));
   }
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || static_cast<uint64_t>(st.st_size) < length) {
-    ::close(fd);
+  Result<FileInfo> found = env_->Stat(resumed);
+  if (!found.ok() || found->size < length) {
     return Status::Corruption(fmt::format(
         "cannot continue output '{}': '{}' is shorter than the {} bytes the checkpoint covers",
         final_path_, keep, length));
   }
-  if (::ftruncate(fd, static_cast<off_t>(length)) != 0 ||
-      ::lseek(fd, static_cast<off_t>(length), SEEK_SET) < 0) {
-    const int err = errno;
-    ::close(fd);
-    return Error("cut back", err);
-  }
+  if (Status cut = (*file)->Truncate(length); !cut.ok()) return Error("cut back", cut);
   Abort();  // our fresh temporary file
   done_ = false;
-  fd_ = fd;
+  file_ = std::move(file).value();
   temp_path_ = resumed;
   bytes_written_ = length;
   return Status::OK();
 }
 
 Status OutputFile::Suspend() {
-  if (done_ || is_stdout_) return Flush();
+  if (done_ || env_ == nullptr) return Flush();
   Status st = Flush();
-  if (st.ok() && ::fsync(fd_) != 0) st = Error("fsync", errno);
-  ::close(fd_);
-  fd_ = -1;
+  if (st.ok()) {
+    if (Status synced = file_->Sync(); !synced.ok()) st = Error("fsync", synced);
+  }
+  (void)file_->Close();
+  file_.reset();
   done_ = true;
   return st;
 }
 
-}  // namespace pulse::internal
+}  // namespace pulse
 
-namespace pulse::internal {
+namespace pulse {
 namespace {
 
 // Length of the valid UTF-8 sequence at the start of `s`, or 0 if it is not valid
@@ -329,4 +296,4 @@ void AppendUtf8Lossy(std::string_view text, std::string* out) {
   out->append(text.substr(run_start));
 }
 
-}  // namespace pulse::internal
+}  // namespace pulse

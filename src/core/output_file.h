@@ -1,96 +1,14 @@
 // SPDX-License-Identifier: MIT
-// OutputFile: a buffered output file that appears under its final name only when committed;
-// AppendUtf8Lossy for text that must be written as valid UTF-8.
+// Forwarder: OutputFile and AppendUtf8Lossy are public now (pulse/core/output_file.h). Kept so
+// that code naming pulse::internal::OutputFile still builds; new code includes the public
+// header.
 #pragma once
 
-#include <cstdint>
-#include <memory>
-#include <string>
-#include <string_view>
-
-#include "pulse/core/status.h"
-#include "pulse/core/value.h"
+#include "pulse/core/output_file.h"
 
 namespace pulse::internal {
 
-/// Buffered writer for one output. A file is written to `<dir>/.<name>.inprogress-<pid>-<rand>`
-/// and renamed to its final path by Commit(), so readers never see a partial file; Abort() (or
-/// destroying an uncommitted OutputFile) removes the temporary file. The stdout variant writes to
-/// file descriptor 1, and Commit() only flushes.
-/// Lifecycle: Create/Stdout → Append… → Commit or Abort. Not thread-safe.
-class OutputFile {
- public:
-  /// Bytes collected before a write(2).
-  static constexpr size_t kBufferBytes = 1u << 20;
-
-  /// Create the parent directories of `final_path` if needed and open a temporary file beside it
-  /// (mode 0644 before umask). Errors: IOError naming the path and the system error.
-  static Result<std::unique_ptr<OutputFile>> Create(std::string final_path);
-
-  /// An output to standard output (never closed by this class).
-  static std::unique_ptr<OutputFile> Stdout();
-
-  ~OutputFile();
-  OutputFile(const OutputFile&) = delete;
-  OutputFile& operator=(const OutputFile&) = delete;
-
-  /// Append `data` (buffered). Errors: IOError when a write fails; the file is then unusable.
-  Status Append(std::string_view data);
-
-  /// Write out buffered bytes now (e.g. so that stdout output appears promptly).
-  /// Errors: IOError.
-  Status Flush();
-
-  /// Flush, fsync, rename into place and fsync the directory (files); flush only (stdout).
-  /// Errors: IOError. After an error the temporary file is removed. Requires: not committed or
-  /// aborted yet.
-  Status Commit();
-
-  /// Close and remove the temporary file. Best effort; a no-op after Commit() or Abort().
-  void Abort();
-
-  // --- Checkpoints: the temporary file is the in-progress output that a checkpoint covers by
-  // length, so that a restarted run can cut it back and continue it.
-
-  /// Flush and fsync; return {"temp": the temporary file's name, "length": bytes so far}.
-  /// Errors: IOError; InvalidArgument for stdout (its output cannot be taken back).
-  Result<Value> PrepareCommit();
-
-  /// Continue the output described by `info` (a PrepareCommit result of an earlier run) in
-  /// place of this fresh temporary file: the file named there is cut back to its length and
-  /// appended to. If it is gone because that run already committed it (the final file exists),
-  /// this output is complete: Commit does nothing and Append fails. `info` null: a fresh
-  /// start. Either way other temporary files of the same output (left by crashed runs) are
-  /// removed. Errors: Corruption if the file is missing or shorter than the length; IOError.
-  /// Requires: nothing appended yet.
-  Status Recover(const Value* info);
-
-  /// Flush, fsync and close, leaving the temporary file for a later run's Recover.
-  Status Suspend();
-
-  /// Bytes accepted by Append() so far (buffered or written).
-  uint64_t bytes_written() const { return bytes_written_; }
-
-  /// The final path, or "-" for stdout.
-  const std::string& path() const { return final_path_; }
-
- private:
-  OutputFile(std::string final_path, std::string temp_path, int fd, bool is_stdout);
-  Status WriteAll(std::string_view data);
-  Status Error(std::string_view what, int err) const;
-
-  std::string final_path_;
-  std::string temp_path_;  // empty for stdout
-  int fd_ = -1;
-  bool is_stdout_ = false;
-  bool done_ = false;  // committed or aborted
-  bool already_committed_ = false;  // Recover found the output committed by an earlier run
-  std::string buffer_;
-  uint64_t bytes_written_ = 0;
-};
-
-/// Append `text` to `out`, replacing each byte that is not part of a valid UTF-8 sequence by
-/// U+FFFD, so that what Pulse writes is always valid UTF-8.
-void AppendUtf8Lossy(std::string_view text, std::string* out);
+using ::pulse::AppendUtf8Lossy;
+using ::pulse::OutputFile;
 
 }  // namespace pulse::internal

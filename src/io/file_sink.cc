@@ -4,8 +4,8 @@
 
 #include <fmt/format.h>
 
-#include "core/output_file.h"
 #include "pulse/core/json.h"
+#include "pulse/core/output_file.h"
 #include "pulse/io/file.h"
 
 namespace pulse::io {
@@ -18,10 +18,11 @@ class FileSinkImpl final : public Sink {
   Status Open(const SinkContext& ctx) override {
     counters_ = ctx.counters;
     if (options_.path.empty()) {
-      file_ = pulse::internal::OutputFile::Stdout();
+      file_ = OutputFile::Stdout();
       return Status::OK();
     }
-    PULSE_ASSIGN_OR_RETURN(file_, pulse::internal::OutputFile::Create(options_.path));
+    PULSE_ASSIGN_OR_RETURN(
+        file_, OutputFile::Create(options_.path, ctx.env != nullptr ? *ctx.env : Env::Default()));
     return Status::OK();
   }
 
@@ -43,7 +44,7 @@ class FileSinkImpl final : public Sink {
 
   Status Close() override {
     if (file_ == nullptr) return Status::OK();
-    std::unique_ptr<pulse::internal::OutputFile> file = std::move(file_);
+    std::unique_ptr<OutputFile> file = std::move(file_);
     return file->Commit();
   }
 
@@ -58,7 +59,7 @@ class FileSinkImpl final : public Sink {
 
   Status Suspend() override {
     if (file_ == nullptr) return Status::OK();
-    std::unique_ptr<pulse::internal::OutputFile> file = std::move(file_);
+    std::unique_ptr<OutputFile> file = std::move(file_);
     return file->Suspend();
   }
 
@@ -76,7 +77,7 @@ class FileSinkImpl final : public Sink {
  private:
   const FileSinkOptions options_;
   SinkCounters* counters_ = nullptr;
-  std::unique_ptr<pulse::internal::OutputFile> file_;
+  std::unique_ptr<OutputFile> file_;
   std::string buffer_;  // one batch of lines, reused
 };
 

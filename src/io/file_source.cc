@@ -586,13 +586,16 @@ class FileSourceImpl final : public Source {
     return chunk;
   }
 
-  // Sleep for one poll interval (waking early on stop), then restart if the file shrank.
+  // Wait one poll interval of the run's clock (waking early on stop), then restart if the file
+  // shrank.
   Status WaitForData() {
-    DurationMs remaining = options_.poll_interval_ms;
-    while (remaining > 0 && !StopRequested()) {
-      const DurationMs step = std::min(remaining, kMaxStopCheckMs);
-      std::this_thread::sleep_for(std::chrono::milliseconds(step));
-      remaining -= step;
+    Clock& clock = ctx_.env != nullptr ? ctx_.env->clock() : Env::Default().clock();
+    const Clock::TimePoint deadline =
+        clock.Now() + std::chrono::milliseconds(options_.poll_interval_ms);
+    while (!StopRequested()) {
+      const Clock::Duration left = deadline - clock.Now();
+      if (left <= Clock::Duration::zero()) break;
+      clock.SleepFor(std::min<Clock::Duration>(left, std::chrono::milliseconds(kMaxStopCheckMs)));
     }
     struct stat st {};
     if (::fstat(fd_, &st) != 0) {

@@ -2,13 +2,8 @@
 // .kvs files: buffered writing and reading of (group, key, value) entries.
 #include "state/kvs_file.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <algorithm>
-#include <cstring>
+#include <span>
 
 #include <fmt/format.h>
 
@@ -19,8 +14,8 @@ constexpr size_t kBufferBytes = 1u << 20;
 constexpr char kEntryTag = 0x01;
 constexpr char kEndTag = 0x00;
 
-Status IOErrorFor(std::string_view what, const std::string& path, int err) {
-  return Status::IOError(fmt::format("{} '{}': {}", what, path, std::strerror(err)));
+Status IOErrorFor(std::string_view what, const std::string& path, const Status& cause) {
+  return Status::IOError(fmt::format("{} '{}': {}", what, path, cause.message()));
 }
 
 void PutVarint(uint64_t v, std::string* out) {
@@ -47,19 +42,18 @@ uint64_t GetFixed(const char* p, int bytes) {
 
 // ---- KvsWriter -------------------------------------------------------------------------------
 
-KvsWriter::KvsWriter(std::string path, int fd) : path_(std::move(path)), fd_(fd) {
+KvsWriter::KvsWriter(std::string path, std::unique_ptr<WritableFile> file)
+    : path_(std::move(path)), file_(std::move(file)) {
   buffer_.reserve(kBufferBytes + 64);
   buffer_.append(kKvsMagic);
 }
 
-KvsWriter::~KvsWriter() {
-  if (fd_ >= 0) ::close(fd_);
-}
+KvsWriter::~KvsWriter() = default;
 
-Result<std::unique_ptr<KvsWriter>> KvsWriter::Create(const std::string& path) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return IOErrorFor("cannot create", path, errno);
-  return std::unique_ptr<KvsWriter>(new KvsWriter(path, fd));
+Result<std::unique_ptr<KvsWriter>> KvsWriter::Create(Env& env, const std::string& path) {
+  Result<std::unique_ptr<WritableFile>> file = env.OpenWritable(path, WriteMode::kCreateNew);
+  if (!file.ok()) return IOErrorFor("cannot create", path, file.status());
+  return std::unique_ptr<KvsWriter>(new KvsWriter(path, std::move(file).value()));
 }
 
 Status KvsWriter::Add(KeyGroup group, std::string_view key, std::string_view value) {
@@ -75,13 +69,7 @@ Status KvsWriter::Add(KeyGroup group, std::string_view key, std::string_view val
 }
 
 Status KvsWriter::Flush() {
-  std::string_view data = buffer_;
-  while (!data.empty()) {
-    ssize_t n = ::write(fd_, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return IOErrorFor("cannot write", path_, errno);
-    data.remove_prefix(static_cast<size_t>(n));
-  }
+  if (Status st = file_->Append(buffer_); !st.ok()) return IOErrorFor("cannot write", path_, st);
   buffer_.clear();
   return Status::OK();
 }
@@ -90,34 +78,28 @@ Status KvsWriter::Finish() {
   buffer_.push_back(kEndTag);
   PutFixed(count_, 8, &buffer_);
   PULSE_RETURN_IF_ERROR(Flush());
-  int rc = ::close(fd_);
-  fd_ = -1;
-  if (rc != 0) return IOErrorFor("cannot close", path_, errno);
+  if (Status st = file_->Close(); !st.ok()) return IOErrorFor("cannot close", path_, st);
   return Status::OK();
 }
 
 // ---- KvsReader -------------------------------------------------------------------------------
 
-KvsReader::KvsReader(std::string path, int fd, uint64_t file_bytes)
-    : path_(std::move(path)), fd_(fd), file_bytes_(file_bytes) {}
+KvsReader::KvsReader(std::string path, std::unique_ptr<ReadableFile> file, uint64_t file_bytes)
+    : path_(std::move(path)), file_(std::move(file)), file_bytes_(file_bytes) {}
 
-KvsReader::~KvsReader() {
-  if (fd_ >= 0) ::close(fd_);
-}
+KvsReader::~KvsReader() = default;
 
-Result<std::unique_ptr<KvsReader>> KvsReader::Open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return Status::NotFound(fmt::format("'{}' does not exist", path));
-    return IOErrorFor("cannot open", path, errno);
+Result<std::unique_ptr<KvsReader>> KvsReader::Open(Env& env, const std::string& path) {
+  Result<std::unique_ptr<ReadableFile>> file = env.OpenReadable(path);
+  if (!file.ok()) {
+    if (file.status().code() == StatusCode::kNotFound) {
+      return Status::NotFound(fmt::format("'{}' does not exist", path));
+    }
+    return IOErrorFor("cannot open", path, file.status());
   }
-  struct stat info;
-  if (::fstat(fd, &info) != 0) {
-    int err = errno;
-    ::close(fd);
-    return IOErrorFor("cannot stat", path, err);
-  }
-  std::unique_ptr<KvsReader> reader(new KvsReader(path, fd, static_cast<uint64_t>(info.st_size)));
+  Result<uint64_t> size = (*file)->Size();
+  if (!size.ok()) return IOErrorFor("cannot stat", path, size.status());
+  std::unique_ptr<KvsReader> reader(new KvsReader(path, std::move(file).value(), *size));
   Status st = reader->Need(kKvsMagic.size());
   if (!st.ok() || std::string_view(reader->buffer_).substr(0, kKvsMagic.size()) != kKvsMagic) {
     if (!st.ok() && st.code() != StatusCode::kCorruption) return st;
@@ -139,17 +121,14 @@ Status KvsReader::Need(size_t n) {
     if (eof_) return Truncated();
     const size_t have = buffer_.size();
     buffer_.resize(have + std::max(kBufferBytes, n - have));
-    ssize_t got;
-    do {
-      got = ::read(fd_, buffer_.data() + have, buffer_.size() - have);
-    } while (got < 0 && errno == EINTR);
-    if (got < 0) {
-      int err = errno;
+    Result<size_t> got =
+        file_->Read(std::span<char>(buffer_.data() + have, buffer_.size() - have));
+    if (!got.ok()) {
       buffer_.resize(have);
-      return IOErrorFor("cannot read", path_, err);
+      return IOErrorFor("cannot read", path_, got.status());
     }
-    buffer_.resize(have + static_cast<size_t>(got));
-    if (got == 0) eof_ = true;
+    buffer_.resize(have + *got);
+    if (*got == 0) eof_ = true;
   }
   return Status::OK();
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "pulse/core/env.h"
 #include "pulse/core/status.h"
 #include "pulse/state/state_backend.h"
 
@@ -21,12 +22,12 @@ namespace pulse::state::internal {
 // A file without the end marker, or whose count disagrees, is truncated (Corruption).
 inline constexpr std::string_view kKvsMagic = "PULSEKV1";
 
-/// Writes a .kvs file. Lifecycle: Create → Add… → Finish. Not thread-safe. The file is not
-/// fsynced (the checkpoint store does it).
+/// Writes a .kvs file through an Env. Lifecycle: Create → Add… → Finish. Not thread-safe. The
+/// file is not fsynced (the checkpoint store does it).
 class KvsWriter {
  public:
   /// Create `path` (which must not exist). Errors: IOError.
-  static Result<std::unique_ptr<KvsWriter>> Create(const std::string& path);
+  static Result<std::unique_ptr<KvsWriter>> Create(Env& env, const std::string& path);
   ~KvsWriter();
   KvsWriter(const KvsWriter&) = delete;
   KvsWriter& operator=(const KvsWriter&) = delete;
@@ -36,11 +37,11 @@ class KvsWriter {
   Status Finish();
 
  private:
-  KvsWriter(std::string path, int fd);
+  KvsWriter(std::string path, std::unique_ptr<WritableFile> file);
   Status Flush();
 
   std::string path_;
-  int fd_;
+  std::unique_ptr<WritableFile> file_;
   std::string buffer_;
   uint64_t count_ = 0;
 };
@@ -52,11 +53,11 @@ struct KvsEntryView {
   std::string_view value;
 };
 
-/// Reads a .kvs file front to back. Not thread-safe.
+/// Reads a .kvs file front to back through an Env. Not thread-safe.
 class KvsReader {
  public:
   /// Errors: NotFound, IOError, Corruption (bad magic).
-  static Result<std::unique_ptr<KvsReader>> Open(const std::string& path);
+  static Result<std::unique_ptr<KvsReader>> Open(Env& env, const std::string& path);
   ~KvsReader();
   KvsReader(const KvsReader&) = delete;
   KvsReader& operator=(const KvsReader&) = delete;
@@ -66,14 +67,14 @@ class KvsReader {
   Result<std::optional<KvsEntryView>> Next();
 
  private:
-  KvsReader(std::string path, int fd, uint64_t file_bytes);
+  KvsReader(std::string path, std::unique_ptr<ReadableFile> file, uint64_t file_bytes);
   // Make at least `n` unread bytes available from pos_ (bytes before pos_ may be dropped).
   // Errors: Corruption at end of file, IOError.
   Status Need(size_t n);
   Status Truncated() const;
 
   std::string path_;
-  int fd_;
+  std::unique_ptr<ReadableFile> file_;
   uint64_t file_bytes_;
   std::string buffer_;
   size_t pos_ = 0;

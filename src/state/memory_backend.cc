@@ -2,10 +2,6 @@
 // The in-memory state backend: per namespace, one sorted map per owned key group.
 #include "pulse/state/memory_backend.h"
 
-#include <sys/stat.h>
-
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -25,7 +21,7 @@ using GroupMap = std::map<std::string, std::string, std::less<>>;
 
 class MemoryBackend final : public StateBackend {
  public:
-  explicit MemoryBackend(KeyGroupRange key_groups) : StateBackend("memory", key_groups) {}
+  MemoryBackend(KeyGroupRange key_groups, Env* env) : StateBackend("memory", key_groups, env) {}
 
   uint64_t ApproximateEntries() const override {
     uint64_t n = 0;
@@ -81,14 +77,15 @@ class MemoryBackend final : public StateBackend {
   }
 
   Result<std::vector<std::string>> DoSnapshot(const std::string& dir) override {
-    if (::mkdir(dir.c_str(), 0755) != 0) {
-      return Status::IOError(fmt::format("cannot create '{}': {}", dir, std::strerror(errno)));
+    if (Status st = env().CreateDir(dir); !st.ok()) {
+      return Status::IOError(fmt::format("cannot create '{}': {}", dir, st.message()));
     }
     std::vector<std::string> files;
     for (size_t i = 0; i < namespaces_.size(); ++i) {
       std::string name = fmt::format("ns-{}.kvs", i);
-      PULSE_ASSIGN_OR_RETURN(std::unique_ptr<KvsWriter> writer,
-                             KvsWriter::Create((std::filesystem::path(dir) / name).string()));
+      PULSE_ASSIGN_OR_RETURN(
+          std::unique_ptr<KvsWriter> writer,
+          KvsWriter::Create(env(), (std::filesystem::path(dir) / name).string()));
       for (size_t g = 0; g < namespaces_[i].groups.size(); ++g) {
         const auto group = static_cast<KeyGroup>(key_groups().begin + g);
         for (const auto& [key, value] : namespaces_[i].groups[g]) {
@@ -111,7 +108,7 @@ class MemoryBackend final : public StateBackend {
         const uint32_t ns = *FindNamespace(source.namespaces[i]);
         const std::string path =
             (std::filesystem::path(source.dir) / source.namespace_files[i]).string();
-        PULSE_ASSIGN_OR_RETURN(std::unique_ptr<KvsReader> reader, KvsReader::Open(path));
+        PULSE_ASSIGN_OR_RETURN(std::unique_ptr<KvsReader> reader, KvsReader::Open(env(), path));
         while (true) {
           PULSE_ASSIGN_OR_RETURN(std::optional<internal::KvsEntryView> e, reader->Next());
           if (!e) break;
@@ -153,7 +150,7 @@ Status MemoryBackendOptions::Validate() const {
 
 Result<std::unique_ptr<StateBackend>> OpenMemoryBackend(MemoryBackendOptions options) {
   PULSE_RETURN_IF_ERROR(options.Validate());
-  return std::unique_ptr<StateBackend>(new MemoryBackend(options.key_groups));
+  return std::unique_ptr<StateBackend>(new MemoryBackend(options.key_groups, options.env));
 }
 
 }  // namespace pulse::state

@@ -3,19 +3,12 @@
 // the coverage of the snapshots a backend restores from.
 #include "pulse/state/state_backend.h"
 
-#include <fcntl.h>
-#include <sys/random.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <chrono>
-#include <cstring>
 #include <filesystem>
 
 #include <fmt/format.h>
 
-#include "core/file_util.h"
+#include "pulse/core/env.h"
 #include "pulse/core/json.h"
 #include "pulse/core/value.h"
 
@@ -36,42 +29,29 @@ Status CheckGroup(const StateBackend& backend, KeyGroup group) {
   return Status::OK();
 }
 
-uint64_t RandomU64() {
-  uint64_t r = 0;
-  if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != static_cast<ssize_t>(sizeof(r))) {
-    r = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+Status WriteNewFile(Env& env, const std::string& path, std::string_view data) {
+  Result<std::unique_ptr<WritableFile>> file = env.OpenWritable(path, WriteMode::kCreateNew);
+  if (!file.ok()) {
+    return Status::IOError(fmt::format("cannot create '{}': {}", path, file.status().message()));
   }
-  return r;
-}
-
-Status WriteNewFile(const std::string& path, std::string_view data) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return Status::IOError(fmt::format("cannot create '{}': {}", path, std::strerror(errno)));
+  if (Status st = (*file)->Append(data); !st.ok()) {
+    return Status::IOError(fmt::format("cannot write '{}': {}", path, st.message()));
   }
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      return Status::IOError(fmt::format("cannot write '{}': {}", path, std::strerror(err)));
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  if (::close(fd) != 0) {
-    return Status::IOError(fmt::format("cannot close '{}': {}", path, std::strerror(errno)));
+  if (Status st = (*file)->Close(); !st.ok()) {
+    return Status::IOError(fmt::format("cannot close '{}': {}", path, st.message()));
   }
   return Status::OK();
 }
 
-Result<std::string> ReadSmallFile(const std::string& path) {
-  std::string text;
-  const char* call = nullptr;
-  const int err = ::pulse::internal::ReadWholeFile(path, &text, &call);
-  if (err == ENOENT) return Status::NotFound(path);
-  if (err != 0) {
-    return Status::IOError(fmt::format("cannot {} '{}': {}", call, path, std::strerror(err)));
+Result<std::string> ReadSmallFile(Env& env, const std::string& path) {
+  Result<std::unique_ptr<ReadableFile>> file = env.OpenReadable(path);
+  if (!file.ok()) {
+    if (file.status().code() == StatusCode::kNotFound) return Status::NotFound(path);
+    return Status::IOError(fmt::format("cannot open '{}': {}", path, file.status().message()));
+  }
+  Result<std::string> text = ReadToEnd(**file);
+  if (!text.ok()) {
+    return Status::IOError(fmt::format("cannot read '{}': {}", path, text.status().message()));
   }
   return text;
 }
@@ -83,9 +63,9 @@ struct ParsedMeta {
   std::vector<std::string> files;  // per namespace; "" when the format has none
 };
 
-Result<ParsedMeta> ReadMeta(const std::string& dir) {
+Result<ParsedMeta> ReadMeta(Env& env, const std::string& dir) {
   const std::string path = (fs::path(dir) / kMetaName).string();
-  Result<std::string> text = ReadSmallFile(path);
+  Result<std::string> text = ReadSmallFile(env, path);
   if (!text.ok()) {
     if (text.status().code() == StatusCode::kNotFound) {
       return Status::NotFound(fmt::format("no state snapshot in '{}' ({} is missing)", dir,
@@ -205,20 +185,18 @@ Result<KvState> StateBackend::OpenNamespace(std::string_view name) {
 }
 
 Result<StateSnapshot> StateBackend::Snapshot(const std::string& dir) {
-  std::error_code ec;
-  if (fs::exists(dir, ec)) {
+  if (env_.Stat(dir).ok()) {
     return Status::InvalidArgument(
         fmt::format("state snapshot directory '{}' already exists", dir));
   }
   fs::path parent = fs::path(dir).parent_path();
   if (!parent.empty()) {
-    ec = ::pulse::internal::CreateDirectories(parent);
-    if (ec) {
+    if (Status st = CreateDirs(env_, parent.string()); !st.ok()) {
       return Status::IOError(
-          fmt::format("cannot create directory '{}': {}", parent.string(), ec.message()));
+          fmt::format("cannot create directory '{}': {}", parent.string(), st.message()));
     }
   }
-  if (instance_id_ == 0) instance_id_ = RandomU64() | 1;
+  if (instance_id_ == 0) instance_id_ = env_.UniqueId() | 1;
   StateSnapshot snap;
   snap.id = fmt::format("{}-{:016x}-{}", kind_, instance_id_, ++snapshots_taken_);
   snap.dir = dir;
@@ -244,15 +222,15 @@ Result<StateSnapshot> StateBackend::Snapshot(const std::string& dir) {
   });
   std::string text = meta.ToJson();
   text += '\n';
-  PULSE_RETURN_IF_ERROR(WriteNewFile((fs::path(dir) / kMetaName).string(), text));
+  PULSE_RETURN_IF_ERROR(WriteNewFile(env_, (fs::path(dir) / kMetaName).string(), text));
 
-  for (auto it = fs::recursive_directory_iterator(dir, ec);
-       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_regular_file(ec)) {
-      snap.files.push_back(fs::relative(it->path(), dir, ec).generic_string());
-    }
+  Result<std::vector<TreeEntry>> tree = ListTree(env_, dir);
+  if (!tree.ok()) {
+    return Status::IOError(fmt::format("cannot list '{}': {}", dir, tree.status().message()));
   }
-  if (ec) return Status::IOError(fmt::format("cannot list '{}': {}", dir, ec.message()));
+  for (TreeEntry& entry : *tree) {
+    if (entry.type == FileType::kRegular) snap.files.push_back(std::move(entry.path));
+  }
   std::sort(snap.files.begin(), snap.files.end());
   return snap;
 }
@@ -260,7 +238,7 @@ Result<StateSnapshot> StateBackend::Snapshot(const std::string& dir) {
 Status StateBackend::Restore(std::span<const std::string> snapshot_dirs) {
   std::vector<SnapshotSource> sources;
   for (const std::string& dir : snapshot_dirs) {
-    PULSE_ASSIGN_OR_RETURN(ParsedMeta meta, ReadMeta(dir));
+    PULSE_ASSIGN_OR_RETURN(ParsedMeta meta, ReadMeta(env_, dir));
     if (meta.backend != "memory" && meta.backend != "rocksdb") {
       return Status::InvalidArgument(fmt::format(
           "state snapshot '{}' has the unknown format \"{}\"", dir, meta.backend));

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "pulse/core/env.h"
 #include "pulse/core/status.h"
 #include "pulse/core/value.h"
 
@@ -54,6 +55,8 @@ class BadRecordHandler {
   struct Options {
     OnError on_error = OnError::kSkip;
     std::string dead_letter_path;  // empty: no dead-letter output
+    /// Where the dead-letter file is written; null: Env::Default(). Must outlive the handler.
+    Env* env = nullptr;
   };
 
   /// Open the dead-letter file if configured (written to a temporary name, renamed on Close).

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 
@@ -44,8 +43,9 @@ struct ParquetSinkOptions {
 
   /// A file is closed (and a new one started for the next record) when it holds `max_rows`
   /// rows, when its data reaches `max_bytes` (uncompressed: 8 bytes per timestamp or number,
-  /// the length of each string; 0 = no limit), or `max_age_ms` after it was opened (checked on
-  /// every record and by Sink::Tick(), so an idle file is closed too).
+  /// the length of each string; 0 = no limit), or `max_age_ms` of processing time after it was
+  /// opened (the clock of SinkContext::env; checked on every record and by Sink::Tick(), so an
+  /// idle file is closed too).
   uint64_t max_rows = 1'000'000;
   uint64_t max_bytes = 0;
   DurationMs max_age_ms = 300'000;
@@ -63,9 +63,6 @@ struct ParquetSinkOptions {
   /// A date partition is complete when watermark − lateness is past its end.
   DurationMs lateness_ms = 0;
 
-  /// Processing-time clock in ms for max_age_ms (tests inject one). Empty: a steady clock.
-  std::function<int64_t()> clock_ms;
-
   /// Errors: InvalidArgument for an empty out_dir, zero limits, a negative age or lateness, or
   /// a partition_format with a conversion other than %Y %C %y %G %g %m %b %B %h %d %e %j %U %W
   /// %V %u %w %a %A %H %I %p %M %S %F %T %D %R %s %n %t %%.
@@ -74,7 +71,9 @@ struct ParquetSinkOptions {
 
 /// Return the Parquet sink. Files are written as `.part-….parquet.inprogress` and renamed to
 /// `part-<run start ms>-<random>-<sequence>.parquet` when closed, so a reader never sees a
-/// partial file and names never repeat across runs. Close() closes every open file; Abort()
+/// partial file and names never repeat across runs (the run start is the wall clock of
+/// SinkContext::env, the tag Env::UniqueId()). Every file operation goes through that Env.
+/// Close() closes every open file; Abort()
 /// removes the open files' temporary files. Takes part in checkpoints (Recover before the
 /// first Write): the open files' rows are spooled beside them, and rolled files are renamed only
 /// by the Commit of the checkpoint that covers them (docs/parquet.md, "Checkpoints").

@@ -13,6 +13,8 @@ namespace pulse::state {
 struct MemoryBackendOptions {
   /// The key groups the backend holds (a worker's range).
   KeyGroupRange key_groups = KeyGroupRange::All();
+  /// Where snapshots are written and read; null: Env::Default(). Must outlive the backend.
+  Env* env = nullptr;
 
   /// The range must be non-empty and within [0, kMaxKeyGroups).
   Status Validate() const;

@@ -25,6 +25,10 @@ struct RocksDbBackendOptions {
   size_t write_buffer_bytes = 16u << 20;
   /// The shared LRU block cache (data, index and filter blocks).
   size_t block_cache_bytes = 32u << 20;
+  /// Pulse's own files (the working directory and its marker, snapshots of the memory format);
+  /// null: Env::Default(). RocksDB writes its database through its own Env. Must outlive the
+  /// backend.
+  Env* env = nullptr;
 
   /// path is set, the range is non-empty and within [0, kMaxKeyGroups), sizes ≥ 1 MiB.
   Status Validate() const;

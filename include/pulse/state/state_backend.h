@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "pulse/core/env.h"
 #include "pulse/core/key_group.h"
 #include "pulse/core/status.h"
 
@@ -100,6 +101,7 @@ class KvState {
 ///
 /// Implementations provide the protected Do* methods; the public methods check arguments
 /// first (key group ownership, snapshot coverage), so implementations may assume valid ones.
+/// Snapshot and Restore read and write files through the backend's Env (env()).
 /// Lifecycle: Open (a backend's factory) → OpenNamespace… → reads, writes, Snapshot, Restore
 /// → destroy. Thread-compatible: one thread at a time (a worker owns its backend).
 class StateBackend {
@@ -137,8 +139,14 @@ class StateBackend {
   virtual uint64_t ApproximateEntries() const = 0;
 
  protected:
-  StateBackend(std::string kind, KeyGroupRange key_groups)
-      : kind_(std::move(kind)), key_groups_(key_groups) {}
+  /// `env` (null: Env::Default()) must outlive the backend.
+  StateBackend(std::string kind, KeyGroupRange key_groups, Env* env = nullptr)
+      : kind_(std::move(kind)),
+        key_groups_(key_groups),
+        env_(env != nullptr ? *env : Env::Default()) {}
+
+  /// Where snapshots are written and read.
+  Env& env() const { return env_; }
 
   /// The parsed SNAPSHOT.json of a snapshot being restored.
   struct SnapshotSource {
@@ -178,6 +186,7 @@ class StateBackend {
 
   std::string kind_;
   KeyGroupRange key_groups_;
+  Env& env_;
   std::vector<std::string> namespace_names_;
   uint64_t instance_id_ = 0;  // random, set on first snapshot
   uint64_t snapshots_taken_ = 0;

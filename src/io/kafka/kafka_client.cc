@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <thread>
 #include <utility>
 
 namespace pulse::io::internal {
@@ -103,19 +102,18 @@ Result<KafkaHandle> MakeKafkaClient(rd_kafka_type_t type, KafkaConf conf) {
   return KafkaHandle(rk);
 }
 
-Status RetryWhileUnavailable(int timeout_ms,
+Status RetryWhileUnavailable(Clock& clock, int timeout_ms,
                              const std::function<Status(int remaining_ms)>& attempt) {
-  using Clock = std::chrono::steady_clock;
-  const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  const Clock::TimePoint deadline = clock.Now() + std::chrono::milliseconds(timeout_ms);
   std::chrono::milliseconds backoff(50);
   while (true) {
     const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock.Now());
     Status status = attempt(static_cast<int>(std::max<int64_t>(1, left.count())));
-    if (status.code() != StatusCode::kUnavailable || Clock::now() + backoff >= deadline) {
+    if (status.code() != StatusCode::kUnavailable || clock.Now() + backoff >= deadline) {
       return status;
     }
-    std::this_thread::sleep_for(backoff);
+    clock.SleepFor(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
   }
 }
@@ -158,10 +156,10 @@ Result<std::vector<int32_t>> TopicPartitionsOnce(rd_kafka_t* rk, const std::stri
 
 }  // namespace
 
-Result<std::vector<int32_t>> TopicPartitions(rd_kafka_t* rk, const std::string& topic,
-                                             int timeout_ms) {
+Result<std::vector<int32_t>> TopicPartitions(Clock& clock, rd_kafka_t* rk,
+                                             const std::string& topic, int timeout_ms) {
   std::vector<int32_t> partitions;
-  PULSE_RETURN_IF_ERROR(RetryWhileUnavailable(timeout_ms, [&](int remaining_ms) {
+  PULSE_RETURN_IF_ERROR(RetryWhileUnavailable(clock, timeout_ms, [&](int remaining_ms) {
     PULSE_ASSIGN_OR_RETURN(partitions, TopicPartitionsOnce(rk, topic, remaining_ms));
     return Status::OK();
   }));

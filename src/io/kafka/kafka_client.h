@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pulse/core/clock.h"
 #include "pulse/core/status.h"
 #include "pulse/io/kafka.h"
 
@@ -50,10 +51,11 @@ Status KafkaStatus(rd_kafka_resp_err_t err, std::string_view what);
 Status KafkaErrorStatus(rd_kafka_error_t* error, std::string_view what);
 
 /// Call `attempt` with the milliseconds left of `timeout_ms` until it returns anything but
-/// kUnavailable or the time is up, waiting 50 ms, doubling to 1 s, between attempts. For the
-/// requests a coordinator or partition leader that is moving or still loading refuses for a
-/// while (NOT_COORDINATOR, LEADER_NOT_AVAILABLE, ...). Returns the last attempt's status.
-Status RetryWhileUnavailable(int timeout_ms,
+/// kUnavailable or the time is up, waiting 50 ms, doubling to 1 s, between attempts; time and
+/// waits are `clock`'s. For the requests a coordinator or partition leader that is moving or
+/// still loading refuses for a while (NOT_COORDINATOR, LEADER_NOT_AVAILABLE, ...). Returns the
+/// last attempt's status.
+Status RetryWhileUnavailable(Clock& clock, int timeout_ms,
                              const std::function<Status(int remaining_ms)>& attempt);
 
 /// A configuration with `settings`, then `overrides`, applied in order. Errors:
@@ -63,10 +65,11 @@ Result<KafkaConf> MakeKafkaConf(const KafkaProperties& settings, const KafkaProp
 /// Create a client of `type` from `conf` (consumed, also on failure).
 Result<KafkaHandle> MakeKafkaClient(rd_kafka_type_t type, KafkaConf conf);
 
-/// The partition ids of `topic`, ascending, retrying while the metadata is unavailable. Errors:
-/// NotFound if the topic does not exist, Unavailable if no broker answered within `timeout_ms`.
-Result<std::vector<int32_t>> TopicPartitions(rd_kafka_t* rk, const std::string& topic,
-                                             int timeout_ms);
+/// The partition ids of `topic`, ascending, retrying (RetryWhileUnavailable, on `clock`) while
+/// the metadata is unavailable. Errors: NotFound if the topic does not exist, Unavailable if
+/// no broker answered within `timeout_ms`.
+Result<std::vector<int32_t>> TopicPartitions(Clock& clock, rd_kafka_t* rk,
+                                             const std::string& topic, int timeout_ms);
 
 /// The value of `name` in `properties` (the last one wins), or `fallback`.
 std::string PropertyOr(const KafkaProperties& properties, std::string_view name,

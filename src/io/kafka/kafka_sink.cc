@@ -69,6 +69,7 @@ class KafkaSinkImpl final : public Sink {
   Status Open(const SinkContext& ctx) override {
     counters_ = ctx.counters;
     on_warning_ = ctx.on_warning;
+    clock_ = ctx.env != nullptr ? &ctx.env->clock() : &Env::Default().clock();
     RegisterMetrics(ctx.metrics);
     Status st = OpenProducer();
     if (!st.ok()) producer_.reset();
@@ -248,7 +249,7 @@ class KafkaSinkImpl final : public Sink {
     // Fail now, not at the first result, if the topic does not exist.
     PULSE_ASSIGN_OR_RETURN(
         std::vector<int32_t> partitions,
-        internal::TopicPartitions(producer_.get(), options_.topic, kMetadataTimeoutMs));
+        internal::TopicPartitions(*clock_, producer_.get(), options_.topic, kMetadataTimeoutMs));
     (void)partitions;
     return Status::OK();
   }
@@ -270,8 +271,8 @@ class KafkaSinkImpl final : public Sink {
   }
 
   Status Produce(const Message& m, size_t tag) {
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.flush_timeout_ms);
+    const Clock::TimePoint deadline =
+        clock_->Now() + std::chrono::milliseconds(options_.flush_timeout_ms);
     void* opaque = reinterpret_cast<void*>(static_cast<uintptr_t>(tag));
     const void* key = m.key ? m.key->data() : nullptr;
     const size_t key_size = m.key ? m.key->size() : 0;
@@ -293,7 +294,7 @@ class KafkaSinkImpl final : public Sink {
                                   RD_KAFKA_V_KEY(key, key_size), RD_KAFKA_V_OPAQUE(opaque),
                                   RD_KAFKA_V_END);
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::OK();
-      if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || std::chrono::steady_clock::now() > deadline) {
+      if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || clock_->Now() > deadline) {
         return KafkaStatus(err, fmt::format("producing a result to topic '{}'", options_.topic));
       }
       rd_kafka_poll(producer_.get(), 100);  // a full queue: wait for deliveries
@@ -339,14 +340,15 @@ class KafkaSinkImpl final : public Sink {
   // an abortable error aborts the transaction and fails the checkpoint.
   Status CommitTransaction() {
     bool requires_abort = false;
-    Status status = internal::RetryWhileUnavailable(FlushTimeout(), [&](int remaining_ms) {
+    auto commit = [&](int remaining_ms) {
       rd_kafka_error_t* error = rd_kafka_commit_transaction(producer_.get(), remaining_ms);
       if (error != nullptr && rd_kafka_error_txn_requires_abort(error)) {
         requires_abort = true;
         return Status::IOError(KafkaErrorStatus(error, "commit transaction").message());
       }
       return KafkaErrorStatus(error, "commit transaction");
-    });
+    };
+    Status status = internal::RetryWhileUnavailable(*clock_, FlushTimeout(), commit);
     in_transaction_ = false;
     if (requires_abort) {
       AbortTransaction();
@@ -363,7 +365,7 @@ class KafkaSinkImpl final : public Sink {
     // Fences any earlier producer with this transactional.id and aborts its open transaction
     // (output after the checkpoint, which the resumed run produces again).
     // Like commit, init may be called again after a retriable error.
-    PULSE_RETURN_IF_ERROR(internal::RetryWhileUnavailable(FlushTimeout(), [&](int remaining_ms) {
+    auto init = [&](int remaining_ms) {
       rd_kafka_error_t* error = rd_kafka_init_transactions(producer_.get(), remaining_ms);
       if (error != nullptr &&
           rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR_INVALID_TRANSACTION_TIMEOUT) {
@@ -373,7 +375,8 @@ class KafkaSinkImpl final : public Sink {
             "transaction.max.timeout.ms; lower it in [sink.properties]");
       }
       return KafkaErrorStatus(error, "init transactions");
-    }));
+    };
+    PULSE_RETURN_IF_ERROR(internal::RetryWhileUnavailable(*clock_, FlushTimeout(), init));
     if (info != nullptr) PULSE_RETURN_IF_ERROR(RedoCheckpoint(*info));
     return BeginTransaction();
   }
@@ -456,10 +459,9 @@ class KafkaSinkImpl final : public Sink {
     rd_kafka_topic_partition_list_add(list.get(), options_.topic.c_str(), partition)->offset =
         offset;
     PULSE_RETURN_IF_ERROR(KafkaStatus(rd_kafka_assign(consumer.get(), list.get()), "assign"));
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(kProbeTimeoutMs);
+    const Clock::TimePoint deadline = clock_->Now() + std::chrono::milliseconds(kProbeTimeoutMs);
     std::optional<bool> visible;
-    while (!visible && std::chrono::steady_clock::now() < deadline) {
+    while (!visible && clock_->Now() < deadline) {
       internal::KafkaMessage m(rd_kafka_consumer_poll(consumer.get(), 200));
       if (m == nullptr) continue;
       if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
@@ -496,6 +498,7 @@ class KafkaSinkImpl final : public Sink {
 
   KafkaSinkOptions options_;
   SinkCounters* counters_ = nullptr;
+  Clock* clock_ = &Env::Default().clock();  // the run's (flush and probe deadlines); set by Open
   metrics::Counter* delivered_ = nullptr;  // these: null without a registry
   metrics::Gauge* in_flight_ = nullptr;
   metrics::Counter* committed_ = nullptr;

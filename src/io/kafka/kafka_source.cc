@@ -27,7 +27,6 @@ using internal::KafkaHandle;
 using internal::KafkaPartitionList;
 using internal::KafkaQueue;
 using internal::KafkaStatus;
-using SteadyClock = std::chrono::steady_clock;
 
 constexpr int kMetadataTimeoutMs = 10'000;
 constexpr int kOffsetsTimeoutMs = 10'000;
@@ -51,7 +50,7 @@ struct PartitionState {
   // came since. Only a caught-up partition can turn idle.
   bool at_end = false;
   bool idle = false;
-  SteadyClock::time_point last_activity;  // its last message, or when reading began
+  Clock::TimePoint last_activity;  // its last message, or when reading began
   // A bounded read (stop_at) ends the partition before this offset; -1: never.
   int64_t stop_offset = -1;
   bool done = false;  // a bounded read reached stop_offset: it holds nothing back any more
@@ -109,6 +108,7 @@ class KafkaSourceImpl final : public Source {
 
   Status Open(const SourceContext& ctx) override {
     ctx_ = ctx;
+    clock_ = ctx.env != nullptr ? &ctx.env->clock() : &Env::Default().clock();
     bound_ms_ = ctx.max_out_of_orderness.value_or(0);
     rules_.time_field = options_.time_field;
     rules_.projection = &projection_;
@@ -135,7 +135,7 @@ class KafkaSourceImpl final : public Source {
       // The idle clock starts when reading does, not at Open: restoring state in between
       // (which may take long) is not idleness. A resumed run's watermark is known at once.
       reading_ = true;
-      for (PartitionState& p : partitions_) p.last_activity = SteadyClock::now();
+      for (PartitionState& p : partitions_) p.last_activity = clock_->Now();
       DeclareWatermark(0);
     }
     if (AllDone()) return false;
@@ -144,7 +144,7 @@ class KafkaSourceImpl final : public Source {
     const ssize_t n = rd_kafka_consume_batch_queue(
         queue_.get(), static_cast<int>(options_.poll_timeout_ms), batch_.data(), want);
     if (n < 0) return KafkaStatus(rd_kafka_last_error(), "kafka source: consume");
-    const SteadyClock::time_point now = SteadyClock::now();
+    const Clock::TimePoint now = clock_->Now();
     Status status;
     for (ssize_t i = 0; i < n; ++i) {
       internal::KafkaMessage message(batch_[static_cast<size_t>(i)]);
@@ -255,7 +255,8 @@ class KafkaSourceImpl final : public Source {
     KafkaPartitionList list(rd_kafka_topic_partition_list_new(16));
     for (const std::string& topic : options_.topics) {
       PULSE_ASSIGN_OR_RETURN(std::vector<int32_t> ids,
-                             internal::TopicPartitions(consumer_.get(), topic, kMetadataTimeoutMs));
+                             internal::TopicPartitions(*clock_, consumer_.get(), topic,
+                                                       kMetadataTimeoutMs));
       for (int32_t id : ids) {
         rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), id)->offset =
             RD_KAFKA_OFFSET_INVALID;
@@ -264,7 +265,7 @@ class KafkaSourceImpl final : public Source {
     // Start offsets: the checkpoint's, else the group's committed ones, else auto_offset_reset.
     // They are resolved here (not left to librdkafka) so that Position() is exact from the
     // start, also for partitions that deliver nothing.
-    PULSE_RETURN_IF_ERROR(internal::RetryWhileUnavailable(kOffsetsTimeoutMs, [&](int remaining_ms) {
+    PULSE_RETURN_IF_ERROR(Retry(kOffsetsTimeoutMs, [&](int remaining_ms) {
       PULSE_RETURN_IF_ERROR(KafkaStatus(
           rd_kafka_committed(consumer_.get(), list.get(), remaining_ms), "committed offsets"));
       // A partition whose committed offset could not be read must not fall back to
@@ -276,7 +277,7 @@ class KafkaSourceImpl final : public Source {
       }
       return Status::OK();
     }));
-    const SteadyClock::time_point now = SteadyClock::now();
+    const Clock::TimePoint now = clock_->Now();
     for (int i = 0; i < list->cnt; ++i) {
       rd_kafka_topic_partition_t& tp = list->elems[i];
       auto seek = seek_.find({tp.topic, tp.partition});
@@ -291,7 +292,7 @@ class KafkaSourceImpl final : public Source {
                                                               remaining_ms),
                              fmt::format("offsets of {}/{}", tp.topic, tp.partition));
         };
-        PULSE_RETURN_IF_ERROR(internal::RetryWhileUnavailable(kOffsetsTimeoutMs, query));
+        PULSE_RETURN_IF_ERROR(Retry(kOffsetsTimeoutMs, query));
         tp.offset = options_.auto_offset_reset == "earliest" ? low : high;
       }
       PartitionState p;
@@ -315,6 +316,11 @@ class KafkaSourceImpl final : public Source {
     return Status::OK();
   }
 
+  // RetryWhileUnavailable on the run's clock.
+  Status Retry(int timeout_ms, const std::function<Status(int remaining_ms)>& attempt) {
+    return internal::RetryWhileUnavailable(*clock_, timeout_ms, attempt);
+  }
+
   // A bounded read's end offset per partition, as Flink's bounded KafkaSource: stop_at = end:
   // the end offset when the run starts (for read_committed, the last stable offset);
   // stop_at = a time: the first offset whose message timestamp is at or after it, else the end.
@@ -323,7 +329,7 @@ class KafkaSourceImpl final : public Source {
     for (PartitionState& p : partitions_) {
       int64_t low = 0;
       int64_t high = 0;
-      PULSE_RETURN_IF_ERROR(internal::RetryWhileUnavailable(kOffsetsTimeoutMs, [&](int remaining) {
+      PULSE_RETURN_IF_ERROR(Retry(kOffsetsTimeoutMs, [&](int remaining) {
         return KafkaStatus(rd_kafka_query_watermark_offsets(consumer_.get(), p.topic.c_str(),
                                                             p.partition, &low, &high, remaining),
                            fmt::format("end offset of {}", p.origin));
@@ -337,7 +343,7 @@ class KafkaSourceImpl final : public Source {
       rd_kafka_topic_partition_list_add(list.get(), p.topic.c_str(), p.partition)->offset =
           options_.stop_at_time;
     }
-    PULSE_RETURN_IF_ERROR(internal::RetryWhileUnavailable(kOffsetsTimeoutMs, [&](int remaining) {
+    PULSE_RETURN_IF_ERROR(Retry(kOffsetsTimeoutMs, [&](int remaining) {
       return KafkaStatus(rd_kafka_offsets_for_times(consumer_.get(), list.get(), remaining),
                          "offsets for stop_at");
     }));
@@ -414,7 +420,7 @@ class KafkaSourceImpl final : public Source {
   }
 
   // One message from the consumer: a record, a bad record, an error to return or to ignore.
-  Status Handle(const rd_kafka_message_t& m, SteadyClock::time_point now,
+  Status Handle(const rd_kafka_message_t& m, Clock::TimePoint now,
                 std::vector<Record>* out) {
     if (m.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       switch (m.err) {
@@ -545,7 +551,8 @@ class KafkaSourceImpl final : public Source {
   // Set once a checkpoint was taken or resumed: offsets are then committed after checkpoints.
   bool checkpointed_ = false;
   bool reading_ = false;  // Read() was called
-  SteadyClock::time_point last_commit_;
+  Clock::TimePoint last_commit_;
+  Clock* clock_ = &Env::Default().clock();  // the run's (idle_timeout, commit_interval_ms)
   metrics::Counter* transient_errors_total_ = nullptr;  // null without a registry
   internal::JsonRecordRules rules_;  // set at Open; given_time per message
   internal::JsonMessageDecoder decoder_;

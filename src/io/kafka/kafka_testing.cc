@@ -79,7 +79,8 @@ Status CreateTopic(const std::string& brokers, const std::string& topic, int par
   // Wait until the new topic's partitions have leaders.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (true) {
-    Result<std::vector<int32_t>> ids = internal::TopicPartitions(admin.get(), topic, 5000);
+    Result<std::vector<int32_t>> ids =
+        internal::TopicPartitions(Clock::Real(), admin.get(), topic, 5000);
     if (ids.ok() && static_cast<int>(ids->size()) == partitions) return Status::OK();
     if (std::chrono::steady_clock::now() > deadline) {
       return Status::Unavailable("topic " + topic + " did not become available");
@@ -129,7 +130,8 @@ Result<std::vector<InMessage>> ReadTopic(const std::string& brokers, const std::
                 {"enable.partition.eof", "true"},
                 {"isolation.level", read_committed ? "read_committed" : "read_uncommitted"}}));
     PULSE_ASSIGN_OR_RETURN(std::vector<int32_t> ids,
-                           internal::TopicPartitions(consumer.get(), topic, kTimeoutMs));
+                           internal::TopicPartitions(Clock::Real(), consumer.get(), topic,
+                                                     kTimeoutMs));
     internal::KafkaPartitionList list(rd_kafka_topic_partition_list_new(16));
     for (int32_t id : ids) {
       rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), id)->offset =
@@ -174,7 +176,8 @@ Result<std::map<int32_t, int64_t>> CommittedOffsets(const std::string& brokers,
                                                     {"group.id", group},
                                                     {"enable.auto.commit", "false"}}));
   PULSE_ASSIGN_OR_RETURN(std::vector<int32_t> ids,
-                         internal::TopicPartitions(consumer.get(), topic, kTimeoutMs));
+                         internal::TopicPartitions(Clock::Real(), consumer.get(), topic,
+                                                   kTimeoutMs));
   internal::KafkaPartitionList list(rd_kafka_topic_partition_list_new(16));
   for (int32_t id : ids) rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), id);
   PULSE_RETURN_IF_ERROR(

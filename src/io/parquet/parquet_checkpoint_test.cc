@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -18,6 +19,7 @@
 
 #include "io/parquet/parquet_test_util.h"
 #include "io/parquet/spool.h"
+#include "testing/manual_clock.h"
 #include "testing/test_util.h"
 
 #include "pulse/core/json.h"
@@ -31,6 +33,7 @@ using ::pulse::testing::ReadFile;
 using ::pulse::testing::TempDir;
 using ::pulse::testing::WriteFile;
 using namespace ::pulse::io::parquet_testing;  // NOLINT(google-build-using-namespace)
+using namespace std::chrono_literals;
 
 constexpr int64_t kHourMs = 3'600'000;
 constexpr size_t kRecords = 40;
@@ -68,7 +71,6 @@ class ParquetCheckpointTest : public ::testing::TestWithParam<ParquetSchema> {
   ParquetSinkOptions Options() {
     ParquetSinkOptions o;
     o.out_dir = out().string();
-    o.clock_ms = [this] { return now_ms_; };
     o.max_rows = 3;
     o.schema = GetParam();
     return o;
@@ -77,7 +79,10 @@ class ParquetCheckpointTest : public ::testing::TestWithParam<ParquetSchema> {
   std::unique_ptr<Sink> Open(const ParquetSinkOptions& options) {
     EXPECT_OK(options.Validate());
     std::unique_ptr<Sink> sink = ParquetSink(options);
-    EXPECT_OK(sink->Open({&counters_}));
+    SinkContext ctx;
+    ctx.counters = &counters_;
+    ctx.env = &env_;
+    EXPECT_OK(sink->Open(ctx));
     return sink;
   }
 
@@ -134,7 +139,8 @@ class ParquetCheckpointTest : public ::testing::TestWithParam<ParquetSchema> {
 
   TempDir dir_;
   fs::path out_override_;
-  int64_t now_ms_ = 0;
+  pulse::testing::ManualClock clock_;
+  EnvWithClock env_{clock_};
   uint64_t next_id_ = 0;
   SinkCounters counters_;
 };
@@ -318,6 +324,43 @@ TEST_P(ParquetCheckpointTest, RecoverFinishesACommitThatDidNotHappen) {
   (void)Feed(*sink, 4, kBatches, [](size_t) { return false; });
   ASSERT_OK(sink->Close());
   EXPECT_EQ(Snapshot(), Uninterrupted());
+}
+
+// An open file keeps its age across a restart: the resumed run closes it max_age after the
+// first run opened it, by the run's clock, without counting the time the pipeline was down.
+TEST_P(ParquetCheckpointTest, FileAgeContinuesAfterARestart) {
+  ParquetSinkOptions o = Options();
+  o.max_age_ms = 1000;
+  o.max_rows = 1000;
+  Value info;
+  {
+    std::unique_ptr<Sink> sink = Open(o);
+    ASSERT_OK(sink->Recover(nullptr));
+    ASSERT_OK(sink->Write(Batch(0)));  // one day: one partition, one open file
+    clock_.Advance(600ms);
+    ASSERT_OK_AND_ASSIGN(Value prepared, sink->PrepareCommit(1));
+    ASSERT_OK(sink->Commit(1));
+    ASSERT_OK_AND_ASSIGN(info, ParseJson(prepared.ToJson()));
+    // The process dies here.
+  }
+  EXPECT_NE(info.ToJson().find(R"("age_ms":600)"), std::string::npos) << info.ToJson();
+  clock_.Advance(std::chrono::hours(1));  // down for an hour
+  std::unique_ptr<Sink> sink = Open(o);
+  ASSERT_OK(sink->Recover(&info));
+  // Published files after a Tick at `advance` more, and a checkpoint.
+  auto published_after = [&](Clock::Duration advance, uint64_t checkpoint_id) {
+    clock_.Advance(advance);
+    EXPECT_OK(sink->Tick());
+    EXPECT_OK(sink->PrepareCommit(checkpoint_id).status());
+    EXPECT_OK(sink->Commit(checkpoint_id));
+    return ParquetFiles(out()).size();
+  };
+  EXPECT_EQ(published_after(399ms, 2), 0u);  // 999 ms old
+  EXPECT_EQ(published_after(1ms, 3), 1u);    // 1000 ms: closed by Tick, published by Commit
+  ASSERT_OK(sink->Close());
+  const std::vector<std::string> files = ParquetFiles(out());
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(Rows(out() / files[0]).size(), kBatchRecords);
 }
 
 // A real crash: a child process writes, checkpoints, writes on (rolling files) and _exits

@@ -3,26 +3,19 @@
 // only place where arrow::Status and Parquet exceptions become pulse::Status.
 #include "io/parquet/parquet_file.h"
 
-#include "core/file_util.h"
-
 #include <arrow/builder.h>
 #include <arrow/io/file.h>
 #include <arrow/memory_pool.h>
 #include <arrow/table.h>
 #include <arrow/type.h>
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <parquet/arrow/writer.h>
 #include <parquet/file_reader.h>
 #include <parquet/metadata.h>
 #include <parquet/properties.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <exception>
 #include <string_view>
-#include <system_error>
 #include <utility>
 
 #include "pulse/core/json.h"
@@ -144,13 +137,6 @@ ColumnType WindowColumnType(std::string_view name, const Value& v) {
   return GenericColumnType(v);
 }
 
-void SyncDir(const fs::path& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
-  (void)::fsync(fd);  // best effort: not every file system syncs folders
-  ::close(fd);
-}
-
 }  // namespace
 
 std::string_view ColumnTypeName(ColumnType type) {
@@ -177,17 +163,17 @@ Result<ColumnType> ParseColumnType(std::string_view name) {
   return Status::InvalidArgument(fmt::format("unknown column type '{}'", name));
 }
 
-void SyncFolder(const fs::path& dir) { SyncDir(dir); }
+Status SyncFolder(Env& env, const fs::path& dir) {
+  Status st = env.SyncPath(dir.string());
+  if (st.ok()) return st;
+  return Status::IOError(fmt::format("cannot sync folder {}: {}", dir.string(), st.message()));
+}
 
 std::string TempFileName(std::string_view name) { return fmt::format(".{}.inprogress", name); }
 
-Status PublishFile(const fs::path& temp, const fs::path& final_path) {
-  if (::rename(temp.c_str(), final_path.c_str()) != 0) {
-    return Status::IOError(fmt::format("cannot rename {} to {}: {}", temp.string(),
-                                       final_path.string(), std::strerror(errno)));
-  }
-  SyncDir(final_path.parent_path());
-  return Status::OK();
+Status PublishFile(Env& env, const fs::path& temp, const fs::path& final_path) {
+  return RenameDurably(env, temp.string(), final_path.string(),
+                       fmt::format("cannot rename {} to {}", temp.string(), final_path.string()));
 }
 
 Result<uint64_t> ParquetFileRows(const fs::path& path) {
@@ -251,15 +237,9 @@ class ParquetFile::Impl {
     slots_.resize(layout_.columns().size());
   }
 
+  // Open the file the Env created for Arrow to write.
   Status Open(const fs::path& temp_path) {
-    // Opened here rather than by Arrow (which creates files 0666 before the umask), so that the
-    // file is 0644 whatever the umask, like every file Pulse writes.
-    const int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-      return Status::IOError(fmt::format("cannot create {}: {}", temp_path.string(),
-                                         std::strerror(errno)));
-    }
-    auto stream = arrow::io::FileOutputStream::Open(fd);  // owns fd from here, even on error
+    auto stream = arrow::io::FileOutputStream::Open(temp_path.string(), /*append=*/false);
     PULSE_RETURN_IF_ERROR(FromArrow(stream.status(), "cannot create " + temp_path.string()));
     stream_ = *stream;
     parquet::WriterProperties::Builder props;
@@ -400,9 +380,10 @@ class ParquetFile::Impl {
   std::unique_ptr<parquet::arrow::FileWriter> writer_;
 };
 
-ParquetFile::ParquetFile(PrivateToken, fs::path final_path, fs::path temp_path,
+ParquetFile::ParquetFile(PrivateToken, Env& env, fs::path final_path, fs::path temp_path,
                          uint64_t row_group_rows, std::unique_ptr<Impl> impl)
-    : final_path_(std::move(final_path)),
+    : env_(env),
+      final_path_(std::move(final_path)),
       temp_path_(std::move(temp_path)),
       row_group_rows_(row_group_rows),
       impl_(std::move(impl)) {}
@@ -411,24 +392,32 @@ ParquetFile::~ParquetFile() {
   if (!done_) Abort();
 }
 
-Result<std::unique_ptr<ParquetFile>> ParquetFile::Create(const fs::path& dir,
+Result<std::unique_ptr<ParquetFile>> ParquetFile::Create(Env& env, const fs::path& dir,
                                                          const std::string& name,
                                                          const RowLayout& layout,
                                                          const FileSettings& settings) {
-  std::error_code ec;
-  ec = ::pulse::internal::CreateDirectories(dir);
-  if (ec) {
-    return Status::IOError(fmt::format("cannot create folder {}: {}", dir.string(), ec.message()));
+  if (Status st = CreateDirs(env, dir.string()); !st.ok()) {
+    return Status::IOError(fmt::format("cannot create folder {}: {}", dir.string(), st.message()));
   }
   fs::path temp_path = dir / TempFileName(name);
+  // Created by the Env rather than by Arrow (which creates files 0666 before the umask), so
+  // that the file is 0644 whatever the umask, like every file Pulse writes.
+  Result<std::unique_ptr<WritableFile>> created =
+      env.OpenWritable(temp_path.string(), WriteMode::kTruncate);
+  Status opened = created.ok() ? (*created)->Close() : created.status();
+  if (!opened.ok()) {
+    (void)env.Remove(temp_path.string());
+    return Status::IOError(
+        fmt::format("cannot create {}: {}", temp_path.string(), opened.message()));
+  }
   auto impl = std::make_unique<Impl>(layout, settings);
-  Status opened = impl->Open(temp_path);
+  opened = impl->Open(temp_path);
   if (!opened.ok()) {
     impl->Discard();
-    fs::remove(temp_path, ec);
+    (void)env.Remove(temp_path.string());
     return opened;
   }
-  return std::make_unique<ParquetFile>(PrivateToken{}, dir / name, std::move(temp_path),
+  return std::make_unique<ParquetFile>(PrivateToken{}, env, dir / name, std::move(temp_path),
                                        settings.row_group_rows, std::move(impl));
 }
 
@@ -455,21 +444,22 @@ Status ParquetFile::WriteRowGroup() {
 Result<uint64_t> ParquetFile::Finish() {
   Status st = WriteRowGroup();
   if (st.ok()) st = impl_->Finish();
-  std::error_code ec;
   uint64_t size = 0;
   if (st.ok()) {
-    size = fs::file_size(temp_path_, ec);
-    if (ec)
-      st = Status::IOError(fmt::format("cannot stat {}: {}", temp_path_.string(), ec.message()));
+    Result<FileInfo> info = env_.Stat(temp_path_.string());
+    if (info.ok()) {
+      size = info->size;
+    } else {
+      st = Status::IOError(
+          fmt::format("cannot stat {}: {}", temp_path_.string(), info.status().message()));
+    }
   }
   if (st.ok()) {
     // The data must be on disk before the name says the file is complete.
-    int fd = ::open(temp_path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || ::fsync(fd) != 0) {
+    if (Status synced = env_.SyncPath(temp_path_.string()); !synced.ok()) {
       st = Status::IOError(
-          fmt::format("cannot sync {}: {}", temp_path_.string(), std::strerror(errno)));
+          fmt::format("cannot sync {}: {}", temp_path_.string(), synced.message()));
     }
-    if (fd >= 0) ::close(fd);
   }
   if (!st.ok()) {
     Abort();
@@ -481,10 +471,9 @@ Result<uint64_t> ParquetFile::Finish() {
 
 Result<uint64_t> ParquetFile::Commit() {
   PULSE_ASSIGN_OR_RETURN(uint64_t size, Finish());
-  Status st = PublishFile(temp_path_, final_path_);
+  Status st = PublishFile(env_, temp_path_, final_path_);
   if (!st.ok()) {
-    std::error_code ec;
-    fs::remove(temp_path_, ec);
+    (void)env_.Remove(temp_path_.string());
     return st;
   }
   return size;
@@ -494,8 +483,7 @@ void ParquetFile::Abort() {
   if (done_) return;
   done_ = true;
   impl_->Discard();
-  std::error_code ec;
-  fs::remove(temp_path_, ec);
+  (void)env_.Remove(temp_path_.string());
 }
 
 }  // namespace pulse::io::internal

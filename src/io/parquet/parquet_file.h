@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pulse/core/env.h"
 #include "pulse/core/record.h"
 #include "pulse/core/status.h"
 #include "pulse/io/parquet.h"
@@ -75,11 +76,14 @@ struct FileSettings {
 /// The hidden name a file `name` has while it is written: `.<name>.inprogress`.
 std::string TempFileName(std::string_view name);
 
-/// Rename the finished file `temp` to `final_path` and fsync the folder. Errors: IOError.
-Status PublishFile(const std::filesystem::path& temp, const std::filesystem::path& final_path);
+/// Rename the finished (synced) file `temp` to `final_path` and sync the folder
+/// (RenameDurably). Errors: IOError.
+Status PublishFile(Env& env, const std::filesystem::path& temp,
+                   const std::filesystem::path& final_path);
 
-/// fsync the folder `dir` (best effort: not every file system syncs folders).
-void SyncFolder(const std::filesystem::path& dir);
+/// Sync the folder `dir`, so that the files created or renamed in it are found after a crash.
+/// Errors: IOError.
+Status SyncFolder(Env& env, const std::filesystem::path& dir);
 
 /// The number of rows in the footer of the Parquet file at `path`. Errors: IOError.
 Result<uint64_t> ParquetFileRows(const std::filesystem::path& path);
@@ -88,19 +92,23 @@ Result<uint64_t> ParquetFileRows(const std::filesystem::path& path);
 /// group every `row_group_rows` rows (or kMaxRowGroupBytes of data, whichever comes first) and
 /// at Commit(). The file lives at
 /// `<dir>/.<name>.inprogress` until Commit() closes it, fsyncs it and renames it to
-/// `<dir>/<name>`; Abort() (or destruction before Commit or Finish) removes it.
+/// `<dir>/<name>`; Abort() (or destruction before Commit or Finish) removes it. The Env creates
+/// the file (so its mode is 0644 whatever the umask), syncs, renames and removes it; Arrow
+/// writes its bytes.
 /// Lifecycle: Create → Append… → Commit, Finish or Abort. Not thread-safe.
 class ParquetFile {
  public:
-  /// Create `dir` if needed and open the temporary file. Errors: IOError.
-  static Result<std::unique_ptr<ParquetFile>> Create(const std::filesystem::path& dir,
+  /// Create `dir` if needed and open the temporary file. `env` must outlive the file.
+  /// Errors: IOError.
+  static Result<std::unique_ptr<ParquetFile>> Create(Env& env, const std::filesystem::path& dir,
                                                      const std::string& name,
                                                      const RowLayout& layout,
                                                      const FileSettings& settings);
   class Impl;
   struct PrivateToken {};  // only Create() constructs
-  ParquetFile(PrivateToken, std::filesystem::path final_path, std::filesystem::path temp_path,
-              uint64_t row_group_rows, std::unique_ptr<Impl> impl);
+  ParquetFile(PrivateToken, Env& env, std::filesystem::path final_path,
+              std::filesystem::path temp_path, uint64_t row_group_rows,
+              std::unique_ptr<Impl> impl);
   ~ParquetFile();
   ParquetFile(const ParquetFile&) = delete;
   ParquetFile& operator=(const ParquetFile&) = delete;
@@ -115,7 +123,7 @@ class ParquetFile {
   Result<uint64_t> Commit();
 
   /// As Commit, but leave the finished, fsynced file under its temporary name (temp_path())
-  /// for a later PublishFile (the folder is not fsynced). Errors: IOError; the temporary file
+  /// for a later PublishFile (the folder is not synced). Errors: IOError; the temporary file
   /// is then removed.
   Result<uint64_t> Finish();
 
@@ -133,6 +141,7 @@ class ParquetFile {
  private:
   Status WriteRowGroup();
 
+  Env& env_;
   std::filesystem::path final_path_;
   std::filesystem::path temp_path_;
   uint64_t row_group_rows_;

@@ -2,16 +2,11 @@
 // ParquetSink: routes each result to its partition's open file, rolls files by rows, bytes and
 // age, commits files when partitions complete (with _SUCCESS markers) and at the end; with
 // checkpoints, spools the open files' rows and publishes rolled files at checkpoint commits.
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <sys/random.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <iterator>
 #include <map>
@@ -21,7 +16,6 @@
 #include <utility>
 #include <vector>
 
-#include "core/file_util.h"
 #include "io/parquet/parquet_file.h"
 #include "io/parquet/partition.h"
 #include "io/parquet/spool.h"
@@ -131,21 +125,6 @@ std::string_view CompressionName(ParquetCompression c) {
   return "snappy";
 }
 
-uint32_t RandomTag() {
-  uint32_t r = 0;
-  if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != static_cast<ssize_t>(sizeof(r))) {
-    r = static_cast<uint32_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
-        static_cast<uint32_t>(::getpid());
-  }
-  return r;
-}
-
-int64_t SteadyNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 // The Sink. Lifecycle and threading as Sink: Open → Recover? → (Write | OnWatermark | Tick |
 // PrepareCommit | Commit)… → Close, Suspend or Abort, all on the executor's sink thread; not
 // thread-safe.
@@ -161,7 +140,6 @@ class ParquetSinkImpl final : public Sink {
         by_date_(options_.partition_field.empty()),
         dates_(options_.partition_format),
         settings_{options_.compression, options_.row_group_rows} {
-    if (!options_.clock_ms) options_.clock_ms = SteadyNowMs;
     if (options_.schema == ParquetSchema::kPayload) layout_ = internal::RowLayout::Payload();
   }
 
@@ -171,16 +149,13 @@ class ParquetSinkImpl final : public Sink {
 
   Status Open(const SinkContext& ctx) override {
     counters_ = ctx.counters;
-    std::error_code ec;
-    ec = ::pulse::internal::CreateDirectories(options_.out_dir);
-    if (ec) {
+    env_ = ctx.env != nullptr ? ctx.env : &Env::Default();
+    if (Status st = CreateDirs(*env_, options_.out_dir); !st.ok()) {
       return Status::IOError(
-          fmt::format("cannot create out_dir '{}': {}", options_.out_dir, ec.message()));
+          fmt::format("cannot create out_dir '{}': {}", options_.out_dir, st.message()));
     }
-    const int64_t run_start_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                     std::chrono::system_clock::now().time_since_epoch())
-                                     .count();
-    run_id_ = fmt::format("{}-{:08x}", run_start_ms, RandomTag());
+    run_id_ = fmt::format("{}-{:08x}", env_->clock().UnixMillis(),
+                          static_cast<uint32_t>(env_->UniqueId()));
     return Status::OK();
   }
 
@@ -192,7 +167,7 @@ class ParquetSinkImpl final : public Sink {
       }
       PartitionMap::iterator it = PartitionOf(record);
       Partition& p = it->second;
-      if (p.file && options_.clock_ms() - p.opened_ms >= options_.max_age_ms) {
+      if (p.file && NowMs() - p.opened_ms >= options_.max_age_ms) {
         PULSE_RETURN_IF_ERROR(CloseFile(it->first, p));
       }
       if (!p.file) PULSE_RETURN_IF_ERROR(OpenFile(p));
@@ -237,7 +212,7 @@ class ParquetSinkImpl final : public Sink {
   }
 
   Status Tick() override {
-    const int64_t now = options_.clock_ms();
+    const int64_t now = NowMs();
     for (auto it = partitions_.begin(); it != partitions_.end();) {
       auto next = std::next(it);
       if (it->second.file && now - it->second.opened_ms >= options_.max_age_ms) {
@@ -308,7 +283,7 @@ class ParquetSinkImpl final : public Sink {
     if (!checkpointing_) {
       return Status::Internal("parquet sink: PrepareCommit without Recover");
     }
-    const int64_t now = options_.clock_ms();
+    const int64_t now = NowMs();
     Array partitions;
     for (auto& [value, p] : partitions_) {
       Object entry;
@@ -325,7 +300,9 @@ class ParquetSinkImpl final : public Sink {
       partitions.emplace_back(std::move(entry));
     }
     // New spools and finished files must be found by name after a crash.
-    for (const fs::path& dir : dirs_to_sync_) internal::SyncFolder(dir);
+    for (const fs::path& dir : dirs_to_sync_) {
+      PULSE_RETURN_IF_ERROR(internal::SyncFolder(*env_, dir));
+    }
     dirs_to_sync_.clear();
     prepared_[checkpoint_id] = std::move(pending_);
     pending_ = {};
@@ -400,6 +377,13 @@ class ParquetSinkImpl final : public Sink {
   // Close() publishes under this id, after every checkpoint's.
   static constexpr uint64_t kEverything = UINT64_MAX;
 
+  // Processing time in ms on the run's clock (max_age).
+  int64_t NowMs() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               env_->clock().Now().time_since_epoch())
+        .count();
+  }
+
   fs::path DirOf(std::string_view value) const {
     return fs::path(options_.out_dir) /
            internal::PartitionDirName(by_date_ ? "dt" : options_.partition_field, value);
@@ -441,10 +425,10 @@ class ParquetSinkImpl final : public Sink {
     if (open_files_ >= kMaxOpenFiles) PULSE_RETURN_IF_ERROR(CloseOldestFile());
     std::string name =
         fmt::format("{}{}-{:06}{}", kFilePrefix, run_id_, ++file_sequence_, kFileSuffix);
-    PULSE_ASSIGN_OR_RETURN(p.file, ParquetFile::Create(p.dir, name, *layout_, settings_));
+    PULSE_ASSIGN_OR_RETURN(p.file, ParquetFile::Create(*env_, p.dir, name, *layout_, settings_));
     if (checkpointing_) {
       Result<std::unique_ptr<internal::Spool>> spool =
-          internal::Spool::Create(p.dir / SpoolFileName(name));
+          internal::Spool::Create(*env_, p.dir / SpoolFileName(name));
       if (!spool.ok()) {
         p.file.reset();
         return spool.status();
@@ -453,7 +437,7 @@ class ParquetSinkImpl final : public Sink {
       dirs_to_sync_.insert(p.dir);
       dirs_to_sync_.insert(fs::path(options_.out_dir));  // the partition folder may be new
     }
-    p.opened_ms = options_.clock_ms();
+    p.opened_ms = NowMs();
     ++open_files_;
     return Status::OK();
   }
@@ -501,29 +485,22 @@ class ParquetSinkImpl final : public Sink {
       }
       // A spool outlives its file's publication by one commit, so that a run can still
       // resume from the checkpoint before (when the newest one turns out to be unusable).
-      for (const fs::path& spool : retired_spools_) {
-        std::error_code ec;
-        fs::remove(spool, ec);
-      }
+      for (const fs::path& spool : retired_spools_) (void)env_->Remove(spool.string());
       retired_spools_ = std::move(publication.spools);
       prepared_.erase(prepared_.begin());
     }
     if (checkpoint_id == kEverything) {
-      for (const fs::path& spool : retired_spools_) {
-        std::error_code ec;
-        fs::remove(spool, ec);
-      }
+      for (const fs::path& spool : retired_spools_) (void)env_->Remove(spool.string());
       retired_spools_.clear();
     }
     return Status::OK();
   }
 
   // Rename a finished file into place; done already if only the final name exists.
-  static Status Publish(const fs::path& dir, const std::string& name) {
+  Status Publish(const fs::path& dir, const std::string& name) {
     const fs::path temp = dir / internal::TempFileName(name);
-    std::error_code ec;
-    if (fs::exists(temp, ec)) return internal::PublishFile(temp, dir / name);
-    if (fs::exists(dir / name, ec)) return Status::OK();
+    if (env_->Stat(temp.string()).ok()) return internal::PublishFile(*env_, temp, dir / name);
+    if (env_->Stat((dir / name).string()).ok()) return Status::OK();
     return Status::Corruption(
         fmt::format("cannot commit {}: the finished file is missing", (dir / name).string()));
   }
@@ -615,7 +592,7 @@ class ParquetSinkImpl final : public Sink {
     PULSE_RETURN_IF_ERROR(RemoveLeftovers(keep, file_sequence_));
 
     // 3. Rebuild the open files from their spools.
-    const int64_t now = options_.clock_ms();
+    const int64_t now = NowMs();
     for (OpenEntry& e : entries) {
       Partition p;
       p.dir = DirOf(e.value);
@@ -638,21 +615,20 @@ class ParquetSinkImpl final : public Sink {
   Status Reopen(const std::string& name, uint64_t rows, uint64_t spool_bytes, Partition& p) {
     const fs::path final_path = p.dir / name;
     const fs::path spool_path = p.dir / SpoolFileName(name);
-    std::error_code ec;
-    if (fs::exists(final_path, ec)) {
+    if (env_->Stat(final_path.string()).ok()) {
       PULSE_ASSIGN_OR_RETURN(uint64_t published_rows, internal::ParquetFileRows(final_path));
       if (published_rows == rows) {
-        fs::remove(spool_path, ec);
+        (void)env_->Remove(spool_path.string());
         return Status::OK();
       }
       // Published by a later checkpoint that is lost (this one is older): written again below.
-      fs::remove(final_path, ec);
+      (void)env_->Remove(final_path.string());
     }
     if (!layout_) return BadInfo("an open file but no columns");
-    PULSE_ASSIGN_OR_RETURN(p.file, ParquetFile::Create(p.dir, name, *layout_, settings_));
+    PULSE_ASSIGN_OR_RETURN(p.file, ParquetFile::Create(*env_, p.dir, name, *layout_, settings_));
     ParquetFile& file = *p.file;
     Result<std::unique_ptr<internal::Spool>> spool = internal::Spool::Reopen(
-        spool_path, spool_bytes, [&](const Record& r) { return file.Append(r); });
+        *env_, spool_path, spool_bytes, [&](const Record& r) { return file.Append(r); });
     if (!spool.ok()) {
       p.file.reset();
       return spool.status();
@@ -672,44 +648,43 @@ class ParquetSinkImpl final : public Sink {
   // after it: only a later checkpoint, since lost (corrupt), can have published them, and the
   // replay writes them again.
   Status RemoveLeftovers(const std::set<fs::path>& keep, std::optional<uint64_t> after_sequence) {
-    std::error_code ec;
     const std::string lineage = fmt::format("{}{}-", kFilePrefix, run_id_);
-    for (const auto& folder : fs::directory_iterator(options_.out_dir, ec)) {
-      std::error_code entry_ec;
-      if (!folder.is_directory(entry_ec)) continue;
-      for (const auto& entry : fs::directory_iterator(folder.path(), entry_ec)) {
-        const std::string name = entry.path().filename().string();
+    Result<std::vector<std::string>> folders = env_->ListDir(options_.out_dir);
+    if (!folders.ok()) {
+      return Status::IOError(fmt::format("cannot list out_dir '{}': {}", options_.out_dir,
+                                         folders.status().message()));
+    }
+    for (const std::string& folder_name : *folders) {
+      const fs::path folder = fs::path(options_.out_dir) / folder_name;
+      Result<FileInfo> info = env_->Stat(folder.string());
+      if (!info.ok() || info->type != FileType::kDirectory) continue;
+      Result<std::vector<std::string>> names = env_->ListDir(folder.string());
+      if (!names.ok()) continue;
+      for (const std::string& name : *names) {
+        const fs::path path = folder / name;
         bool remove = false;
         if (StartsWith(name, ".") && StartsWith(name.substr(1), kFilePrefix) &&
             (EndsWith(name, kTempSuffix) || EndsWith(name, kSpoolSuffix))) {
-          remove = keep.count(entry.path()) == 0;
+          remove = keep.count(path) == 0;
         } else if (after_sequence && StartsWith(name, lineage) && EndsWith(name, kFileSuffix)) {
           const std::string digits =
               name.substr(lineage.size(), name.size() - lineage.size() - kFileSuffix.size());
           remove = !digits.empty() && digits.find_first_not_of("0123456789") == std::string::npos &&
                    digits.size() < 20 && std::stoull(digits) > *after_sequence;
         }
-        if (remove) fs::remove(entry.path(), entry_ec);
+        if (remove) (void)env_->Remove(path.string());
       }
-    }
-    if (ec) {
-      return Status::IOError(
-          fmt::format("cannot list out_dir '{}': {}", options_.out_dir, ec.message()));
     }
     return Status::OK();
   }
 
-  static Status WriteMarker(const fs::path& dir) {
-    std::error_code ec;
-    ec = ::pulse::internal::CreateDirectories(dir);
-    fs::path marker = dir / kSuccessMarker;
-    int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-      return Status::IOError(
-          fmt::format("cannot write {}: {}", marker.string(), std::strerror(errno)));
-    }
-    ::close(fd);
-    return Status::OK();
+  // An empty _SUCCESS file in `dir` (created with the folder if needed).
+  Status WriteMarker(const fs::path& dir) {
+    (void)CreateDirs(*env_, dir.string());  // a failure shows in the write below
+    const fs::path marker = dir / kSuccessMarker;
+    Status st = WriteStringToFile(*env_, marker.string(), "", WriteMode::kTruncate, Fsync::kNo);
+    if (st.ok()) return st;
+    return Status::IOError(fmt::format("cannot write {}: {}", marker.string(), st.message()));
   }
 
   ParquetSinkOptions options_;
@@ -718,6 +693,7 @@ class ParquetSinkImpl final : public Sink {
   const internal::FileSettings settings_;
   std::optional<internal::RowLayout> layout_;  // set by the first record (schema = columns)
   SinkCounters* counters_ = nullptr;
+  Env* env_ = nullptr;  // files and processing time; set by Open
   // In every file name of this run: the wall clock at Open (ms) and a random tag; a resumed
   // run continues the names of the run it resumes.
   std::string run_id_;

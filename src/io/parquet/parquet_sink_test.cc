@@ -9,12 +9,14 @@
 #include <parquet/metadata.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <regex>
 #include <string>
 #include <vector>
 
 #include "io/parquet/parquet_test_util.h"
+#include "testing/manual_clock.h"
 #include "testing/test_util.h"
 
 #include "pulse/core/json.h"
@@ -26,6 +28,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::pulse::testing::TempDir;
 using ::pulse::testing::WriteFile;
+using namespace std::chrono_literals;
 
 using namespace ::pulse::io::parquet_testing;  // NOLINT(google-build-using-namespace): test helpers
 
@@ -34,21 +37,25 @@ class ParquetSinkTest : public ::testing::Test {
   ParquetSinkOptions Options() {
     ParquetSinkOptions o;
     o.out_dir = (dir_.path() / "out").string();
-    o.clock_ms = [this] { return now_ms_; };
     return o;
   }
 
+  // Opened with the test's clock (max_age, run names).
   std::unique_ptr<Sink> Open(ParquetSinkOptions options) {
     EXPECT_OK(options.Validate());
     std::unique_ptr<Sink> sink = ParquetSink(std::move(options));
-    EXPECT_OK(sink->Open({&counters_}));
+    SinkContext ctx;
+    ctx.counters = &counters_;
+    ctx.env = &env_;
+    EXPECT_OK(sink->Open(ctx));
     return sink;
   }
 
   fs::path out() const { return dir_.path() / "out"; }
 
   TempDir dir_;
-  int64_t now_ms_ = 0;
+  pulse::testing::ManualClock clock_;
+  EnvWithClock env_{clock_};
   SinkCounters counters_;
 };
 
@@ -135,15 +142,15 @@ TEST_F(ParquetSinkTest, RollsByAgeOnTickAndOnWrite) {
   o.max_age_ms = 1000;
   std::unique_ptr<Sink> sink = Open(o);
   ASSERT_OK(sink->Write(std::vector<Record>{MakeRecord(kDay1, R"({"x":1})")}));
-  now_ms_ = 999;
+  clock_.Advance(999ms);
   ASSERT_OK(sink->Tick());
   EXPECT_EQ(ParquetFiles(out()).size(), 0u);
-  now_ms_ = 1000;
+  clock_.Advance(1ms);
   ASSERT_OK(sink->Tick());  // idle, but old enough: closed by the timer
   EXPECT_EQ(ParquetFiles(out()).size(), 1u);
   ASSERT_OK(sink->Tick());  // nothing open: nothing happens
   ASSERT_OK(sink->Write(std::vector<Record>{MakeRecord(kDay1, R"({"x":2})")}));
-  now_ms_ = 2500;
+  clock_.Advance(1500ms);
   // An old file is also closed when the next row arrives, before the timer.
   ASSERT_OK(sink->Write(std::vector<Record>{MakeRecord(kDay1, R"({"x":3})")}));
   EXPECT_EQ(ParquetFiles(out()).size(), 2u);
@@ -151,6 +158,19 @@ TEST_F(ParquetSinkTest, RollsByAgeOnTickAndOnWrite) {
   std::vector<std::string> files = ParquetFiles(out());
   ASSERT_EQ(files.size(), 3u);
   EXPECT_EQ(Rows(out() / files[2]), (std::vector<std::string>{"1704067200000|{\"x\":3}"}));
+}
+
+// File names carry the run's start on the Env's wall clock and a tag from Env::UniqueId().
+TEST_F(ParquetSinkTest, FileNamesTakeTheRunStartFromTheEnvClock) {
+  clock_.Advance(5s);  // the manual wall clock starts at 1700000000000 ms
+  std::unique_ptr<Sink> sink = Open(Options());
+  ASSERT_OK(sink->Write(std::vector<Record>{MakeRecord(kDay1, R"({"x":1})")}));
+  ASSERT_OK(sink->Close());
+  std::vector<std::string> files = ParquetFiles(out());
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_TRUE(std::regex_match(
+      files[0], std::regex(R"(dt=2024-01-01/part-1700000005000-[0-9a-f]{8}-000001\.parquet)")))
+      << files[0];
 }
 
 TEST_F(ParquetSinkTest, WritesRowGroupsOfTheConfiguredSize) {

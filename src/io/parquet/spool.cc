@@ -2,14 +2,10 @@
 // Spool files of the Parquet sink and their record encoding.
 #include "io/parquet/spool.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
+#include <span>
 #include <utility>
 
 namespace pulse::io::internal {
@@ -199,34 +195,19 @@ class Decoder {
   size_t pos_ = 0;
 };
 
-Status SysError(std::string_view what, const fs::path& path, int err) {
-  return Status::IOError(fmt::format("cannot {} {}: {}", what, path.string(), std::strerror(err)));
+Status SysError(std::string_view what, const fs::path& path, const Status& cause) {
+  return Status::IOError(fmt::format("cannot {} {}: {}", what, path.string(), cause.message()));
 }
 
-Status WriteFully(int fd, std::string_view data, const fs::path& path) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return SysError("write", path, errno);
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return Status::OK();
-}
-
-// Read exactly `n` bytes at the current offset; false at an early end of file.
-Result<bool> ReadFully(int fd, size_t n, std::string* out, const fs::path& path) {
+// Read exactly `n` bytes at the read position; false at an early end of file.
+Result<bool> ReadFully(ReadableFile& file, size_t n, std::string* out, const fs::path& path) {
   out->resize(n);
   size_t got = 0;
   while (got < n) {
-    ssize_t r = ::read(fd, out->data() + got, n - got);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return SysError("read", path, errno);
-    }
-    if (r == 0) return false;
-    got += static_cast<size_t>(r);
+    Result<size_t> r = file.Read(std::span<char>(out->data() + got, n - got));
+    if (!r.ok()) return SysError("read", path, r.status());
+    if (*r == 0) return false;
+    got += *r;
   }
   return true;
 }
@@ -253,37 +234,40 @@ Result<Record> DecodeSpoolRecord(std::string_view body) {
   return r;
 }
 
-Result<std::unique_ptr<Spool>> Spool::Create(const fs::path& path) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return SysError("create", path, errno);
-  auto spool = std::make_unique<Spool>(PrivateToken{}, path, fd, 0);
+Result<std::unique_ptr<Spool>> Spool::Create(Env& env, const fs::path& path) {
+  Result<std::unique_ptr<WritableFile>> file =
+      env.OpenWritable(path.string(), WriteMode::kTruncate);
+  if (!file.ok()) return SysError("create", path, file.status());
+  auto spool = std::make_unique<Spool>(PrivateToken{}, path, std::move(file).value(), 0);
   spool->buffer_.append(kMagic);
   spool->length_ = kMagic.size();
   spool->synced_ = false;
   return spool;
 }
 
-Result<std::unique_ptr<Spool>> Spool::Reopen(const fs::path& path, uint64_t length,
+Result<std::unique_ptr<Spool>> Spool::Reopen(Env& env, const fs::path& path, uint64_t length,
                                              const std::function<Status(const Record&)>& row) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) {
+  Result<std::unique_ptr<WritableFile>> file =
+      env.OpenWritable(path.string(), WriteMode::kExisting);
+  if (!file.ok()) {
+    if (file.status().code() == StatusCode::kNotFound) {
       return Status::Corruption(
           fmt::format("spool {} named by the checkpoint is missing", path.string()));
     }
-    return SysError("open", path, errno);
+    return SysError("open", path, file.status());
   }
-  // From here on the Spool owns fd and closes it on every path.
-  auto spool = std::make_unique<Spool>(PrivateToken{}, path, fd, length);
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) return SysError("stat", path, errno);
-  if (static_cast<uint64_t>(st.st_size) < length || length < kMagic.size()) {
+  auto spool = std::make_unique<Spool>(PrivateToken{}, path, std::move(file).value(), length);
+  Result<std::unique_ptr<ReadableFile>> reader = env.OpenReadable(path.string());
+  if (!reader.ok()) return SysError("open", path, reader.status());
+  Result<uint64_t> size = (*reader)->Size();
+  if (!size.ok()) return SysError("stat", path, size.status());
+  if (*size < length || length < kMagic.size()) {
     return Status::Corruption(
         fmt::format("spool {} has {} bytes, less than the {} the checkpoint "
                     "covers",
-                    path.string(), st.st_size, length));
+                    path.string(), *size, length));
   }
-  if (::ftruncate(fd, static_cast<off_t>(length)) != 0) return SysError("truncate", path, errno);
+  if (Status st = spool->file_->Truncate(length); !st.ok()) return SysError("truncate", path, st);
   // Read [0, length) in chunks; records may span chunks.
   std::string chunk;
   std::string pending;
@@ -291,7 +275,7 @@ Result<std::unique_ptr<Spool>> Spool::Reopen(const fs::path& path, uint64_t leng
   bool header = true;
   while (offset < length) {
     const size_t n = static_cast<size_t>(std::min<uint64_t>(kReadChunk, length - offset));
-    PULSE_ASSIGN_OR_RETURN(bool full, ReadFully(fd, n, &chunk, path));
+    PULSE_ASSIGN_OR_RETURN(bool full, ReadFully(**reader, n, &chunk, path));
     if (!full) return Status::Corruption(fmt::format("spool {} shrank while read", path.string()));
     offset += n;
     pending.append(chunk);
@@ -322,16 +306,13 @@ Result<std::unique_ptr<Spool>> Spool::Reopen(const fs::path& path, uint64_t leng
     return Status::Corruption(
         fmt::format("spool {} ends inside a record at the checkpoint's length", path.string()));
   }
-  if (::lseek(fd, static_cast<off_t>(length), SEEK_SET) < 0) return SysError("seek", path, errno);
   return spool;
 }
 
-Spool::Spool(PrivateToken, fs::path path, int fd, uint64_t length)
-    : path_(std::move(path)), fd_(fd), length_(length) {}
+Spool::Spool(PrivateToken, fs::path path, std::unique_ptr<WritableFile> file, uint64_t length)
+    : path_(std::move(path)), file_(std::move(file)), length_(length) {}
 
-Spool::~Spool() {
-  if (fd_ >= 0) ::close(fd_);
-}
+Spool::~Spool() = default;
 
 Status Spool::Append(const Record& record) {
   const size_t before = buffer_.size();
@@ -343,15 +324,15 @@ Status Spool::Append(const Record& record) {
 }
 
 Status Spool::WriteBuffer() {
-  Status st = WriteFully(fd_, buffer_, path_);
+  Status st = file_->Append(buffer_);
   buffer_.clear();
-  return st;
+  return st.ok() ? st : SysError("write", path_, st);
 }
 
 Status Spool::Sync() {
   if (synced_) return Status::OK();
   PULSE_RETURN_IF_ERROR(WriteBuffer());
-  if (::fsync(fd_) != 0) return SysError("sync", path_, errno);
+  if (Status st = file_->Sync(); !st.ok()) return SysError("sync", path_, st);
   synced_ = true;
   return Status::OK();
 }

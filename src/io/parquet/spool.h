@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "pulse/core/env.h"
 #include "pulse/core/record.h"
 #include "pulse/core/status.h"
 
@@ -25,25 +26,28 @@ void EncodeSpoolRecord(const Record& record, std::string* out);
 /// exactly one record.
 Result<Record> DecodeSpoolRecord(std::string_view body);
 
-/// One spool file. Lifecycle: Create (new, empty) or Reopen (cut back to a checkpoint's length)
-/// → Append… → Sync… → destruction (closes the file; never removes it). Not thread-safe.
+/// One spool file, read and written through an Env. Lifecycle: Create (new, empty) or Reopen
+/// (cut back to a checkpoint's length) → Append… → Sync… → destruction (closes the file; never
+/// removes it). Not thread-safe.
 class Spool {
  public:
-  /// Bytes collected before a write(2).
+  /// Bytes collected before a write.
   static constexpr size_t kBufferBytes = 256u << 10;
 
   /// Create (or truncate) the spool at `path` and write its header. Errors: IOError.
-  static Result<std::unique_ptr<Spool>> Create(const std::filesystem::path& path);
+  static Result<std::unique_ptr<Spool>> Create(Env& env, const std::filesystem::path& path);
 
   /// Open the spool at `path`, cut it back to `length` bytes, call `row` with each of its
   /// records in order and position it for appending. Errors: Corruption if the file is
   /// missing, shorter than `length`, or its first `length` bytes are not whole records;
   /// IOError; any error `row` returns.
-  static Result<std::unique_ptr<Spool>> Reopen(const std::filesystem::path& path, uint64_t length,
+  static Result<std::unique_ptr<Spool>> Reopen(Env& env, const std::filesystem::path& path,
+                                               uint64_t length,
                                                const std::function<Status(const Record&)>& row);
 
   struct PrivateToken {};  // only Create and Reopen construct
-  Spool(PrivateToken, std::filesystem::path path, int fd, uint64_t length);
+  Spool(PrivateToken, std::filesystem::path path, std::unique_ptr<WritableFile> file,
+        uint64_t length);
   ~Spool();
   Spool(const Spool&) = delete;
   Spool& operator=(const Spool&) = delete;
@@ -62,7 +66,7 @@ class Spool {
   Status WriteBuffer();
 
   std::filesystem::path path_;
-  int fd_ = -1;
+  std::unique_ptr<WritableFile> file_;
   uint64_t length_ = 0;
   bool synced_ = true;
   std::string buffer_;

@@ -4,8 +4,6 @@
 // becomes a Pulse Status in FromRocks().
 #include "pulse/state/rocksdb_backend.h"
 
-#include "core/file_util.h"
-
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
@@ -15,15 +13,12 @@
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
-#include <fcntl.h>
-#include <unistd.h>
-
+#include <algorithm>
 #include <cstdarg>
 #include <filesystem>
 #include <functional>
 #include <mutex>
 #include <string_view>
-#include <system_error>
 
 #include <fmt/format.h>
 
@@ -141,7 +136,7 @@ class RocksDbBackend final : public StateBackend {
  public:
   RocksDbBackend(RocksDbBackendOptions options, std::unique_ptr<rocksdb::DB> db,
                  rocksdb::ColumnFamilyOptions family_options)
-      : StateBackend("rocksdb", options.key_groups),
+      : StateBackend("rocksdb", options.key_groups, options.env),
         options_(std::move(options)),
         db_(std::move(db)),
         family_options_(std::move(family_options)) {
@@ -305,7 +300,7 @@ class RocksDbBackend final : public StateBackend {
     for (size_t i = 0; i < source.namespaces.size(); ++i) {
       rocksdb::ColumnFamilyHandle* family = families_[*FindNamespace(source.namespaces[i])].get();
       const std::string path = (fs::path(source.dir) / source.namespace_files[i]).string();
-      PULSE_ASSIGN_OR_RETURN(std::unique_ptr<KvsReader> reader, KvsReader::Open(path));
+      PULSE_ASSIGN_OR_RETURN(std::unique_ptr<KvsReader> reader, KvsReader::Open(env(), path));
       while (true) {
         PULSE_ASSIGN_OR_RETURN(std::optional<internal::KvsEntryView> e, reader->Next());
         if (!e) break;
@@ -360,15 +355,16 @@ class RocksDbBackend final : public StateBackend {
 };
 
 // Make `path` an empty working directory with our marker, refusing foreign content.
-Status PrepareWorkingDir(const std::string& path) {
-  std::error_code ec;
-  if (fs::exists(path, ec)) {
-    if (!fs::is_directory(path, ec)) {
+Status PrepareWorkingDir(Env& env, const std::string& path) {
+  if (Result<FileInfo> info = env.Stat(path); info.ok()) {
+    if (info->type != FileType::kDirectory) {
       return Status::InvalidArgument(
           fmt::format("state path '{}' exists and is not a directory", path));
     }
-    const bool empty = fs::is_empty(path, ec);
-    if (!empty && !fs::exists(fs::path(path) / kMarkerName, ec)) {
+    Result<std::vector<std::string>> names = env.ListDir(path);
+    const bool ours = names.ok() && std::find(names->begin(), names->end(),
+                                              kMarkerName) != names->end();
+    if (names.ok() && !names->empty() && !ours) {
       return Status::InvalidArgument(fmt::format(
           "state path '{}' is not empty and was not created by Pulse (no {} file); refusing "
           "to delete its contents",
@@ -376,28 +372,29 @@ Status PrepareWorkingDir(const std::string& path) {
     }
     // The marker stays: a crash while emptying must not leave a directory that the next
     // start refuses as foreign.
-    for (const fs::directory_entry& entry : fs::directory_iterator(path, ec)) {
-      if (entry.path().filename() == kMarkerName) continue;
-      fs::remove_all(entry.path(), ec);
-      if (ec) break;
+    Status emptied = names.status();
+    if (names.ok()) {
+      for (const std::string& name : *names) {
+        if (name == kMarkerName) continue;
+        emptied = env.Remove((fs::path(path) / name).string());
+        if (!emptied.ok()) break;
+      }
     }
-    if (ec) {
-      return Status::IOError(fmt::format("cannot empty state path '{}': {}", path, ec.message()));
+    if (!emptied.ok()) {
+      return Status::IOError(
+          fmt::format("cannot empty state path '{}': {}", path, emptied.message()));
     }
   }
-  ec = ::pulse::internal::CreateDirectories(path);
-  if (ec) {
-    return Status::IOError(fmt::format("cannot create state path '{}': {}", path, ec.message()));
+  if (Status st = CreateDirs(env, path); !st.ok()) {
+    return Status::IOError(fmt::format("cannot create state path '{}': {}", path, st.message()));
   }
   // 0644 whatever the umask (fopen would create it 0666 before the umask).
   const std::string marker = (fs::path(path) / kMarkerName).string();
-  const int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   constexpr std::string_view kText =
       "Pulse RocksDB state backend working directory; emptied on every start.\n";
-  const bool written = fd >= 0 && ::write(fd, kText.data(), kText.size()) ==
-                                      static_cast<ssize_t>(kText.size());
-  if (fd >= 0) ::close(fd);
-  if (!written) return Status::IOError(fmt::format("cannot write '{}'", marker));
+  if (!WriteStringToFile(env, marker, kText, WriteMode::kTruncate, Fsync::kNo).ok()) {
+    return Status::IOError(fmt::format("cannot write '{}'", marker));
+  }
   return Status::OK();
 }
 
@@ -425,7 +422,8 @@ Result<std::unique_ptr<StateBackend>> OpenRocksDbBackend(RocksDbBackendOptions o
   // Opening is rare, so the lock costs nothing measurable.
   static std::mutex open_mutex;
   std::lock_guard<std::mutex> open_lock(open_mutex);
-  PULSE_RETURN_IF_ERROR(PrepareWorkingDir(options.path));
+  Env& env = options.env != nullptr ? *options.env : Env::Default();
+  PULSE_RETURN_IF_ERROR(PrepareWorkingDir(env, options.path));
 
   // Index and filter blocks live in the block cache, so memory stays bounded however large the
   // state. They are partitioned (4 KiB pieces under a small pinned top level): a whole-file
