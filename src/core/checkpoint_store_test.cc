@@ -6,11 +6,14 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include "core/crc32c.h"
+#include "testing/fault_env.h"
 #include "testing/test_util.h"
 
 namespace pulse::internal {
@@ -230,6 +233,44 @@ TEST(CheckpointStore, AbortAndDestroyLeaveNothing) {
   EXPECT_TRUE(ids.empty());
   EXPECT_EQ(std::distance(fs::directory_iterator(tmp.path()), fs::directory_iterator()), 1);
   EXPECT_EQ(store->NextId(), 3u);  // ids are never reused
+}
+
+// A failure at any step of a commit leaves no checkpoint and no temporary directory; the
+// store stays usable and the next commit works.
+TEST(CheckpointStore, AFailedCommitLeavesNothingBehind) {
+  TempDir tmp;
+  testing::FaultEnv env;
+  CheckpointStoreOptions options{tmp.path().string(), 3};
+  options.env = &env;
+  ASSERT_OK_AND_ASSIGN(auto store, CheckpointStore::Open(options));
+  const std::vector<std::pair<testing::FaultOp, std::string>> faults = {
+      {testing::FaultOp::kSyncPath, "ns-0.kvs"},      // a state file
+      {testing::FaultOp::kOpenWritable, "MANIFEST"},  // the manifest
+      {testing::FaultOp::kAppend, "MANIFEST"},
+      {testing::FaultOp::kSync, "MANIFEST"},
+      {testing::FaultOp::kSyncPath, "kg-0-64$"},      // a directory
+      {testing::FaultOp::kRename, "/chk-"},           // the commit itself
+  };
+  uint64_t id = 0;
+  for (const auto& [op, path] : faults) {
+    SCOPED_TRACE(path);
+    env.Fail(op, path);
+    Result<CheckpointManifest> failed = WriteCheckpoint(*store, ++id, 1000);
+    EXPECT_EQ(failed.status().code(), StatusCode::kIOError);
+    EXPECT_NE(failed.status().message().find("Input/output error (injected)"), std::string::npos)
+        << failed.status().ToString();
+    EXPECT_EQ(std::distance(fs::directory_iterator(tmp.path()), fs::directory_iterator()), 1);
+  }
+  ASSERT_OK(WriteCheckpoint(*store, ++id, 1000).status());
+  ASSERT_OK_AND_ASSIGN(std::vector<uint64_t> ids, store->List());
+  EXPECT_EQ(ids, std::vector<uint64_t>{id});
+  // A failed sync of the checkpoint directory after the rename fails the commit too: the
+  // checkpoint might not survive a crash.
+  env.Fail(testing::FaultOp::kSyncPath, tmp.path().string() + "$");
+  Status st = WriteCheckpoint(*store, ++id, 2000).status();
+  EXPECT_EQ(st.ToString(), fmt::format("IO error: checkpoint {}: cannot fsync '{}': "
+                                       "Input/output error (injected)",
+                                       id, tmp.path().string()));
 }
 
 TEST(CheckpointStore, KeepsTheLastN) {

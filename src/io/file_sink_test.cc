@@ -9,14 +9,15 @@
 #include <string>
 #include <vector>
 
-#include "core/output_file.h"
+#include "pulse/core/output_file.h"
 #include "pulse/io/file.h"
+#include "testing/fault_env.h"
 #include "testing/test_util.h"
 
 namespace pulse::io {
 namespace {
 
-using pulse::internal::OutputFile;
+using pulse::OutputFile;
 using pulse::testing::ReadFile;
 using pulse::testing::TempDir;
 
@@ -139,6 +140,27 @@ TEST(FileSinkTest, StdoutWhenNoPath) {
   EXPECT_EQ(ReadFile(captured), "{\"a\":1}\n{\"b\":2.0,\"s\":\"x\\\"y\"}\n[null,true]\n");
   EXPECT_EQ(counters.records.load(), 3u);
   EXPECT_EQ(DirEntries(dir.path()), (std::vector<std::string>{"stdout.txt"}));
+}
+
+// The sink writes through the run's Env (SinkContext::env): a failing rename there fails Close
+// and publishes nothing.
+TEST(FileSinkTest, WritesThroughTheRunsEnv) {
+  TempDir dir;
+  const std::string path = dir.file("results.jsonl");
+  pulse::testing::FaultEnv env;
+  env.Fail(pulse::testing::FaultOp::kRename, "results.jsonl");
+  std::unique_ptr<Sink> sink = FileSink({path});
+  SinkCounters counters;
+  SinkContext ctx;
+  ctx.counters = &counters;
+  ctx.env = &env;
+  ASSERT_OK(sink->Open(ctx));
+  ASSERT_OK(sink->Write(SomeRecords()));
+  EXPECT_EQ(sink->Close().ToString(), "IO error: cannot rename into '" + path +
+                                          "': Input/output error (injected)");
+  EXPECT_TRUE(DirEntries(dir.path()).empty());
+  EXPECT_EQ(env.calls(pulse::testing::FaultOp::kOpenWritable), 1);
+  EXPECT_EQ(env.calls(pulse::testing::FaultOp::kSync), 1);
 }
 
 TEST(OutputFileTest, LargeAppendsAreWrittenInOrder) {

@@ -10,12 +10,14 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "io/file_source_test_util.h"
 #include "pulse/io/file.h"
+#include "testing/manual_clock.h"
 #include "testing/test_util.h"
 
 namespace pulse::io {
@@ -29,6 +31,19 @@ using testing::RunFileSource;
 using testing::SourceRun;
 
 using Lines = std::vector<std::string>;
+using namespace std::chrono_literals;
+using pulse::testing::ManualClock;
+
+// A follow run's context: `env`'s clock paces the polling.
+SourceContext FollowContext(BadRecordHandler* bad, SourceCounters* counters,
+                            std::atomic<bool>* stop, Env* env) {
+  SourceContext ctx;
+  ctx.bad_records = bad;
+  ctx.counters = counters;
+  ctx.stop = stop;
+  ctx.env = env;
+  return ctx;
+}
 
 TEST(FileSourceJsonlTest, IntegerAndRfc3339Times) {
   TempDir dir;
@@ -372,6 +387,8 @@ void ReadUntil(Source* source, size_t want, std::vector<std::string>* got) {
   }
 }
 
+// The polls while following take processing time of the run's clock (simulated here, so the
+// test does not wait for them): whole poll intervals, and at least one.
 TEST(FileSourceFollowTest, ReadsAppendedLinesUntilStopped) {
   TempDir dir;
   const std::string path = dir.file("grow.jsonl");
@@ -379,12 +396,15 @@ TEST(FileSourceFollowTest, ReadsAppendedLinesUntilStopped) {
   ASSERT_OK_AND_ASSIGN(auto handler, BadRecordHandler::Open({}));
   SourceCounters counters;
   std::atomic<bool> stop{false};
+  ManualClock clock;
+  clock.SetSleep(ManualClock::Sleep::kAdvance);
+  EnvWithClock env(clock);
   FileSourceOptions options = JsonlOptions(path);
   options.follow = true;
-  options.poll_interval_ms = 2;
+  options.poll_interval_ms = 100;
   ASSERT_OK(options.Validate());
   std::unique_ptr<Source> source = FileSource(options);
-  ASSERT_OK(source->Open({handler.get(), &counters, &stop}));
+  ASSERT_OK(source->Open(FollowContext(handler.get(), &counters, &stop, &env)));
 
   std::thread writer([&] {
     std::ofstream f(path, std::ios::binary | std::ios::app);
@@ -405,6 +425,8 @@ TEST(FileSourceFollowTest, ReadsAppendedLinesUntilStopped) {
   ASSERT_EQ(got.size(), 21u);
   EXPECT_EQ(got[0], "{\"event_time\":0}");
   EXPECT_EQ(got[20], "{\"event_time\":20,\"i\":20}");
+  EXPECT_GT(clock.elapsed(), 0ms);
+  EXPECT_EQ(clock.elapsed() % 100ms, 0ms);
 
   // The partial last line is held until stop, then becomes the final record.
   std::vector<Record> batch;
@@ -425,6 +447,61 @@ TEST(FileSourceFollowTest, ReadsAppendedLinesUntilStopped) {
   ASSERT_OK(source->Close());
 }
 
+// At the end of a followed file, Read waits one poll interval of the run's clock, however long
+// that takes in real time, and returns (with nothing) right after it.
+TEST(FileSourceFollowTest, WaitsOnePollIntervalOfTheRunsClock) {
+  TempDir dir;
+  const std::string path = dir.file("grow.jsonl");
+  WriteFile(path, "{\"event_time\":1}\n");
+  ASSERT_OK_AND_ASSIGN(auto handler, BadRecordHandler::Open({}));
+  SourceCounters counters;
+  std::atomic<bool> stop{false};
+  ManualClock clock;
+  EnvWithClock env(clock);
+  FileSourceOptions options = JsonlOptions(path);
+  options.follow = true;
+  options.poll_interval_ms = 3'600'000;  // an hour: a real-time wait would never end here
+  std::unique_ptr<Source> source = FileSource(options);
+  ASSERT_OK(source->Open(FollowContext(handler.get(), &counters, &stop, &env)));
+  std::vector<Record> first;
+  ASSERT_OK_AND_ASSIGN(bool more, source->Read(4, &first));  // data: no wait
+  ASSERT_TRUE(more);
+  ASSERT_EQ(first.size(), 1u);
+
+  std::atomic<bool> returned{false};
+  std::vector<Record> batch;
+  Result<bool> result = Status::Internal("not returned");
+  std::thread reader([&] {
+    result = source->Read(4, &batch);
+    returned = true;
+  });
+  // Until `done`, for at most 10 s of real time; false if that passed.
+  auto wait_until = [](const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::yield();
+    }
+    return true;
+  };
+  // The reader waits on the run's clock: it looks at it again and again.
+  const uint64_t sleeps = clock.sleeps();
+  EXPECT_TRUE(wait_until([&] { return clock.sleeps() >= sleeps + 20 || returned; }));
+  EXPECT_FALSE(returned.load());
+  clock.Advance(std::chrono::hours(1) - 1ms);
+  const uint64_t later = clock.sleeps();
+  EXPECT_TRUE(wait_until([&] { return clock.sleeps() >= later + 20 || returned; }));
+  EXPECT_FALSE(returned.load());
+  clock.Advance(1ms);
+  EXPECT_TRUE(wait_until([&] { return returned.load(); }));
+  stop = true;  // lets the reader out if it is still waiting (the test failed)
+  reader.join();
+  ASSERT_OK(result.status());
+  EXPECT_TRUE(*result);
+  EXPECT_TRUE(batch.empty());
+  ASSERT_OK(source->Close());
+}
+
 TEST(FileSourceFollowTest, TruncatedFileIsReadAgainFromTheStart) {
   TempDir dir;
   const std::string path = dir.file("grow.jsonl");
@@ -432,17 +509,20 @@ TEST(FileSourceFollowTest, TruncatedFileIsReadAgainFromTheStart) {
   ASSERT_OK_AND_ASSIGN(auto handler, BadRecordHandler::Open({}));
   SourceCounters counters;
   std::atomic<bool> stop{false};
+  ManualClock clock;
+  clock.SetSleep(ManualClock::Sleep::kAdvance);
+  EnvWithClock env(clock);
   FileSourceOptions options = JsonlOptions(path);
   options.follow = true;
-  options.poll_interval_ms = 1;
   std::unique_ptr<Source> source = FileSource(options);
-  ASSERT_OK(source->Open({handler.get(), &counters, &stop}));
+  ASSERT_OK(source->Open(FollowContext(handler.get(), &counters, &stop, &env)));
   std::vector<std::string> got;
   ReadUntil(source.get(), 2, &got);
   ASSERT_EQ(got.size(), 2u);
   WriteFile(path, "{\"event_time\":7}\n");  // truncates, then writes a shorter file
   ReadUntil(source.get(), 3, &got);
   EXPECT_EQ(got, (Lines{"{\"event_time\":1}", "{\"event_time\":2}", "{\"event_time\":7}"}));
+  EXPECT_EQ(clock.elapsed() % std::chrono::milliseconds(options.poll_interval_ms), 0ms);
   stop = true;
   std::vector<Record> batch;
   ASSERT_OK_AND_ASSIGN(bool more, source->Read(4, &batch));

@@ -20,6 +20,7 @@
 #include "io/file_source_test_util.h"
 #include "io/line_reader.h"
 #include "pulse/io/file.h"
+#include "testing/manual_clock.h"
 #include "testing/test_util.h"
 
 namespace pulse::io {
@@ -415,11 +416,18 @@ TEST(HostileFileTest, FollowedFileDeletedWhileRead) {
   ASSERT_OK_AND_ASSIGN(auto handler, BadRecordHandler::Open({}));
   SourceCounters counters;
   std::atomic<bool> stop{false};
+  pulse::testing::ManualClock clock;  // polls take simulated time
+  clock.SetSleep(pulse::testing::ManualClock::Sleep::kAdvance);
+  EnvWithClock env(clock);
   FileSourceOptions options = JsonlOptions(path);
   options.follow = true;
-  options.poll_interval_ms = 1;
   std::unique_ptr<Source> source = FileSource(options);
-  ASSERT_OK(source->Open({handler.get(), &counters, &stop}));
+  SourceContext ctx;
+  ctx.bad_records = handler.get();
+  ctx.counters = &counters;
+  ctx.stop = &stop;
+  ctx.env = &env;
+  ASSERT_OK(source->Open(ctx));
   std::vector<Record> got;
   auto read_until = [&](size_t want) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);

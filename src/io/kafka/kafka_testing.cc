@@ -9,7 +9,6 @@
 #include <cstdlib>
 #include <fstream>
 #include <set>
-#include <thread>
 #include <utility>
 
 #include "io/kafka/kafka_client.h"
@@ -77,12 +76,12 @@ Status CreateTopic(const std::string& brokers, const std::string& topic, int par
   rd_kafka_event_destroy(event);
   PULSE_RETURN_IF_ERROR(st);
   // Wait until the new topic's partitions have leaders.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  const auto deadline = Clock::Real().Now() + std::chrono::seconds(30);
   while (true) {
     Result<std::vector<int32_t>> ids =
         internal::TopicPartitions(Clock::Real(), admin.get(), topic, 5000);
     if (ids.ok() && static_cast<int>(ids->size()) == partitions) return Status::OK();
-    if (std::chrono::steady_clock::now() > deadline) {
+    if (Clock::Real().Now() > deadline) {
       return Status::Unavailable("topic " + topic + " did not become available");
     }
     rd_kafka_poll(admin.get(), 100);
@@ -118,7 +117,7 @@ Status Produce(const std::string& brokers, const std::string& topic,
 
 Result<std::vector<InMessage>> ReadTopic(const std::string& brokers, const std::string& topic,
                                          bool read_committed, size_t min_messages, int timeout_ms) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  const auto deadline = Clock::Real().Now() + std::chrono::milliseconds(timeout_ms);
   std::vector<InMessage> all;
   while (true) {
     PULSE_ASSIGN_OR_RETURN(
@@ -140,7 +139,7 @@ Result<std::vector<InMessage>> ReadTopic(const std::string& brokers, const std::
     PULSE_RETURN_IF_ERROR(KafkaStatus(rd_kafka_assign(consumer.get(), list.get()), "assign"));
     all.clear();
     std::set<int32_t> at_end;
-    while (at_end.size() < ids.size() && std::chrono::steady_clock::now() < deadline) {
+    while (at_end.size() < ids.size() && Clock::Real().Now() < deadline) {
       internal::KafkaMessage m(rd_kafka_consumer_poll(consumer.get(), 200));
       if (m == nullptr) continue;
       if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
@@ -163,8 +162,8 @@ Result<std::vector<InMessage>> ReadTopic(const std::string& brokers, const std::
     std::sort(all.begin(), all.end(), [](const InMessage& a, const InMessage& b) {
       return a.partition != b.partition ? a.partition < b.partition : a.offset < b.offset;
     });
-    if (all.size() >= min_messages || std::chrono::steady_clock::now() >= deadline) return all;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (all.size() >= min_messages || Clock::Real().Now() >= deadline) return all;
+    Clock::Real().SleepFor(std::chrono::milliseconds(200));
   }
 }
 

@@ -9,7 +9,6 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "io/kafka/kafka_client.h"
@@ -51,7 +50,7 @@ int Produce(const std::string& brokers, const std::string& topic, int round_robi
 // on it).
 int Generate(const std::string& brokers, const std::string& topic, int partitions, int rate,
              int seconds) {
-  using Clock = std::chrono::steady_clock;
+  pulse::Clock& clock = pulse::Clock::Real();
   pulse::Result<pulse::io::internal::KafkaConf> conf = pulse::io::internal::MakeKafkaConf(
       {{"bootstrap.servers", brokers}, {"enable.idempotence", "true"}, {"linger.ms", "1"}}, {});
   if (!conf.ok()) return Fail(conf.status());
@@ -60,15 +59,13 @@ int Generate(const std::string& brokers, const std::string& topic, int partition
   if (!producer.ok()) return Fail(producer.status());
   rd_kafka_t* rk = producer->get();
   constexpr auto kTick = std::chrono::milliseconds(10);
-  const auto start = Clock::now();
+  const pulse::Clock::TimePoint start = clock.Now();
   auto next = start;
   uint64_t n = 0;
   double owed = 0;
-  while (seconds <= 0 || Clock::now() - start < std::chrono::seconds(seconds)) {
+  while (seconds <= 0 || clock.Now() - start < std::chrono::seconds(seconds)) {
     owed += rate / 100.0;
-    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count();
+    const int64_t now_ms = clock.UnixMillis();
     for (; owed >= 1; owed -= 1, ++n) {
       const std::string value = fmt::format(R"({{"event_time":{},"user":"u{}","value":{}}})",
                                             now_ms, n * 7 % 10, n % 100);
@@ -82,7 +79,7 @@ int Generate(const std::string& brokers, const std::string& topic, int partition
     }
     rd_kafka_poll(rk, 0);
     next += kTick;
-    std::this_thread::sleep_until(next);
+    clock.SleepFor(next - clock.Now());
   }
   if (rd_kafka_flush(rk, 30'000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return Fail(pulse::Status::Unavailable("generate: not every event was delivered"));
