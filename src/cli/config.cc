@@ -43,6 +43,7 @@ bool SameFile(const std::string& a, const std::string& b) {
   return fs::equivalent(a, b, ec);
 }
 
+// The names a string key accepts and the value each stands for.
 template <typename E, size_t N>
 struct Choices {
   std::array<std::string_view, N> names;
@@ -60,8 +61,10 @@ constexpr Choices<ops::AggSpec::Kind, 6> kAggKinds{
 constexpr Choices<StateBackendKind, 2> kStateBackends{
     {"memory", "rocksdb"}, {StateBackendKind::kMemory, StateBackendKind::kRocksDb}};
 
-// The CLI's own tables. Their defaults are those of the structs in config.h (config_test checks
-// that the two agree); [source] and [sink] keys come from the connector declarations.
+// The CLI's own tables, declared as the connectors declare theirs, for the key lists of
+// messages and for the reference; the Loader reads them into the typed structs of config.h, whose
+// defaults and "must be set" messages are its own (reference_test.cc checks that the defaults
+// agree). [source] and [sink] keys come from the connector declarations.
 constexpr int64_t kDefaultCheckpointIntervalMs = 10'000;
 constexpr int64_t kDefaultCheckpointsKept = 3;
 constexpr int64_t kDefaultStateMemoryMb = 64;
