@@ -96,8 +96,8 @@ class CaseSource final : public Source {
   // The record of a step, or nullopt for a header or a bad record (reported here).
   Result<std::optional<Record>> Decode(const InputStep& step, StepOutcome* outcome) {
     if (step.starts_input) decoder_.StartInput();
-    io::DecodedLine decoded =
-        decoder_.Decode(io::InputLine{step.text, step.line, step.too_long, step.unterminated_quote});
+    io::DecodedLine decoded = decoder_.Decode(
+        io::InputLine{step.text, step.line, step.too_long, step.unterminated_quote});
     switch (decoded.kind) {
       case io::DecodedLine::Kind::kRecord:
         return std::optional<Record>(std::move(decoded.record));
