@@ -87,15 +87,20 @@ function(pulse_test)
                        PROPERTIES LABELS "${_labels}" DISCOVERY_TIMEOUT 60)
 endfunction()
 
-# pulse_subsystem(NAME core DEPS ... PRIVATE_DEPS ... TEST_DEPS ...)
-# Library from every *.cc in the current folder except *_test.cc, *_benchmark.cc and main.cc;
-# one test binary <NAME>_test from every *_test.cc.
+# pulse_subsystem(NAME core DEPS ... PRIVATE_DEPS ... TEST_DEPS ... [EXCLUDE a.cc ...])
+# Library from every *.cc in the current folder except *_test.cc, *_benchmark.cc, main.cc and
+# the EXCLUDE files (compiled into another target); one test binary <NAME>_test from every
+# *_test.cc.
 function(pulse_subsystem)
-  cmake_parse_arguments(ARG "" "NAME" "DEPS;PRIVATE_DEPS;TEST_DEPS;TEST_LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "NAME" "DEPS;PRIVATE_DEPS;TEST_DEPS;TEST_LABELS;EXCLUDE" ${ARGN})
   file(GLOB _all CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cc)
   set(_srcs "")
   set(_tests "")
   foreach(f IN LISTS _all)
+    get_filename_component(_name ${f} NAME)
+    if(_name IN_LIST ARG_EXCLUDE)
+      continue()
+    endif()
     if(f MATCHES "_test\\.cc$")
       list(APPEND _tests ${f})
     elseif(f MATCHES "_benchmark\\.cc$" OR f MATCHES "/main\\.cc$")

@@ -7,8 +7,9 @@ include(CMakePackageConfigHelpers)
 set(PULSE_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/Pulse)
 
 # Libraries that exist only to build the `pulse` binary (the CLI's config parser uses toml++;
-# the Parquet sink links Arrow, possibly from a Python wheel) are not part of the package.
-set(PULSE_INTERNAL_TARGETS pulse_cli pulse_io_parquet)
+# `pulse test`'s runner; the Parquet sink links Arrow, possibly from a Python wheel) are not part
+# of the package.
+set(PULSE_INTERNAL_TARGETS pulse_cli pulse_golden pulse_io_parquet)
 # Their public headers are not installed either.
 set(PULSE_INTERNAL_HEADERS io/parquet.h)
 

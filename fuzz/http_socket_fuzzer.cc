@@ -16,7 +16,7 @@
 
 #include "fuzz/fuzz_util.h"
 
-#include "pulse/metrics/http_endpoint.h"
+#include "pulse/metrics/http/http_endpoint.h"
 
 namespace pulse::fuzz {
 namespace {

@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: MIT
-// Loads pipeline.toml into a PipelineConfig with strict keys, types and values (TOML parsing and
-// the "did you mean" helpers are shared with `pulse test` files in toml_util.h).
+// Loads pipeline.toml into a PipelineConfig with strict keys, types and values. [source] and
+// [sink] are read by the keys their kind declares (connector registry); the other tables are the
+// CLI's own, declared below. TOML parsing and the "did you mean" helpers are shared with
+// `pulse test` files in toml_util.h.
 #include "cli/config.h"
 
 #include <algorithm>
+#include <array>
 #include <filesystem>
+#include <limits>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <utility>
@@ -13,6 +18,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "cli/connectors.h"
 #include "cli/toml_util.h"
 
 namespace pulse::cli {
@@ -37,90 +43,207 @@ bool SameFile(const std::string& a, const std::string& b) {
   return fs::equivalent(a, b, ec);
 }
 
-constexpr std::string_view kTables[] = {"source",      "time",        "window", "ops",       "sink",
-                                        "dead_letter", "late_output", "state",  "checkpoint"};
-constexpr std::string_view kRequiredTables[] = {"source", "window", "ops", "sink"};
+// The names a string key accepts and the value each stands for.
+template <typename E, size_t N>
+struct Choices {
+  std::array<std::string_view, N> names;
+  std::array<E, N> values;
+};
 
-constexpr std::string_view kSourceKeys[] = {
-    "kind",     "path",    "time_field",          "format",           "follow",
-    "max_line_bytes", "on_error", "bootstrap_servers", "topic", "group_id",
-    "auto_offset_reset", "commit_interval_ms", "topics", "time_source", "idle_timeout",
-    "properties", "decode_threads", "stop_at"};
-constexpr std::string_view kSourceFileKeys[] = {"kind",   "path",           "time_field", "format",
-                                                "follow", "max_line_bytes", "on_error",
-                                                "decode_threads"};
-constexpr std::string_view kSourceKafkaKeys[] = {
-    "kind",     "bootstrap_servers", "topic",      "group_id",
-    "auto_offset_reset", "commit_interval_ms", "time_field", "on_error",
-    "topics", "time_source", "idle_timeout", "properties", "stop_at"};
-constexpr std::string_view kSourceFileOnly[] = {"format", "follow", "max_line_bytes",
-                                                "decode_threads"};
-constexpr std::string_view kSourceKafkaOnly[] = {"bootstrap_servers", "topic", "group_id",
-                                                 "auto_offset_reset", "commit_interval_ms",
-                                                 "topics", "time_source", "idle_timeout",
-                                                 "properties", "stop_at"};
+constexpr Choices<ops::WindowSpec::Kind, 3> kWindowKinds{
+    {"tumbling", "sliding", "session"},
+    {ops::WindowSpec::Kind::kTumbling, ops::WindowSpec::Kind::kSliding,
+     ops::WindowSpec::Kind::kSession}};
+constexpr Choices<ops::AggSpec::Kind, 6> kAggKinds{
+    {"count", "sum", "avg", "distinct", "min", "max"},
+    {ops::AggSpec::Kind::kCount, ops::AggSpec::Kind::kSum, ops::AggSpec::Kind::kAvg,
+     ops::AggSpec::Kind::kDistinct, ops::AggSpec::Kind::kMin, ops::AggSpec::Kind::kMax}};
+constexpr Choices<StateBackendKind, 2> kStateBackends{
+    {"memory", "rocksdb"}, {StateBackendKind::kMemory, StateBackendKind::kRocksDb}};
 
-constexpr std::string_view kTimeKeys[] = {"allowed_lateness", "max_out_of_orderness"};
-constexpr std::string_view kWindowKeys[] = {"type", "size", "slide", "gap"};
-constexpr std::string_view kOpsKeys[] = {"count_by", "agg", "agg_field"};
+// The CLI's own tables, declared as the connectors declare theirs, for the key lists of
+// messages and for the reference; the Loader reads them into the typed structs of config.h, whose
+// defaults and "must be set" messages are its own (reference_test.cc checks that the defaults
+// agree). [source] and [sink] keys come from the connector declarations.
+constexpr int64_t kDefaultCheckpointIntervalMs = 10'000;
+constexpr int64_t kDefaultCheckpointsKept = 3;
+constexpr int64_t kDefaultStateMemoryMb = 64;
 
-constexpr std::string_view kSinkKeys[] = {
-    "kind",           "path",           "out_dir",      "compression",       "max_bytes",
-    "partition_field", "partition_format", "max_rows",  "max_age",           "row_group_rows",
-    "schema",         "success_marker", "bootstrap_servers", "topic",        "acks",
-    "key_field",      "delivery",       "transactional_id", "properties"};
-constexpr std::string_view kSinkFileKeys[] = {"kind", "path", "out_dir"};
-constexpr std::string_view kSinkParquetKeys[] = {
-    "kind",     "out_dir", "compression",    "max_bytes", "partition_field", "partition_format",
-    "max_rows", "max_age", "row_group_rows", "schema",    "success_marker"};
-constexpr std::string_view kSinkKafkaKeys[] = {"kind",     "bootstrap_servers", "topic",
-                                               "acks",     "key_field",         "delivery",
-                                               "transactional_id", "properties"};
-constexpr std::string_view kOutputKeys[] = {"path"};
-constexpr std::string_view kStateKeys[] = {"backend", "path", "memory_mb"};
-constexpr std::string_view kCheckpointKeys[] = {"dir", "interval", "keep"};
+constexpr ConfigKey kTimeKeys[] = {
+    {.name = "allowed_lateness",
+     .type = ConfigType::kDuration,
+     .doc = "L: how long after its end a window waits for late records",
+     .min = 0},
+    {.name = "max_out_of_orderness",
+     .type = ConfigType::kDuration,
+     .doc = "B: after each record, watermark W = max(W, ts − B); unset: no watermark until the "
+            "input ends",
+     .default_doc = "unset",
+     .min = 0},
+};
+constexpr ConfigKey kWindowKeys[] = {
+    {.name = "type",
+     .type = ConfigType::kChoice,
+     .doc = "the kind of window",
+     .choices = kWindowKinds.names,
+     .required = true},
+    {.name = "size",
+     .type = ConfigType::kDuration,
+     .doc = "tumbling and sliding: the window length",
+     .default_doc = "—",
+     .min = 1},
+    {.name = "slide",
+     .type = ConfigType::kDuration,
+     .doc = "sliding: the distance between window starts (at most `size`)",
+     .default_doc = "—",
+     .min = 1},
+    {.name = "gap",
+     .type = ConfigType::kDuration,
+     .doc = "session: the inactivity that closes a session",
+     .default_doc = "—",
+     .min = 1},
+};
+constexpr ConfigKey kOpsKeys[] = {
+    {.name = "count_by",
+     .doc = "the key field (missing → `null`); keys keep their JSON type",
+     .required = true},
+    {.name = "agg",
+     .type = ConfigType::kChoice,
+     .doc = "the aggregation of each window and key",
+     .default_text = "count",
+     .choices = kAggKinds.names},
+    {.name = "agg_field",
+     .doc = "the aggregated field; required for all but `count`",
+     .default_doc = "—"},
+};
+constexpr ConfigKey kDeadLetterKeys[] = {
+    {.name = "path",
+     .doc = "a JSON line per malformed record: `reason`, `origin` (file), `position` (line), "
+            "`error`, `raw`",
+     .required = true,
+     .path = ConfigPath::kOutputFile},
+};
+constexpr ConfigKey kLateOutputKeys[] = {
+    {.name = "path",
+     .doc = "a JSON line per record dropped as late",
+     .required = true,
+     .path = ConfigPath::kOutputFile},
+};
+constexpr ConfigKey kStateKeys[] = {
+    {.name = "backend",
+     .type = ConfigType::kChoice,
+     .doc = "`\"memory\"`: windows on the heap (with checkpoints, mirrored by a second copy "
+            "written at each checkpoint); `\"rocksdb\"`: the open windows live in RocksDB on "
+            "disk, so they may exceed memory; a checkpoint links its table files",
+     .default_text = "memory",
+     .choices = kStateBackends.names},
+    {.name = "path",
+     .type = ConfigType::kNonEmptyString,
+     .doc = "RocksDB working directory (scratch, emptied at start; one subdirectory per "
+            "worker); required for `rocksdb` without checkpoints",
+     .default_doc = "`<checkpoint.dir>/rocksdb-work`"},
+    {.name = "memory_mb",
+     .type = ConfigType::kInt,
+     .doc = "state memory per worker in MiB: a quarter each for the windows' write-back cache, "
+            "RocksDB's block cache and its two memtables; bounds the state's RAM however large "
+            "the state",
+     .default_number = kDefaultStateMemoryMb,
+     .min = kMinStateMemoryMb,
+     .max = kMaxStateMemoryMb},
+};
+constexpr ConfigKey kCheckpointKeys[] = {
+    {.name = "dir",
+     .type = ConfigType::kNonEmptyString,
+     .doc = "checkpoints and recovery ([checkpoints](checkpoints.md)); `--checkpoint-dir` "
+            "overrides it",
+     .default_doc = "none"},
+    {.name = "interval",
+     .type = ConfigType::kDuration,
+     .doc = "time between checkpoints (`--checkpoint-interval`)",
+     .default_number = kDefaultCheckpointIntervalMs,
+     .min = 1},
+    {.name = "keep",
+     .type = ConfigType::kInt,
+     .doc = "committed checkpoints kept",
+     .default_number = kDefaultCheckpointsKept,
+     .min = 1},
+};
+
+constexpr ConfigTable kConfigTables[] = {
+    {.name = "source",
+     .required = true,
+     .connector = ConnectorRole::kSource,
+     .summary = "Where records come from."},
+    {.name = "time",
+     .summary = "Event-time rules: how long windows wait for late records, and the watermark.",
+     .keys = kTimeKeys},
+    {.name = "window",
+     .required = true,
+     .summary = "The windows that group records by event time.",
+     .keys = kWindowKeys},
+    {.name = "ops",
+     .required = true,
+     .summary = "The key and the aggregation.",
+     .keys = kOpsKeys},
+    {.name = "sink",
+     .required = true,
+     .connector = ConnectorRole::kSink,
+     .summary = "Where results go."},
+    {.name = "dead_letter",
+     .summary = "Malformed records, written as JSON lines.",
+     .keys = kDeadLetterKeys},
+    {.name = "late_output",
+     .summary = "Records dropped as late, written as JSON lines.",
+     .keys = kLateOutputKeys},
+    {.name = "state",
+     .summary = "Where keyed state lives ([checkpoints](checkpoints.md)).",
+     .keys = kStateKeys},
+    {.name = "checkpoint",
+     .summary = "Checkpoints, so that a rerun resumes after a crash "
+                "([checkpoints](checkpoints.md)).",
+     .keys = kCheckpointKeys},
+};
+
+std::vector<std::string_view> KeyNames(std::span<const ConfigKey> keys) {
+  std::vector<std::string_view> names;
+  for (const ConfigKey& key : keys) names.push_back(key.name);
+  return names;
+}
+
+std::vector<std::string_view> TableNames(bool required_only) {
+  std::vector<std::string_view> names;
+  for (const ConfigTable& table : kConfigTables) {
+    if (table.required || !required_only) names.push_back(table.name);
+  }
+  return names;
+}
+
 constexpr std::string_view kSlideGap[] = {"slide", "gap"};
 constexpr std::string_view kGap[] = {"gap"};
 constexpr std::string_view kSizeSlide[] = {"size", "slide"};
 constexpr std::string_view kAggField[] = {"agg_field"};
-constexpr std::string_view kPath[] = {"path"};
 
-template <typename E>
-struct Choice {
-  std::string_view name;
-  E value;
+// A file the config names, for the checks that no two outputs (or an output and the input) are
+// one file.
+struct NamedFile {
+  std::string key;  // "sink.path"
+  std::string path;
+  int line = 0;
 };
 
-constexpr Choice<SourceKind> kSourceKinds[] = {{"file", SourceKind::kFile},
-                                               {"kafka", SourceKind::kKafka}};
-constexpr Choice<io::FileFormat> kFormats[] = {{"jsonl", io::FileFormat::kJsonl},
-                                               {"csv", io::FileFormat::kCsv}};
-constexpr Choice<OnError> kOnErrors[] = {{"skip", OnError::kSkip}, {"fail", OnError::kFail}};
-constexpr Choice<ops::WindowSpec::Kind> kWindowKinds[] = {
-    {"tumbling", ops::WindowSpec::Kind::kTumbling},
-    {"sliding", ops::WindowSpec::Kind::kSliding},
-    {"session", ops::WindowSpec::Kind::kSession}};
-constexpr Choice<ops::AggSpec::Kind> kAggKinds[] = {
-    {"count", ops::AggSpec::Kind::kCount}, {"sum", ops::AggSpec::Kind::kSum},
-    {"avg", ops::AggSpec::Kind::kAvg},     {"distinct", ops::AggSpec::Kind::kDistinct},
-    {"min", ops::AggSpec::Kind::kMin},     {"max", ops::AggSpec::Kind::kMax}};
-constexpr Choice<StateBackendKind> kStateBackends[] = {{"memory", StateBackendKind::kMemory},
-                                                      {"rocksdb", StateBackendKind::kRocksDb}};
-constexpr Choice<SinkKind> kSinkKinds[] = {{"file", SinkKind::kFile},
-                                           {"parquet", SinkKind::kParquet},
-                                           {"kafka", SinkKind::kKafka}};
-constexpr std::string_view kOffsetResets[] = {"earliest", "latest"};
-constexpr std::string_view kCompressions[] = {"snappy", "zstd", "none"};
-constexpr std::string_view kSchemas[] = {"payload", "columns"};
-constexpr std::string_view kAcks[] = {"all", "1", "0", "-1"};
-constexpr std::string_view kTimeSources[] = {"field", "message"};
-constexpr std::string_view kDeliveries[] = {"at-least-once", "exactly-once"};
-
-template <typename E, size_t N>
-std::vector<std::string_view> Names(const Choice<E> (&choices)[N]) {
-  std::vector<std::string_view> names;
-  for (const auto& c : choices) names.push_back(c.name);
-  return names;
+// The input (kInputFile) or output (kOutputFile) files a connector's settings name: set, not
+// empty, and for inputs not "-" (standard input).
+std::vector<NamedFile> FilesOf(const ConnectorConfig& c, ConfigPath use) {
+  std::vector<NamedFile> files;
+  if (c.declaration() == nullptr) return files;
+  for (const ConfigKey& key : c.declaration()->keys) {
+    const ConfigSetting& s = c.Get(key.name);
+    if (key.path != use || s.text.empty() || (use == ConfigPath::kInputFile && s.text == "-")) {
+      continue;
+    }
+    files.push_back(NamedFile{c.Qualified(key.name), s.text, s.line});
+  }
+  return files;
 }
 
 // One [table] of the config being read.
@@ -149,11 +272,13 @@ class Loader {
     PULSE_RETURN_IF_ERROR(CheckTopLevel(root));
     PipelineConfig config;
     config.name = name_;
-    PULSE_ASSIGN_OR_RETURN(config.source, LoadSource(View(root, "source")));
+    PULSE_ASSIGN_OR_RETURN(config.source,
+                           LoadConnector(View(root, "source"), ConnectorRole::kSource));
     PULSE_ASSIGN_OR_RETURN(config.time, LoadTime(View(root, "time")));
     PULSE_ASSIGN_OR_RETURN(config.window, LoadWindow(View(root, "window")));
     PULSE_ASSIGN_OR_RETURN(config.ops, LoadOps(View(root, "ops")));
-    PULSE_ASSIGN_OR_RETURN(config.sink, LoadSink(View(root, "sink")));
+    PULSE_ASSIGN_OR_RETURN(config.sink,
+                           LoadConnector(View(root, "sink"), ConnectorRole::kSink));
     PULSE_ASSIGN_OR_RETURN(config.dead_letter, LoadOutputFile(View(root, "dead_letter")));
     PULSE_ASSIGN_OR_RETURN(config.late_output, LoadOutputFile(View(root, "late_output")));
     PULSE_ASSIGN_OR_RETURN(config.state, LoadState(View(root, "state")));
@@ -185,9 +310,11 @@ class Loader {
 
   // Unknown top-level tables and keys, tables of the wrong type, then missing tables.
   Status CheckTopLevel(const toml::table& root) const {
+    const std::vector<std::string_view> tables = TableNames(/*required_only=*/false);
+    const std::vector<std::string_view> required = TableNames(/*required_only=*/true);
     const toml::key* first_unknown = nullptr;
     for (auto&& [key, node] : root) {
-      if (Contains(kTables, key.str())) {
+      if (Contains(tables, key.str())) {
         if (!node.is_table()) {
           return Error(LineOf(key.source()),
                        fmt::format("{} must be a table ([{}]); got {}", key.str(), key.str(),
@@ -201,19 +328,19 @@ class Loader {
     }
     if (first_unknown != nullptr) {
       std::string_view name = first_unknown->str();
-      std::string_view suggestion = Suggest(name, kTables);
+      std::string_view suggestion = Suggest(name, tables);
       bool is_table = root.get(name)->is_table();
       std::string message =
           is_table ? fmt::format("unknown table [{}]", name)
                    : fmt::format("unknown key '{}' at the top level", name);
       if (!suggestion.empty()) message += fmt::format(" (did you mean [{}]?)", suggestion);
-      message += "; allowed tables: " + Join(kTables, "[", "]");
+      message += "; allowed tables: " + Join(tables, "[", "]");
       return Error(LineOf(first_unknown->source()), message);
     }
-    for (std::string_view name : kRequiredTables) {
+    for (std::string_view name : required) {
       if (!root.contains(name)) {
         return Error(0, fmt::format("missing table [{}]; required tables: {}", name,
-                                    Join(kRequiredTables, "[", "]")));
+                                    Join(required, "[", "]")));
       }
     }
     return Status::OK();
@@ -417,11 +544,10 @@ class Loader {
 
   template <typename E, size_t N>
   Result<Setting<E>> GetChoice(const TableView& t, std::string_view key, Setting<E> current,
-                               const Choice<E> (&choices)[N]) const {
-    std::vector<std::string_view> names = Names(choices);
-    PULSE_ASSIGN_OR_RETURN(auto found, GetChoiceIndex(t, key, names));
+                               const Choices<E, N>& choices) const {
+    PULSE_ASSIGN_OR_RETURN(auto found, GetChoiceIndex(t, key, choices.names));
     if (found.first < 0) return current;
-    return Setting<E>{choices[found.first].value, found.second};
+    return Setting<E>{choices.values[static_cast<size_t>(found.first)], found.second};
   }
 
   Result<Setting<std::string>> GetStringChoice(const TableView& t, std::string_view key,
@@ -437,67 +563,146 @@ class Loader {
     return Error(s.is_set() ? s.line : t.line, message);
   }
 
-  Result<SourceConfig> LoadSource(const TableView& t) {
-    SourceConfig c;
-    c.line = t.line;
-    // The kind decides which keys the message lists; read it before checking the keys.
-    std::vector<std::string_view> kinds = Names(kSourceKinds);
-    auto [kind_node, kind_line] = t.Find("kind");
-    Keys shown = kSourceKeys;
-    if (kind_node != nullptr && kind_node->is_string()) {
-      if (kind_node->as_string()->get() == "file") shown = kSourceFileKeys;
-      if (kind_node->as_string()->get() == "kafka") shown = kSourceKafkaKeys;
-    }
-    PULSE_RETURN_IF_ERROR(CheckKeys(t, kSourceKeys, shown));
-    if (kind_node == nullptr) {
-      return Error(t.line, fmt::format("source.kind must be set (one of {})", Join(kinds)));
-    }
-    PULSE_ASSIGN_OR_RETURN(c.kind, GetChoice(t, "kind", c.kind, kSourceKinds));
-    PULSE_ASSIGN_OR_RETURN(c.path, GetString(t, "path", c.path));
-    PULSE_ASSIGN_OR_RETURN(c.time_field, GetNonEmptyString(t, "time_field", c.time_field));
-    PULSE_ASSIGN_OR_RETURN(c.format, GetChoice(t, "format", c.format, kFormats));
-    PULSE_ASSIGN_OR_RETURN(c.follow, GetBool(t, "follow", c.follow));
-    PULSE_ASSIGN_OR_RETURN(c.max_line_bytes, GetInt(t, "max_line_bytes", c.max_line_bytes, 1));
-    // Bounded here too so that the message names the line and no value wraps on the way.
-    PULSE_ASSIGN_OR_RETURN(c.decode_threads,
-                           GetIntBetween(t, "decode_threads", c.decode_threads, 0,
-                                         io::FileSourceOptions::kMaxDecodeThreads));
-    PULSE_ASSIGN_OR_RETURN(c.on_error, GetChoice(t, "on_error", c.on_error, kOnErrors));
-    PULSE_ASSIGN_OR_RETURN(c.bootstrap_servers,
-                           GetString(t, "bootstrap_servers", c.bootstrap_servers));
-    PULSE_ASSIGN_OR_RETURN(c.topic, GetString(t, "topic", c.topic));
-    PULSE_ASSIGN_OR_RETURN(c.group_id, GetString(t, "group_id", c.group_id));
-    PULSE_ASSIGN_OR_RETURN(c.auto_offset_reset, GetStringChoice(t, "auto_offset_reset",
-                                                                c.auto_offset_reset,
-                                                                kOffsetResets));
-    PULSE_ASSIGN_OR_RETURN(c.commit_interval_ms,
-                           GetInt(t, "commit_interval_ms", c.commit_interval_ms, 0));
-    PULSE_ASSIGN_OR_RETURN(c.topics, GetStringList(t, "topics"));
-    PULSE_ASSIGN_OR_RETURN(c.time_source,
-                           GetStringChoice(t, "time_source", c.time_source, kTimeSources));
-    PULSE_ASSIGN_OR_RETURN(c.idle_timeout,
-                           GetDuration(t, "idle_timeout", c.idle_timeout, Sign::kNonNegative));
-    PULSE_ASSIGN_OR_RETURN(c.properties, GetProperties(t, "properties"));
-    PULSE_ASSIGN_OR_RETURN(c.stop_at, GetString(t, "stop_at", c.stop_at));
-    if (c.stop_at.is_set() && c.stop_at.value != "end" && !ParseRfc3339(c.stop_at.value)) {
-      return Error(c.stop_at.line,
-                   fmt::format("source.stop_at = \"{}\": expected \"end\" or an RFC 3339 time "
-                               "such as \"2024-01-01T00:00:00Z\"",
-                               c.stop_at.value));
-    }
-    if (c.kind.value == SourceKind::kFile) {
-      PULSE_RETURN_IF_ERROR(Require(t, c.path, "source.path must be set for file source"));
-      WarnIgnored(t, kSourceKafkaOnly, "for a file source");
-    } else {
-      PULSE_RETURN_IF_ERROR(Require(t, c.bootstrap_servers,
-                                    "source.bootstrap_servers must be set for kafka source"));
-      if (c.topics.value.empty()) {
-        PULSE_RETURN_IF_ERROR(
-            Require(t, c.topic, "source.topic (or source.topics) must be set for kafka source"));
+  // The value of `key` in `t`, checked by its declared type; its default when absent.
+  Result<ConfigSetting> ReadKey(const TableView& t, const ConfigKey& key) const {
+    ConfigSetting out;
+    out.text = std::string(key.default_text);
+    out.number = key.default_number;
+    out.flag = key.default_flag;
+    switch (key.type) {
+      case ConfigType::kString:
+      case ConfigType::kNonEmptyString: {
+        Setting<std::string> current{out.text, 0};
+        PULSE_ASSIGN_OR_RETURN(Setting<std::string> s,
+                               key.type == ConfigType::kString
+                                   ? GetString(t, key.name, current)
+                                   : GetNonEmptyString(t, key.name, current));
+        out.text = std::move(s.value);
+        out.line = s.line;
+        break;
       }
-      PULSE_RETURN_IF_ERROR(
-          Require(t, c.group_id, "source.group_id must be set for kafka source"));
-      WarnIgnored(t, kSourceFileOnly, "for a kafka source");
+      case ConfigType::kChoice: {
+        PULSE_ASSIGN_OR_RETURN(Setting<std::string> s,
+                               GetStringChoice(t, key.name, {out.text, 0}, key.choices));
+        out.text = std::move(s.value);
+        out.line = s.line;
+        break;
+      }
+      case ConfigType::kBool: {
+        PULSE_ASSIGN_OR_RETURN(Setting<bool> s, GetBool(t, key.name, {out.flag, 0}));
+        out.flag = s.value;
+        out.line = s.line;
+        break;
+      }
+      case ConfigType::kInt: {
+        Setting<int64_t> current{out.number, 0};
+        PULSE_ASSIGN_OR_RETURN(Setting<int64_t> s,
+                               key.max == std::numeric_limits<int64_t>::max()
+                                   ? GetInt(t, key.name, current, key.min)
+                                   : GetIntBetween(t, key.name, current, key.min, key.max));
+        out.number = s.value;
+        out.line = s.line;
+        break;
+      }
+      case ConfigType::kDuration: {
+        PULSE_ASSIGN_OR_RETURN(
+            Setting<DurationMs> s,
+            GetDuration(t, key.name, {out.number, 0},
+                        key.min >= 1 ? Sign::kPositive : Sign::kNonNegative));
+        out.number = s.value;
+        out.line = s.line;
+        break;
+      }
+      case ConfigType::kStringList: {
+        PULSE_ASSIGN_OR_RETURN(Setting<std::vector<std::string>> s, GetStringList(t, key.name));
+        out.list = std::move(s.value);
+        out.line = s.line;
+        break;
+      }
+      case ConfigType::kProperties: {
+        PULSE_ASSIGN_OR_RETURN(Setting<ConfigProperties> s, GetProperties(t, key.name));
+        out.properties = std::move(s.value);
+        out.line = s.line;
+        break;
+      }
+    }
+    return out;
+  }
+
+  static bool IsEmpty(const ConfigSetting& s, ConfigType type) {
+    if (type == ConfigType::kStringList) return s.list.empty();
+    if (type == ConfigType::kProperties) return s.properties.empty();
+    return s.text.empty();
+  }
+
+  // [source] or [sink]: `kind` picks a declaration of the registry; its keys are read, the keys
+  // of the other kinds are checked too but only warned about.
+  Result<ConnectorConfig> LoadConnector(const TableView& t, ConnectorRole role) {
+    const ConnectorRegistry& registry = Connectors();
+    const std::string_view role_name = ConnectorRoleName(role);
+    const std::vector<const ConnectorDeclaration*> declarations = registry.Declarations(role);
+    const std::vector<std::string_view> kinds = registry.Kinds(role);
+    const std::vector<const ConfigKey*> all = registry.AllKeys(role);
+    std::vector<std::string_view> known = {"kind"};
+    for (const ConfigKey* key : all) known.push_back(key->name);
+
+    // The kind decides which keys the message lists; read it before checking the keys.
+    auto [kind_node, kind_line] = t.Find("kind");
+    std::vector<std::string_view> shown = known;
+    if (kind_node != nullptr && kind_node->is_string()) {
+      if (const ConnectorDeclaration* d = registry.Find(role, kind_node->as_string()->get())) {
+        shown = {"kind"};
+        for (const ConfigKey& key : d->keys) shown.push_back(key.name);
+      }
+    }
+    PULSE_RETURN_IF_ERROR(CheckKeys(t, known, shown));
+    if (kind_node == nullptr) {
+      return Error(t.line, fmt::format("{}.kind must be set (one of {})", role_name, Join(kinds)));
+    }
+    PULSE_ASSIGN_OR_RETURN(auto kind, GetChoiceIndex(t, "kind", kinds));
+    const ConnectorDeclaration& d = *declarations[static_cast<size_t>(kind.first)];
+    ConnectorConfig c(d, name_, t.line, kind.second);
+
+    // Every key of the role is checked, by the chosen kind's declaration when it has the key.
+    for (const ConfigKey* any : all) {
+      const ConfigKey* own = d.Find(any->name);
+      const ConfigKey& key = own != nullptr ? *own : *any;
+      PULSE_ASSIGN_OR_RETURN(ConfigSetting setting, ReadKey(t, key));
+      if (setting.is_set() && key.check != nullptr) {
+        const std::string message = key.check(t.Qualified(key.name), setting);
+        if (!message.empty()) return Error(setting.line, message);
+      }
+      if (own != nullptr) c.Set(key.name, std::move(setting));
+    }
+
+    for (const ConfigKey& key : d.keys) {
+      if (!key.required) continue;
+      const ConfigSetting& s = c.Get(key.name);
+      if (!IsEmpty(s, key.type)) continue;
+      const ConfigKey* instead = key.unless_set.empty() ? nullptr : d.Find(key.unless_set);
+      if (instead != nullptr && !IsEmpty(c.Get(instead->name), instead->type)) continue;
+      const std::string what =
+          instead == nullptr
+              ? t.Qualified(key.name)
+              : fmt::format("{} (or {})", t.Qualified(key.name), t.Qualified(instead->name));
+      return Error(s.is_set() ? s.line : t.line,
+                   fmt::format("{} must be set for {} {}", what, d.kind, role_name));
+    }
+    if (d.check != nullptr) PULSE_RETURN_IF_ERROR(d.check(c));
+
+    // Keys of other kinds have no effect here.
+    auto noted = [&d](std::string_view name) {
+      return std::any_of(d.foreign_keys.begin(), d.foreign_keys.end(),
+                         [name](const ForeignKeyNote& note) { return note.key == name; });
+    };
+    std::vector<std::string_view> others;
+    for (const ConfigKey* key : all) {
+      if (d.Find(key->name) == nullptr && !noted(key->name)) others.push_back(key->name);
+    }
+    WarnIgnored(t, others, fmt::format("for a {} {}", d.kind, role_name));
+    for (const ForeignKeyNote& note : d.foreign_keys) {
+      const std::string_view key[] = {note.key};
+      if (!note.why.empty()) WarnIgnored(t, key, note.why);
     }
     return c;
   }
@@ -505,7 +710,7 @@ class Loader {
   Result<TimeConfig> LoadTime(const TableView& t) {
     TimeConfig c;
     c.line = t.line;
-    PULSE_RETURN_IF_ERROR(CheckKeys(t, kTimeKeys, kTimeKeys));
+    PULSE_RETURN_IF_ERROR(CheckKeys(t, KeyNames(kTimeKeys), KeyNames(kTimeKeys)));
     PULSE_ASSIGN_OR_RETURN(
         c.allowed_lateness,
         GetDuration(t, "allowed_lateness", c.allowed_lateness, Sign::kNonNegative));
@@ -519,8 +724,8 @@ class Loader {
   Result<WindowConfig> LoadWindow(const TableView& t) {
     WindowConfig c;
     c.line = t.line;
-    PULSE_RETURN_IF_ERROR(CheckKeys(t, kWindowKeys, kWindowKeys));
-    std::vector<std::string_view> kinds = Names(kWindowKinds);
+    PULSE_RETURN_IF_ERROR(CheckKeys(t, KeyNames(kWindowKeys), KeyNames(kWindowKeys)));
+    const std::span<const std::string_view> kinds = kWindowKinds.names;
     if (!t.Has("type")) {
       return Error(t.line, fmt::format("window.type must be set (one of {})", Join(kinds)));
     }
@@ -556,7 +761,7 @@ class Loader {
   Result<OpsConfig> LoadOps(const TableView& t) {
     OpsConfig c;
     c.line = t.line;
-    PULSE_RETURN_IF_ERROR(CheckKeys(t, kOpsKeys, kOpsKeys));
+    PULSE_RETURN_IF_ERROR(CheckKeys(t, KeyNames(kOpsKeys), KeyNames(kOpsKeys)));
     PULSE_ASSIGN_OR_RETURN(c.count_by, GetString(t, "count_by", c.count_by));
     PULSE_RETURN_IF_ERROR(Require(t, c.count_by, "ops.count_by must be set (e.g., word field)"));
     PULSE_ASSIGN_OR_RETURN(c.agg, GetChoice(t, "agg", c.agg, kAggKinds));
@@ -570,83 +775,12 @@ class Loader {
     return c;
   }
 
-  Result<SinkConfig> LoadSink(const TableView& t) {
-    SinkConfig c;
-    c.line = t.line;
-    auto [kind_node, kind_line] = t.Find("kind");
-    Keys shown = kSinkKeys;
-    if (kind_node != nullptr && kind_node->is_string()) {
-      const std::string& kind = kind_node->as_string()->get();
-      if (kind == "file") shown = kSinkFileKeys;
-      if (kind == "parquet") shown = kSinkParquetKeys;
-      if (kind == "kafka") shown = kSinkKafkaKeys;
-    }
-    PULSE_RETURN_IF_ERROR(CheckKeys(t, kSinkKeys, shown));
-    if (kind_node == nullptr) {
-      return Error(t.line,
-                   fmt::format("sink.kind must be set (one of {})", Join(Names(kSinkKinds))));
-    }
-    PULSE_ASSIGN_OR_RETURN(c.kind, GetChoice(t, "kind", c.kind, kSinkKinds));
-    PULSE_ASSIGN_OR_RETURN(c.path, GetString(t, "path", c.path));
-    PULSE_ASSIGN_OR_RETURN(c.out_dir, GetString(t, "out_dir", c.out_dir));
-    PULSE_ASSIGN_OR_RETURN(c.compression, GetStringChoice(t, "compression", c.compression,
-                                                          kCompressions));
-    PULSE_ASSIGN_OR_RETURN(c.max_bytes, GetInt(t, "max_bytes", c.max_bytes, 1));
-    PULSE_ASSIGN_OR_RETURN(c.partition_field,
-                           GetNonEmptyString(t, "partition_field", c.partition_field));
-    PULSE_ASSIGN_OR_RETURN(c.partition_format,
-                           GetNonEmptyString(t, "partition_format", c.partition_format));
-    PULSE_ASSIGN_OR_RETURN(c.max_rows, GetInt(t, "max_rows", c.max_rows, 1));
-    PULSE_ASSIGN_OR_RETURN(c.max_age, GetDuration(t, "max_age", c.max_age, Sign::kPositive));
-    PULSE_ASSIGN_OR_RETURN(c.row_group_rows, GetInt(t, "row_group_rows", c.row_group_rows, 1));
-    PULSE_ASSIGN_OR_RETURN(c.schema, GetStringChoice(t, "schema", c.schema, kSchemas));
-    PULSE_ASSIGN_OR_RETURN(c.success_marker, GetBool(t, "success_marker", c.success_marker));
-    PULSE_ASSIGN_OR_RETURN(c.bootstrap_servers,
-                           GetString(t, "bootstrap_servers", c.bootstrap_servers));
-    PULSE_ASSIGN_OR_RETURN(c.topic, GetString(t, "topic", c.topic));
-    PULSE_ASSIGN_OR_RETURN(c.acks, GetStringChoice(t, "acks", c.acks, kAcks));
-    PULSE_ASSIGN_OR_RETURN(c.key_field, GetNonEmptyString(t, "key_field", c.key_field));
-    PULSE_ASSIGN_OR_RETURN(c.delivery, GetStringChoice(t, "delivery", c.delivery, kDeliveries));
-    PULSE_ASSIGN_OR_RETURN(c.transactional_id,
-                           GetNonEmptyString(t, "transactional_id", c.transactional_id));
-    PULSE_ASSIGN_OR_RETURN(c.properties, GetProperties(t, "properties"));
-
-    auto ignored_for = [&](Keys own) {
-      std::vector<std::string_view> others;
-      for (std::string_view key : kSinkKeys) {
-        if (!Contains(own, key) && key != "path") others.push_back(key);
-      }
-      return others;
-    };
-    switch (c.kind.value) {
-      case SinkKind::kFile:
-        if (c.path.is_set() && c.out_dir.is_set()) {
-          return Error(std::max(c.path.line, c.out_dir.line),
-                       "sink.path and sink.out_dir both name the output file; set only one");
-        }
-        if (c.out_dir.is_set()) c.path = c.out_dir;
-        WarnIgnored(t, ignored_for(kSinkFileKeys), "for a file sink");
-        break;
-      case SinkKind::kParquet:
-        WarnIgnored(t, ignored_for(kSinkParquetKeys), "for a parquet sink");
-        WarnIgnored(t, kPath, "for a parquet sink (use sink.out_dir)");
-        break;
-      case SinkKind::kKafka:
-        PULSE_RETURN_IF_ERROR(Require(t, c.bootstrap_servers,
-                                      "sink.bootstrap_servers must be set for kafka sink"));
-        PULSE_RETURN_IF_ERROR(Require(t, c.topic, "sink.topic must be set for kafka sink"));
-        WarnIgnored(t, ignored_for(kSinkKafkaKeys), "for a kafka sink");
-        WarnIgnored(t, kPath, "for a kafka sink");
-        break;
-    }
-    return c;
-  }
-
   Result<OutputFileConfig> LoadOutputFile(const TableView& t) {
     OutputFileConfig c;
     if (t.table == nullptr) return c;
     c.line = t.line;
-    PULSE_RETURN_IF_ERROR(CheckKeys(t, kOutputKeys, kOutputKeys));
+    PULSE_RETURN_IF_ERROR(
+        CheckKeys(t, KeyNames(kDeadLetterKeys), KeyNames(kDeadLetterKeys)));
     PULSE_ASSIGN_OR_RETURN(c.path, GetString(t, "path", c.path));
     PULSE_RETURN_IF_ERROR(Require(t, c.path, fmt::format("{}.path must be set", t.name)));
     return c;
@@ -656,7 +790,7 @@ class Loader {
     StateConfig c;
     if (t.table == nullptr) return c;
     c.line = t.line;
-    PULSE_RETURN_IF_ERROR(CheckKeys(t, kStateKeys, kStateKeys));
+    PULSE_RETURN_IF_ERROR(CheckKeys(t, KeyNames(kStateKeys), KeyNames(kStateKeys)));
     PULSE_ASSIGN_OR_RETURN(c.backend, GetChoice(t, "backend", c.backend, kStateBackends));
     PULSE_ASSIGN_OR_RETURN(c.path, GetNonEmptyString(t, "path", c.path));
     PULSE_ASSIGN_OR_RETURN(c.memory_mb, GetIntBetween(t, "memory_mb", c.memory_mb,
@@ -674,7 +808,8 @@ class Loader {
     CheckpointConfig c;
     if (t.table == nullptr) return c;
     c.line = t.line;
-    PULSE_RETURN_IF_ERROR(CheckKeys(t, kCheckpointKeys, kCheckpointKeys));
+    PULSE_RETURN_IF_ERROR(
+        CheckKeys(t, KeyNames(kCheckpointKeys), KeyNames(kCheckpointKeys)));
     PULSE_ASSIGN_OR_RETURN(c.dir, GetNonEmptyString(t, "dir", c.dir));
     PULSE_ASSIGN_OR_RETURN(c.interval, GetDuration(t, "interval", c.interval, Sign::kPositive));
     PULSE_ASSIGN_OR_RETURN(c.keep, GetInt(t, "keep", c.keep, 1));
@@ -683,29 +818,19 @@ class Loader {
 
   // Two outputs (or an output and the input) in one file would corrupt each other.
   Status CheckDistinctFiles(const PipelineConfig& c) const {
-    struct Named {
-      std::string_view key;
-      const Setting<std::string>* path;
-    };
-    std::vector<Named> files;
-    if (c.source.kind.value == SourceKind::kFile && c.source.path.value != "-") {
-      files.push_back({"source.path", &c.source.path});
-    }
-    if (c.sink.kind.value == SinkKind::kFile && !c.sink.path.value.empty()) {
-      files.push_back({c.sink.out_dir.is_set() ? "sink.out_dir" : "sink.path", &c.sink.path});
-    }
-    if (!c.dead_letter.path.value.empty()) {
-      files.push_back({"dead_letter.path", &c.dead_letter.path});
-    }
-    if (!c.late_output.path.value.empty()) {
-      files.push_back({"late_output.path", &c.late_output.path});
+    std::vector<NamedFile> files = FilesOf(c.source, ConfigPath::kInputFile);
+    for (NamedFile& f : FilesOf(c.sink, ConfigPath::kOutputFile)) files.push_back(std::move(f));
+    for (const auto* output : {&c.dead_letter, &c.late_output}) {
+      if (output->path.value.empty()) continue;
+      files.push_back(NamedFile{output == &c.dead_letter ? "dead_letter.path" : "late_output.path",
+                                output->path.value, output->path.line});
     }
     for (size_t i = 0; i < files.size(); ++i) {
       for (size_t j = i + 1; j < files.size(); ++j) {
-        if (SameFile(files[i].path->value, files[j].path->value)) {
-          return Error(files[j].path->line,
+        if (SameFile(files[i].path, files[j].path)) {
+          return Error(files[j].line,
                        fmt::format("{} {} is also {}; use a different file", files[j].key,
-                                   Quote(files[j].path->value), files[i].key));
+                                   Quote(files[j].path), files[i].key));
         }
       }
     }
@@ -718,6 +843,8 @@ class Loader {
 
 }  // namespace
 
+std::span<const ConfigTable> ConfigTables() { return kConfigTables; }
+
 Result<PipelineConfig> LoadConfigString(std::string_view text, const std::string& display_name) {
   PULSE_ASSIGN_OR_RETURN(toml::table root, internal::ParseToml(text, display_name));
   return Loader(display_name).Load(root);
@@ -727,17 +854,21 @@ Result<PipelineConfig> LoadConfig(const std::string& path) {
   PULSE_ASSIGN_OR_RETURN(std::string text, internal::ReadTextFile(path, "config"));
   PULSE_ASSIGN_OR_RETURN(PipelineConfig config, LoadConfigString(text, path));
   // A run must not replace its own config with its output.
-  const std::pair<std::string_view, const Setting<std::string>*> outputs[] = {
-      {config.sink.out_dir.is_set() ? "sink.out_dir" : "sink.path", &config.sink.path},
-      {"dead_letter.path", &config.dead_letter.path},
-      {"late_output.path", &config.late_output.path}};
-  for (const auto& [key, setting] : outputs) {
-    if (setting == &config.sink.path && config.sink.kind.value != SinkKind::kFile) continue;
-    if (!setting->value.empty() && SameFile(setting->value, path)) {
+  std::vector<NamedFile> outputs = FilesOf(config.sink, ConfigPath::kOutputFile);
+  if (!config.dead_letter.path.value.empty()) {
+    outputs.push_back(NamedFile{"dead_letter.path", config.dead_letter.path.value,
+                                config.dead_letter.path.line});
+  }
+  if (!config.late_output.path.value.empty()) {
+    outputs.push_back(NamedFile{"late_output.path", config.late_output.path.value,
+                                config.late_output.path.line});
+  }
+  for (const NamedFile& output : outputs) {
+    if (SameFile(output.path, path)) {
       return Status::InvalidArgument(fmt::format("{}:{}: {} {} is the config file itself; use a "
                                                  "different file",
-                                                 path, setting->line, key,
-                                                 Quote(setting->value)));
+                                                 path, output.line, output.key,
+                                                 Quote(output.path)));
     }
   }
   return config;

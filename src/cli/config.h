@@ -6,16 +6,17 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "pulse/core/bad_record.h"
+#include "pulse/core/connector_registry.h"
 #include "pulse/core/executor.h"
 #include "pulse/core/pipeline.h"
 #include "pulse/core/status.h"
 #include "pulse/core/time.h"
-#include "pulse/io/file.h"
 #include "pulse/ops/window.h"
 
 namespace pulse::cli {
@@ -29,34 +30,6 @@ struct Setting {
   int line = 0;
 
   bool is_set() const { return line != 0; }
-};
-
-enum class SourceKind : uint8_t { kFile, kKafka };
-enum class SinkKind : uint8_t { kFile, kParquet, kKafka };
-
-/// [source]. The file keys apply to kind = "file", the Kafka keys to kind = "kafka".
-struct SourceConfig {
-  int line = 0;  // line of the [source] header
-  Setting<SourceKind> kind;
-  Setting<std::string> path;  // a file, a glob or "-" (stdin); required for file sources
-  Setting<std::string> time_field{"event_time"};
-  Setting<io::FileFormat> format{io::FileFormat::kJsonl};
-  Setting<bool> follow;
-  Setting<int64_t> max_line_bytes{16 << 20};
-  Setting<int64_t> decode_threads;  // 0: as many as the workers when 2 or more (io/file.h)
-  Setting<OnError> on_error{OnError::kSkip};
-  // Kafka (docs/kafka.md).
-  Setting<std::string> bootstrap_servers;
-  Setting<std::string> topic;
-  Setting<std::string> group_id;
-  Setting<std::string> auto_offset_reset;  // "earliest" or "latest"; empty when absent
-  Setting<int64_t> commit_interval_ms{5000};
-  Setting<std::vector<std::string>> topics;  // `topics = [...]`; `topic` adds one more
-  Setting<std::string> time_source{"field"};  // "field" (time_field) or "message" (timestamp)
-  Setting<DurationMs> idle_timeout;           // 0: partitions never become idle
-  Setting<std::string> stop_at;  // empty: unbounded; "end" or an RFC 3339 time (checked)
-  /// [source.properties]: librdkafka settings passed through (dotted keys joined with ".").
-  Setting<std::vector<std::pair<std::string, std::string>>> properties;
 };
 
 /// [time] (optional).
@@ -82,34 +55,6 @@ struct OpsConfig {
   Setting<std::string> count_by;
   Setting<ops::AggSpec::Kind> agg{ops::AggSpec::Kind::kCount};
   Setting<std::string> agg_field;  // required for every agg but count
-};
-
-/// [sink]. Only the keys of `kind` are meaningful.
-struct SinkConfig {
-  int line = 0;
-  Setting<SinkKind> kind;
-  /// File sink: the output file from `path` or the original's `out_dir`; empty means stdout.
-  Setting<std::string> path;
-  // Parquet (parsed and checked; the Parquet sink is not built yet).
-  Setting<std::string> out_dir;
-  Setting<std::string> compression{"snappy"};
-  Setting<int64_t> max_bytes;  // 0: no byte limit
-  Setting<std::string> partition_field;
-  Setting<std::string> partition_format{"%Y-%m-%d"};
-  Setting<int64_t> max_rows{1'000'000};
-  Setting<DurationMs> max_age{300'000};
-  Setting<int64_t> row_group_rows;  // 0: the writer's default
-  Setting<std::string> schema{"payload"};
-  Setting<bool> success_marker{true};
-  // Kafka (docs/kafka.md).
-  Setting<std::string> bootstrap_servers;
-  Setting<std::string> topic;
-  Setting<std::string> acks{"all"};
-  Setting<std::string> key_field;
-  Setting<std::string> delivery{"at-least-once"};  // or "exactly-once"
-  Setting<std::string> transactional_id;           // empty: "pulse-" + topic
-  /// [sink.properties]: librdkafka settings passed through (dotted keys joined with ".").
-  Setting<std::vector<std::pair<std::string, std::string>>> properties;
 };
 
 /// [dead_letter] or [late_output] (optional): a JSON-lines output file.
@@ -144,11 +89,13 @@ struct CheckpointConfig {
 /// A loaded and validated pipeline config. Plain data: copyable, thread-compatible.
 struct PipelineConfig {
   std::string name;  // how messages name the config file, e.g. "pipeline.toml"
-  SourceConfig source;
+  /// [source] and [sink]: the keys of the chosen kind (connector_registry.h; the kinds are
+  /// those of Connectors(), connectors.h).
+  ConnectorConfig source;
   TimeConfig time;
   WindowConfig window;
   OpsConfig ops;
-  SinkConfig sink;
+  ConnectorConfig sink;
   OutputFileConfig dead_letter;
   OutputFileConfig late_output;
   StateConfig state;
@@ -168,9 +115,10 @@ Result<PipelineConfig> LoadConfig(const std::string& path);
 Result<PipelineConfig> LoadConfigString(std::string_view text, const std::string& display_name);
 
 /// Build the pipeline a config describes:
-/// FileSource → KeyBy(count_by) → WindowedAggregate → FileSink, with its watermark strategy,
-/// bad-record policy and late output. Errors: InvalidArgument for parts that are configured
-/// correctly but not built into this Pulse (Kafka, Parquet), or that a component rejects.
+/// source → KeyBy(count_by) → WindowedAggregate → sink, with its watermark strategy, bad-record
+/// policy and late output; the source and sink come from the connector registry's factories.
+/// Errors: InvalidArgument for parts that are configured correctly but not built into this
+/// Pulse (Kafka, Parquet, RocksDB), or that a component rejects (naming the key and its line).
 Result<Pipeline> BuildPipeline(const PipelineConfig& config);
 
 /// Build the pipeline a config describes with `source` and `sink` in place of the configured
@@ -188,9 +136,24 @@ CheckpointOptions MakeCheckpointOptions(const PipelineConfig& config);
 /// window, aggregation, lateness, sink, dead letter and late output.
 std::string DescribePlan(const PipelineConfig& config);
 
+/// A table of the config file that the CLI reads itself or, for [source] and [sink], through
+/// the connector registry. For messages and the configuration reference.
+struct ConfigTable {
+  std::string_view name{};  // "window"
+  bool required = false;
+  /// Set for [source] and [sink]: their keys are those of the kinds in Connectors().
+  std::optional<ConnectorRole> connector{};
+  std::string_view summary{};         // one sentence for the reference
+  std::span<const ConfigKey> keys{};  // the CLI's own tables
+};
+
+/// Every table, in the order messages list them ([source], [time], [window], ...).
+std::span<const ConfigTable> ConfigTables();
+
+/// The source's bad-record policy (its `on_error`; "skip" for kinds without one).
+OnError SourceOnError(const PipelineConfig& config);
+
 /// Names used in messages and plans.
-std::string_view SourceKindName(SourceKind kind);
-std::string_view SinkKindName(SinkKind kind);
 std::string_view WindowKindName(ops::WindowSpec::Kind kind);
 std::string_view AggKindName(ops::AggSpec::Kind kind);
 

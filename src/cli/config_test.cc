@@ -203,9 +203,9 @@ std::string WithFileSink(std::string_view text) {
 TEST(ConfigTest, OriginalReadmeSlidingLoads) {
   ASSERT_OK_AND_ASSIGN(PipelineConfig c, LoadConfigString(kReadmeSliding, "pipeline.toml"));
   EXPECT_EQ(c.name, "pipeline.toml");
-  EXPECT_EQ(c.source.kind.value, SourceKind::kFile);
-  EXPECT_EQ(c.source.path.value, "pulse-examples/examples/sliding_avg.jsonl");
-  EXPECT_EQ(c.source.path.line, 3);
+  EXPECT_EQ(c.source.kind(), "file");
+  EXPECT_EQ(c.source.String("path"), "pulse-examples/examples/sliding_avg.jsonl");
+  EXPECT_EQ(c.source.Line("path"), 3);
   EXPECT_EQ(c.time.allowed_lateness.value, 10'000);
   EXPECT_EQ(c.time.allowed_lateness.line, 7);
   EXPECT_EQ(c.window.type.value, ops::WindowSpec::Kind::kSliding);
@@ -214,25 +214,25 @@ TEST(ConfigTest, OriginalReadmeSlidingLoads) {
   EXPECT_EQ(c.window.slide.line, 13);
   EXPECT_EQ(c.ops.count_by.value, "word");
   EXPECT_EQ(c.ops.agg.value, ops::AggSpec::Kind::kCount);
-  EXPECT_EQ(c.sink.kind.value, SinkKind::kParquet);
-  EXPECT_EQ(c.sink.out_dir.value, "outputs");
-  EXPECT_EQ(c.sink.compression.value, "snappy");
+  EXPECT_EQ(c.sink.kind(), "parquet");
+  EXPECT_EQ(c.sink.String("out_dir"), "outputs");
+  EXPECT_EQ(c.sink.String("compression"), "snappy");
   EXPECT_TRUE(c.warnings.empty());
   EXPECT_EQ(BuildError(kReadmeSliding), ParquetBuildResult(22));
 }
 
 TEST(ConfigTest, OriginalReadmeCsvLoads) {
   ASSERT_OK_AND_ASSIGN(PipelineConfig c, LoadConfigString(kReadmeCsv, "pipeline.toml"));
-  EXPECT_EQ(c.source.format.value, io::FileFormat::kCsv);
-  EXPECT_EQ(c.source.format.line, 3);
-  EXPECT_EQ(c.source.path.value, "input.csv");
+  EXPECT_EQ(c.source.String("format"), "csv");
+  EXPECT_EQ(c.source.Line("format"), 3);
+  EXPECT_EQ(c.source.String("path"), "input.csv");
   EXPECT_EQ(c.window.type.value, ops::WindowSpec::Kind::kTumbling);
   EXPECT_EQ(BuildError(kReadmeCsv), ParquetBuildResult(18));
   // With a file sink, out_dir names the output file, as in the original.
   ASSERT_OK_AND_ASSIGN(PipelineConfig f, LoadConfigString(WithFileSink(kReadmeCsv), "p.toml"));
-  EXPECT_EQ(f.sink.kind.value, SinkKind::kFile);
-  EXPECT_EQ(f.sink.path.value, "outputs");
-  EXPECT_EQ(f.sink.path.line, 19);
+  EXPECT_EQ(f.sink.kind(), "file");
+  EXPECT_EQ(f.sink.String("out_dir"), "outputs");
+  EXPECT_EQ(f.sink.Line("out_dir"), 19);
   EXPECT_EQ(BuildError(WithFileSink(kReadmeCsv)), "OK");
 }
 
@@ -263,15 +263,15 @@ std::string KafkaBuildResult(int line, std::string_view part) {
 
 TEST(ConfigTest, OriginalKafkaConfigLoadsAndBuilds) {
   ASSERT_OK_AND_ASSIGN(PipelineConfig c, LoadConfigString(kKafka, "pipeline.toml"));
-  EXPECT_EQ(c.source.kind.value, SourceKind::kKafka);
-  EXPECT_EQ(c.source.bootstrap_servers.value, "localhost:9092");
-  EXPECT_EQ(c.source.topic.value, "events");
-  EXPECT_EQ(c.source.group_id.value, "pulse");
-  EXPECT_EQ(c.source.auto_offset_reset.value, "earliest");
-  EXPECT_EQ(c.source.commit_interval_ms.value, 1000);
-  EXPECT_EQ(c.sink.kind.value, SinkKind::kKafka);
-  EXPECT_EQ(c.sink.topic.value, "results");
-  EXPECT_EQ(c.sink.acks.value, "all");
+  EXPECT_EQ(c.source.kind(), "kafka");
+  EXPECT_EQ(c.source.String("bootstrap_servers"), "localhost:9092");
+  EXPECT_EQ(c.source.String("topic"), "events");
+  EXPECT_EQ(c.source.String("group_id"), "pulse");
+  EXPECT_EQ(c.source.String("auto_offset_reset"), "earliest");
+  EXPECT_EQ(c.source.Int("commit_interval_ms"), 1000);
+  EXPECT_EQ(c.sink.kind(), "kafka");
+  EXPECT_EQ(c.sink.String("topic"), "results");
+  EXPECT_EQ(c.sink.String("acks"), "all");
   EXPECT_TRUE(c.warnings.empty());
   EXPECT_EQ(BuildError(kKafka), KafkaBuildResult(2, "source"));
   std::string file_source =
@@ -293,15 +293,15 @@ TEST(ConfigTest, KafkaKeysOfIssue6) {
                  "transaction.timeout.ms = 120000\n");
   text += "\n[source.properties]\nsecurity.protocol = \"plaintext\"\n\"fetch.wait.max.ms\" = 50\n";
   ASSERT_OK_AND_ASSIGN(PipelineConfig c, LoadConfigString(text, "pipeline.toml"));
-  EXPECT_EQ(c.source.topics.value, (std::vector<std::string>{"a", "b"}));
-  EXPECT_EQ(c.source.time_source.value, "message");
-  EXPECT_EQ(c.source.idle_timeout.value, 30'000);
+  EXPECT_EQ(c.source.List("topics"), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(c.source.String("time_source"), "message");
+  EXPECT_EQ(c.source.Duration("idle_timeout"), 30'000);
   using Properties = std::vector<std::pair<std::string, std::string>>;
-  EXPECT_EQ(c.source.properties.value,
+  EXPECT_EQ(c.source.Properties("properties"),
             (Properties{{"fetch.wait.max.ms", "50"}, {"security.protocol", "plaintext"}}));
-  EXPECT_EQ(c.sink.delivery.value, "exactly-once");
-  EXPECT_EQ(c.sink.transactional_id.value, "tx");
-  EXPECT_EQ(c.sink.properties.value,
+  EXPECT_EQ(c.sink.String("delivery"), "exactly-once");
+  EXPECT_EQ(c.sink.String("transactional_id"), "tx");
+  EXPECT_EQ(c.sink.Properties("properties"),
             (Properties{{"linger.ms", "20"}, {"transaction.timeout.ms", "120000"}}));
   EXPECT_TRUE(c.warnings.empty());
   if (PULSE_HAVE_KAFKA) {
@@ -342,14 +342,14 @@ TEST(ConfigTest, MissingFile) {
 
 TEST(ConfigTest, Defaults) {
   ASSERT_OK_AND_ASSIGN(PipelineConfig c, LoadConfigString(kMinimal, "pipeline.toml"));
-  EXPECT_EQ(c.source.line, 1);
-  EXPECT_EQ(c.source.kind.line, 2);
-  EXPECT_EQ(c.source.time_field.value, "event_time");
-  EXPECT_FALSE(c.source.time_field.is_set());
-  EXPECT_EQ(c.source.format.value, io::FileFormat::kJsonl);
-  EXPECT_FALSE(c.source.follow.value);
-  EXPECT_EQ(c.source.max_line_bytes.value, 16 << 20);
-  EXPECT_EQ(c.source.on_error.value, OnError::kSkip);
+  EXPECT_EQ(c.source.line(), 1);
+  EXPECT_EQ(c.source.kind_line(), 2);
+  EXPECT_EQ(c.source.String("time_field"), "event_time");
+  EXPECT_FALSE(c.source.IsSet("time_field"));
+  EXPECT_EQ(c.source.String("format"), "jsonl");
+  EXPECT_FALSE(c.source.Bool("follow"));
+  EXPECT_EQ(c.source.Int("max_line_bytes"), 16 << 20);
+  EXPECT_EQ(c.source.String("on_error"), "skip");
   EXPECT_EQ(c.time.line, 0);
   EXPECT_EQ(c.time.allowed_lateness.value, 0);
   EXPECT_FALSE(c.time.allowed_lateness.is_set());
@@ -357,7 +357,7 @@ TEST(ConfigTest, Defaults) {
   EXPECT_EQ(c.window.line, 5);
   EXPECT_EQ(c.window.size.line, 7);
   EXPECT_EQ(c.ops.agg.value, ops::AggSpec::Kind::kCount);
-  EXPECT_EQ(c.sink.path.value, "out.jsonl");
+  EXPECT_EQ(c.sink.String("path"), "out.jsonl");
   EXPECT_EQ(c.dead_letter.line, 0);
   EXPECT_EQ(c.dead_letter.path.value, "");
   EXPECT_EQ(c.late_output.path.value, "");
@@ -372,8 +372,8 @@ TEST(ConfigTest, DecodeThreads) {
     return text;
   };
   ASSERT_OK_AND_ASSIGN(PipelineConfig c, LoadConfigString(with("3"), "pipeline.toml"));
-  EXPECT_EQ(c.source.decode_threads.value, 3);
-  EXPECT_EQ(c.source.decode_threads.line, 4);
+  EXPECT_EQ(c.source.Int("decode_threads"), 3);
+  EXPECT_EQ(c.source.Line("decode_threads"), 4);
   EXPECT_EQ(BuildError(with("0")), "OK");
   EXPECT_EQ(LoadError(with("-1")), "pipeline.toml:4: source.decode_threads must be >= 0; got -1");
   EXPECT_EQ(LoadError(with("\"2\"")),
@@ -444,13 +444,13 @@ path = "bad.jsonl"
 path = "late.jsonl"
 )";
   ASSERT_OK_AND_ASSIGN(PipelineConfig c, LoadConfigString(kFull, "pipeline.toml"));
-  EXPECT_EQ(c.source.path.value, "data/*.csv");
-  EXPECT_EQ(c.source.time_field.value, "ts");
-  EXPECT_EQ(c.source.format.value, io::FileFormat::kCsv);
-  EXPECT_TRUE(c.source.follow.is_set());
-  EXPECT_EQ(c.source.max_line_bytes.value, 1024);
-  EXPECT_EQ(c.source.on_error.value, OnError::kFail);
-  EXPECT_EQ(c.source.on_error.line, 8);
+  EXPECT_EQ(c.source.String("path"), "data/*.csv");
+  EXPECT_EQ(c.source.String("time_field"), "ts");
+  EXPECT_EQ(c.source.String("format"), "csv");
+  EXPECT_TRUE(c.source.IsSet("follow"));
+  EXPECT_EQ(c.source.Int("max_line_bytes"), 1024);
+  EXPECT_EQ(c.source.String("on_error"), "fail");
+  EXPECT_EQ(c.source.Line("on_error"), 8);
   EXPECT_EQ(c.time.line, 10);
   EXPECT_EQ(c.time.allowed_lateness.value, 5'400'000);
   EXPECT_EQ(c.time.max_out_of_orderness.value, std::optional<DurationMs>(500));
@@ -459,7 +459,7 @@ path = "late.jsonl"
   EXPECT_EQ(c.window.gap.value, 2 * 86'400'000);
   EXPECT_EQ(c.ops.agg.value, ops::AggSpec::Kind::kDistinct);
   EXPECT_EQ(c.ops.agg_field.value, "page");
-  EXPECT_EQ(c.sink.path.value, "");  // stdout
+  EXPECT_EQ(c.sink.String("path"), "");  // stdout
   EXPECT_EQ(c.dead_letter.line, 26);
   EXPECT_EQ(c.dead_letter.path.value, "bad.jsonl");
   EXPECT_EQ(c.late_output.path.value, "late.jsonl");
@@ -539,13 +539,13 @@ TEST(ConfigTest, KafkaStopAtIsEndOrAnRfc3339Time) {
       PipelineConfig end,
       LoadConfigString(Replace(kKafka, "topic = \"events\"\n", "topic = \"events\"\nstop_at = \"end\"\n"),
                        "pipeline.toml"));
-  EXPECT_EQ(end.source.stop_at.value, "end");
+  EXPECT_EQ(end.source.String("stop_at"), "end");
   ASSERT_OK_AND_ASSIGN(PipelineConfig at,
                        LoadConfigString(Replace(kKafka, "topic = \"events\"\n",
                                                 "topic = \"events\"\nstop_at = "
                                                 "\"2024-01-01T00:00:00Z\"\n"),
                                         "pipeline.toml"));
-  EXPECT_EQ(at.source.stop_at.value, "2024-01-01T00:00:00Z");
+  EXPECT_EQ(at.source.String("stop_at"), "2024-01-01T00:00:00Z");
   EXPECT_EQ(LoadError(Replace(kKafka, "topic = \"events\"\n",
                               "topic = \"events\"\nstop_at = \"tomorrow\"\n")),
             "pipeline.toml:7: source.stop_at = \"tomorrow\": expected \"end\" or an RFC 3339 time "
@@ -757,15 +757,15 @@ TEST(ConfigErrorTest, Sink) {
                                "max_rows = 10\nmax_age = \"5m\"\nrow_group_rows = 1000\n"
                                "schema = \"columns\"\nsuccess_marker = false\nout_dir"),
                        "pipeline.toml"));
-  EXPECT_EQ(parquet.sink.compression.value, "zstd");
-  EXPECT_EQ(parquet.sink.max_bytes.value, 104857600);
-  EXPECT_EQ(parquet.sink.partition_field.value, "user_id");
-  EXPECT_EQ(parquet.sink.partition_format.value, "%Y-%m");
-  EXPECT_EQ(parquet.sink.max_rows.value, 10);
-  EXPECT_EQ(parquet.sink.max_age.value, 300'000);
-  EXPECT_EQ(parquet.sink.row_group_rows.value, 1000);
-  EXPECT_EQ(parquet.sink.schema.value, "columns");
-  EXPECT_FALSE(parquet.sink.success_marker.value);
+  EXPECT_EQ(parquet.sink.String("compression"), "zstd");
+  EXPECT_EQ(parquet.sink.Int("max_bytes"), 104857600);
+  EXPECT_EQ(parquet.sink.String("partition_field"), "user_id");
+  EXPECT_EQ(parquet.sink.String("partition_format"), "%Y-%m");
+  EXPECT_EQ(parquet.sink.Int("max_rows"), 10);
+  EXPECT_EQ(parquet.sink.Duration("max_age"), 300'000);
+  EXPECT_EQ(parquet.sink.Int("row_group_rows"), 1000);
+  EXPECT_EQ(parquet.sink.String("schema"), "columns");
+  EXPECT_FALSE(parquet.sink.Bool("success_marker"));
   EXPECT_TRUE(parquet.warnings.empty());
 }
 

@@ -23,9 +23,10 @@
 
 #include "cli/config.h"
 #include "cli/observability.h"
+#include "cli/reference.h"
 #include "cli/summary.h"
-#include "cli/test_command.h"
 #include "cli/test_file.h"
+#include "golden/test_command.h"
 #include "pulse/config.h"
 #include "pulse/core/executor.h"
 
@@ -306,9 +307,10 @@ int ValidateCommand(const std::string& path) {
   return kExitOk;
 }
 
-int TestCommand(const pulse::cli::TestCommandOptions& options) {
-  pulse::cli::TestCommandOutcome outcome = pulse::cli::RunTestCommand(
-      options,
+// `pulse test`: the golden-test runner (src/golden) with this program's test-file reader.
+int TestCommand(const pulse::golden::TestCommandOptions& options) {
+  pulse::golden::TestCommandOutcome outcome = pulse::golden::RunTestCommand(
+      options, pulse::cli::LoadTestFile,
       [](std::string_view text) {
         fmt::print("{}", text);
         std::fflush(stdout);
@@ -374,7 +376,7 @@ int main(int argc, char** argv) {
   validate->add_option("config,-c,--config", validate_path, "Pipeline config file (TOML)")
       ->required();
 
-  pulse::cli::TestCommandOptions test_options;
+  pulse::golden::TestCommandOptions test_options;
   CLI::App* test = app.add_subcommand(
       "test", "Run golden tests of pipelines: cases with input, watermark steps and expected "
               "results (exit 0 all pass, 1 a case failed, 2 a broken test file)");
@@ -385,6 +387,11 @@ int main(int argc, char** argv) {
                  "Rewrite each failing case's expected_file from its actual results (inline "
                  "expected arrays are printed to paste)");
   test->add_flag("-v,--verbose", test_options.verbose, "Show the details of passing cases too");
+
+  // Hidden: prints docs/configuration.md (generated from the key declarations).
+  CLI::App* reference = app.add_subcommand(
+      "config-reference", "Print the configuration reference (Markdown) of every key");
+  reference->group("");
 
   try {
     app.parse(argc, argv);
@@ -401,5 +408,9 @@ int main(int argc, char** argv) {
   if (serve->parsed()) return ServeCommand(serve_flags);
   if (validate->parsed()) return ValidateCommand(validate_path);
   if (test->parsed()) return TestCommand(test_options);
+  if (reference->parsed()) {
+    fmt::print("{}", pulse::cli::ConfigReference());
+    return kExitOk;
+  }
   return Fail(kExitUsage, "no command given (see 'pulse --help')");
 }

@@ -11,7 +11,7 @@
 #include "pulse/core/pipeline.h"
 #include "pulse/core/run_metrics.h"
 #include "pulse/core/status.h"
-#include "pulse/metrics/http_endpoint.h"
+#include "pulse/metrics/http/http_endpoint.h"
 #include "pulse/metrics/registry.h"
 
 namespace pulse::cli {

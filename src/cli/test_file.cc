@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Loads a `pulse test` file: strict keys and types as for pipeline configs (toml_util.h), input
-// steps from inline strings, watermark tables and input files, expected lines parsed as JSON.
+// steps from inline strings, watermark tables and input files (framed as the file source frames
+// them, io/input_lines.h), expected lines parsed as JSON.
 #include "cli/test_file.h"
 
 #include <fcntl.h>
@@ -11,15 +12,17 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <toml++/toml.h>
 
+#include "cli/config.h"
 #include "cli/toml_util.h"
-#include "io/line_reader.h"
-
 #include "pulse/core/json.h"
+#include "pulse/io/input_lines.h"
 
 namespace pulse::cli {
 namespace {
@@ -31,6 +34,11 @@ using internal::Keys;
 using internal::LineOf;
 using internal::Quote;
 using internal::Suggest;
+using golden::CompareOptions;
+using golden::ExpectedLine;
+using golden::InputStep;
+using golden::TestCase;
+using golden::TestFile;
 
 constexpr std::string_view kTopKeys[] = {"pipeline", "case"};
 constexpr std::string_view kCaseKeys[] = {"name",          "input",          "input_file",
@@ -41,48 +49,6 @@ constexpr std::string_view kStepKeys[] = {"watermark", "file"};
 constexpr std::string_view kOrders[] = {"exact", "set"};
 constexpr int kMinutesPerHour = 60;
 
-bool IsJsonWhitespace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-// A line the file source skips: blank (JSONL: only whitespace; CSV: empty).
-bool IsSkippedLine(std::string_view text, io::FileFormat format) {
-  if (format == io::FileFormat::kCsv) return text.empty();
-  for (char c : text) {
-    if (!IsJsonWhitespace(c)) return false;
-  }
-  return true;
-}
-
-// Whether a complete CSV row ends inside a quoted field, by the file source's framing rules.
-bool EndsInsideQuotes(std::string_view row) {
-  enum class State : uint8_t { kFieldStart, kUnquoted, kQuoted, kQuoteInQuoted };
-  State state = State::kFieldStart;
-  for (char c : row) {
-    switch (state) {
-      case State::kFieldStart:
-        if (c == '"') {
-          state = State::kQuoted;
-        } else if (c != ',') {
-          state = State::kUnquoted;
-        }
-        break;
-      case State::kUnquoted:
-        if (c == ',') state = State::kFieldStart;
-        break;
-      case State::kQuoted:
-        if (c == '"') state = State::kQuoteInQuoted;
-        break;
-      case State::kQuoteInQuoted:
-        if (c == '"') {
-          state = State::kQuoted;
-        } else {
-          state = c == ',' ? State::kFieldStart : State::kUnquoted;
-        }
-        break;
-    }
-  }
-  return state == State::kQuoted;
-}
-
 // "1st", "2nd", ... for messages about array entries.
 std::string Ordinal(size_t n) {
   std::string_view suffix = "th";
@@ -92,6 +58,24 @@ std::string Ordinal(size_t n) {
     if (n % 10 == 3) suffix = "rd";
   }
   return fmt::format("{}{}", n, suffix);
+}
+
+// The pipeline of `config` as a test case runs it: input decoded as the source would decode a
+// file (with the source's format, time field and line limit when it has them; other sources'
+// input is JSON lines), built around the case's source and sink.
+golden::TestedPipeline TestedPipelineOf(PipelineConfig config) {
+  golden::TestedPipeline p;
+  const ConnectorConfig& source = config.source;
+  if (source.Has("format") && source.String("format") == "csv") p.format = io::FileFormat::kCsv;
+  if (source.Has("time_field")) p.time_field = source.String("time_field");
+  if (source.Has("max_line_bytes")) {
+    p.max_line_bytes = static_cast<size_t>(source.Int("max_line_bytes"));
+  }
+  p.build = [config = std::move(config)](std::unique_ptr<Source> case_source,
+                                         std::unique_ptr<Sink> case_sink) {
+    return BuildPipelineWith(config, std::move(case_source), std::move(case_sink));
+  };
+  return p;
 }
 
 // Reads one test file; stops at the first error.
@@ -118,10 +102,10 @@ class TestFileLoader {
                    fmt::format("pipeline must be a file name; got {}", DescribeNode(*pipeline)));
     }
     file.pipeline_path = Resolve(pipeline->as_string()->get());
-    PULSE_ASSIGN_OR_RETURN(file.pipeline, LoadConfig(file.pipeline_path));
-    format_ = file.pipeline.source.format.value;
-    if (file.pipeline.source.kind.value != SourceKind::kFile) format_ = io::FileFormat::kJsonl;
-    max_line_bytes_ = static_cast<size_t>(file.pipeline.source.max_line_bytes.value);
+    PULSE_ASSIGN_OR_RETURN(PipelineConfig config, LoadConfig(file.pipeline_path));
+    file.pipeline = TestedPipelineOf(std::move(config));
+    format_ = file.pipeline.format;
+    max_line_bytes_ = file.pipeline.max_line_bytes;
 
     const toml::node* cases = root.get("case");
     if (cases == nullptr) {
@@ -259,7 +243,7 @@ class TestFileLoader {
       start = end + 1;
       ++number;
       if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
-      if (IsSkippedLine(l, io::FileFormat::kJsonl)) continue;
+      if (io::IsBlankLine(l, io::FileFormat::kJsonl)) continue;
       Result<Value> value = ParseJson(l);
       if (!value.ok()) {
         return Status::InvalidArgument(fmt::format("{}:{}: {} (expected_file of the case at {}:{})",
@@ -279,23 +263,16 @@ class TestFileLoader {
       return Error(line,
                    fmt::format("cannot read input file '{}': {}", path, std::strerror(errno)));
     }
-    io::internal::LineReader reader(format_ == io::FileFormat::kCsv ? io::internal::Framing::kCsv
-                                                                    : io::internal::Framing::kLines,
-                                    max_line_bytes_);
-    reader.Reset(fd, nullptr, nullptr);
+    Result<std::vector<io::InputLine>> lines = io::ReadInputLines(fd, format_, max_line_bytes_);
+    ::close(fd);
+    if (!lines.ok()) {
+      return Error(line, fmt::format("cannot read input file '{}': {}", path,
+                                     lines.status().message()));
+    }
     bool first = true;
-    while (true) {
-      io::internal::Line l;
-      Result<bool> got = reader.Next(io::internal::AtEnd::kEmit, &l);
-      if (!got.ok()) {
-        ::close(fd);
-        return Error(line,
-                     fmt::format("cannot read input file '{}': {}", path, got.status().message()));
-      }
-      if (!*got) break;
-      if (!l.too_long && IsSkippedLine(l.text, format_)) continue;
+    for (io::InputLine& l : *lines) {
       InputStep step;
-      step.text = std::string(l.text);
+      step.text = std::move(l.text);
       step.origin = shown;
       step.line = l.number;
       step.starts_input = first;
@@ -304,7 +281,6 @@ class TestFileLoader {
       steps->push_back(std::move(step));
       first = false;
     }
-    ::close(fd);
     return Status::OK();
   }
 
@@ -367,14 +343,15 @@ class TestFileLoader {
                                               "lines record must be one line",
                                               Ordinal(n)));
         }
-        if (IsSkippedLine(text, format_)) continue;
+        if (io::IsBlankLine(text, format_)) continue;
         InputStep step;
         step.text = text;
         step.origin = name_;
         step.line = static_cast<uint64_t>(item_line);
         step.starts_input = !inline_started;
         step.too_long = text.size() > max_line_bytes_;
-        step.unterminated_quote = format_ == io::FileFormat::kCsv && EndsInsideQuotes(text);
+        step.unterminated_quote =
+            format_ == io::FileFormat::kCsv && io::EndsInsideQuotedField(text);
         inline_started = true;
         steps->push_back(std::move(step));
         continue;
@@ -514,7 +491,7 @@ std::string TestFileFor(const std::string& pipeline_path) {
   return base + ".test.toml";
 }
 
-Result<TestFile> LoadTestFile(const std::string& path) {
+Result<golden::TestFile> LoadTestFile(const std::string& path) {
   PULSE_ASSIGN_OR_RETURN(std::string text, internal::ReadTextFile(path, "test file"));
   PULSE_ASSIGN_OR_RETURN(toml::table root, internal::ParseToml(text, path));
   return TestFileLoader(path).Load(root);

@@ -5,15 +5,23 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "testing/test_util.h"
+#include "testing/vector_source.h"
 
 namespace pulse::cli {
 namespace {
 
 using ::pulse::testing::TempDir;
 using ::pulse::testing::WriteFile;
+using golden::CompareOptions;
+using golden::InputStep;
+using golden::TestCase;
+using golden::TestFile;
 
 constexpr std::string_view kPipeline = R"([source]
 kind = "file"
@@ -104,7 +112,13 @@ expected = []
 tolerance = 2
 )"));
   EXPECT_EQ(file.pipeline_path, dir_.file("pipeline.toml"));
-  EXPECT_EQ(file.pipeline.ops.count_by.value, "k");
+  // The pipeline config was loaded: its key (ops.count_by) is in the pipeline it builds.
+  std::vector<std::string> results;
+  ASSERT_OK_AND_ASSIGN(Pipeline pipeline,
+                       file.pipeline.build(std::make_unique<testing::VectorSource>(
+                                               std::vector<Record>()),
+                                           std::make_unique<testing::CollectingSink>(&results)));
+  EXPECT_EQ(pipeline.parts().key_field, std::optional<std::string>("k"));
   ASSERT_EQ(file.cases.size(), 2u);
   const TestCase& c = file.cases[0];
   EXPECT_EQ(c.name, "one");

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "pulse/core/connector.h"
+#include "pulse/core/connector_registry.h"
 #include "pulse/core/status.h"
 
 namespace pulse::io {
@@ -46,5 +47,15 @@ struct FileSinkOptions {
 
 /// Writes each record's value as one compact JSON line.
 std::unique_ptr<Sink> FileSink(FileSinkOptions options);
+
+/// The file source and sink as registry connectors (connector_registry.h): kind "file", their
+/// config keys, and factories that build the options from a config, validate them and name the
+/// config's line in errors.
+const ConnectorDeclaration& FileSourceDeclaration();
+Result<std::unique_ptr<Source>> MakeFileSource(const ConnectorConfig& config,
+                                               const ConnectorBuildContext& context);
+const ConnectorDeclaration& FileSinkDeclaration();
+Result<std::unique_ptr<Sink>> MakeFileSink(const ConnectorConfig& config,
+                                           const ConnectorBuildContext& context);
 
 }  // namespace pulse::io

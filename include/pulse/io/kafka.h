@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "pulse/core/connector.h"
+#include "pulse/core/connector_registry.h"
 #include "pulse/core/status.h"
 #include "pulse/core/time.h"
 
@@ -124,5 +125,16 @@ struct KafkaSinkOptions {
 /// retries) fails the run: Write, Tick, PrepareCommit or Close return it. Requires:
 /// options.Validate() is OK.
 std::unique_ptr<Sink> KafkaSink(KafkaSinkOptions options);
+
+/// The Kafka source and sink as registry connectors (connector_registry.h): kind "kafka" and
+/// their config keys (docs/configuration.md). The declarations are in pulse::io and exist in
+/// every build; the factories, which build the options from a config, validate them and name
+/// the config's line in errors, only with PULSE_HAVE_KAFKA.
+const ConnectorDeclaration& KafkaSourceDeclaration();
+const ConnectorDeclaration& KafkaSinkDeclaration();
+Result<std::unique_ptr<Source>> MakeKafkaSource(const ConnectorConfig& config,
+                                                const ConnectorBuildContext& context);
+Result<std::unique_ptr<Sink>> MakeKafkaSink(const ConnectorConfig& config,
+                                            const ConnectorBuildContext& context);
 
 }  // namespace pulse::io

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "pulse/core/connector.h"
+#include "pulse/core/connector_registry.h"
 #include "pulse/core/status.h"
 #include "pulse/core/time.h"
 
@@ -79,5 +80,13 @@ struct ParquetSinkOptions {
 /// by the Commit of the checkpoint that covers them (docs/parquet.md, "Checkpoints").
 /// Requires: options.Validate() is OK.
 std::unique_ptr<Sink> ParquetSink(ParquetSinkOptions options);
+
+/// The Parquet sink as a registry connector (connector_registry.h): kind "parquet" and its
+/// config keys (docs/configuration.md). The declaration is in pulse::io and exists in every
+/// build; the factory, which builds the options from a config, validates them and names the
+/// config's line in errors, only with PULSE_HAVE_PARQUET.
+const ConnectorDeclaration& ParquetSinkDeclaration();
+Result<std::unique_ptr<Sink>> MakeParquetSink(const ConnectorConfig& config,
+                                              const ConnectorBuildContext& context);
 
 }  // namespace pulse::io

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // HttpEndpoint: binds and runs an internal::HttpServer (routes, limits and connection
 // handling are in http_server.cc) on a listening thread.
-#include "pulse/metrics/http_endpoint.h"
+#include "pulse/metrics/http/http_endpoint.h"
 
 #include <atomic>
 #include <cerrno>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // HttpEndpoint: routes, status codes, content types, bind errors, slow clients, concurrency.
-#include "pulse/metrics/http_endpoint.h"
+#include "pulse/metrics/http/http_endpoint.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>

@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "pulse/metrics/http_endpoint.h"
+#include "pulse/metrics/http/http_endpoint.h"
 
 namespace pulse::metrics {
 namespace {

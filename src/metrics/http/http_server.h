@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "pulse/metrics/http_endpoint.h"
+#include "pulse/metrics/http/http_endpoint.h"
 
 namespace pulse::metrics::internal {
 

@@ -18,7 +18,7 @@
 #include "pulse/core/executor.h"
 #include "pulse/core/json.h"
 #include "pulse/io/file.h"
-#include "pulse/metrics/http_endpoint.h"
+#include "pulse/metrics/http/http_endpoint.h"
 #include "pulse/metrics/registry.h"
 #include "pulse/ops/map.h"
 #include "pulse/ops/window.h"

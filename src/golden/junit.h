@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace pulse::cli {
+namespace pulse::golden {
 
 struct JUnitCase {
   enum class Outcome : uint8_t { kPassed, kFailed, kError };
@@ -33,4 +33,4 @@ std::string FormatJUnit(const std::vector<JUnitSuite>& suites);
 /// The JUnit classname of a test file: its path without ".toml" (and ".test"), '/' → '.'.
 std::string JUnitClassName(const std::string& test_file_path);
 
-}  // namespace pulse::cli
+}  // namespace pulse::golden

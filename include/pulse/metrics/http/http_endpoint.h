@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // HttpEndpoint: serves a Registry over HTTP (GET /metrics for Prometheus, /healthz, the live
-// status page at / and its JSON at /api/status). Target pulse::metrics_http.
+// status page at / and its JSON at /api/status). Target pulse::metrics_http, which depends on
+// pulse::metrics and on core (the pipeline's stages for the status page); pulse::metrics itself
+// (include/pulse/metrics/*.h) depends on nothing of Pulse, so that core can use it.
 #pragma once
 
 #include <memory>

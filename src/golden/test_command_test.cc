@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Tests for the `pulse test` command: the whole report, outcomes for exit codes, broken files,
-// the JUnit file and the --update round trip.
-#include "cli/test_command.h"
+// the JUnit file and the --update round trip. Test files are read as `pulse test` reads them,
+// with the CLI's TOML reader.
+#include "golden/test_command.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -9,9 +10,10 @@
 #include <filesystem>
 #include <string>
 
+#include "cli/test_file.h"
 #include "testing/test_util.h"
 
-namespace pulse::cli {
+namespace pulse::golden {
 namespace {
 
 using ::pulse::testing::ReadFile;
@@ -53,7 +55,7 @@ class CommandTest : public ::testing::Test {
     options.junit_path = junit.empty() ? "" : dir_.file(junit);
     options.show_times = false;
     return RunTestCommand(
-        options, [this](std::string_view s) { out_ += s; },
+        options, cli::LoadTestFile, [this](std::string_view s) { out_ += s; },
         [this](std::string_view s) {
           err_ += s;
           err_ += '\n';
@@ -238,4 +240,4 @@ TEST_F(CommandTest, AnUnwritableJUnitFileIsAnError) {
 }
 
 }  // namespace
-}  // namespace pulse::cli
+}  // namespace pulse::golden

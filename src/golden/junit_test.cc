@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 // Tests for the JUnit XML report: structure, counts, escaping.
-#include "cli/junit.h"
+#include "golden/junit.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace pulse::cli {
+namespace pulse::golden {
 namespace {
 
 TEST(JUnit, CountsAndElements) {
@@ -74,4 +74,4 @@ TEST(JUnit, ClassName) {
 }
 
 }  // namespace
-}  // namespace pulse::cli
+}  // namespace pulse::golden

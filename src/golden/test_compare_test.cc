@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Tests for the line comparison of `pulse test`: matching rules, pairing and the diff text.
-#include "cli/test_compare.h"
+#include "golden/test_compare.h"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 
 #include "pulse/core/json.h"
 
-namespace pulse::cli {
+namespace pulse::golden {
 namespace {
 
 std::vector<Value> Parse(const std::vector<std::string>& lines) {
@@ -173,4 +173,4 @@ TEST(Compare, LongListsWithOneDifference) {
 }
 
 }  // namespace
-}  // namespace pulse::cli
+}  // namespace pulse::golden

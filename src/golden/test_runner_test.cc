@@ -2,7 +2,7 @@
 // Tests for running `pulse test` cases on the real engine: cases that pass, cases that fail with
 // their exact report, lateness and session merges driven by explicit watermark steps, bad
 // records, run errors, and speed.
-#include "cli/test_runner.h"
+#include "golden/test_runner.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -11,9 +11,10 @@
 #include <filesystem>
 #include <string>
 
+#include "cli/test_file.h"
 #include "testing/test_util.h"
 
-namespace pulse::cli {
+namespace pulse::golden {
 namespace {
 
 using ::pulse::testing::TempDir;
@@ -40,7 +41,7 @@ class RunnerTest : public ::testing::Test {
 
   // Run every case; return the reports (without times), all concatenated.
   std::string RunAll(bool verbose = false) {
-    Result<TestFile> file = LoadTestFile(dir_.file("t.test.toml"));
+    Result<TestFile> file = cli::LoadTestFile(dir_.file("t.test.toml"));
     EXPECT_TRUE(file.ok()) << file.status().ToString();
     if (!file.ok()) return "";
     std::string out;
@@ -472,4 +473,4 @@ TEST(TomlStringArray, LiteralOrBasicStrings) {
 }
 
 }  // namespace
-}  // namespace pulse::cli
+}  // namespace pulse::golden

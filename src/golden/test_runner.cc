@@ -6,7 +6,7 @@
 // batch_size 1 each step is one engine batch, and the sink's OnWatermark calls tell, step by step,
 // the watermark after it, the results it released and (from the late counter, which the
 // executor advances before it hands the batch to the sink) whether its record was late.
-#include "cli/test_runner.h"
+#include "golden/test_runner.h"
 
 #include <fmt/format.h>
 
@@ -17,21 +17,17 @@
 #include <span>
 #include <utility>
 
-#include "core/output_file.h"
-#include "io/csv_reader.h"
-
 #include "pulse/core/executor.h"
 #include "pulse/core/json.h"
-#include "pulse/io/event_time.h"
+#include "pulse/io/input_lines.h"
 
-namespace pulse::cli {
+namespace pulse::golden {
 namespace {
 
 // Inputs of up to this many steps are traced step by step; longer ones only where something
 // happens, and at most kMaxTraceSteps lines.
 constexpr size_t kMaxQuietTraceSteps = 40;
 constexpr size_t kMaxTraceSteps = 100;
-constexpr std::string_view kInvalidJsonPrefix = "invalid JSON: ";
 
 // Shared by the source (source thread), the sink (sink thread) and RunCase. The steps vector is
 // sized before the run; the source and the sink write different members of its elements, and the
@@ -43,21 +39,12 @@ struct Trace {
   size_t batches = 0;                       // OnWatermark calls
 };
 
-bool IsValidUtf8(std::string_view text) {
-  std::string repaired;
-  pulse::internal::AppendUtf8Lossy(text, &repaired);
-  return repaired == text;
-}
-
 // Yields a case's input steps; see the file comment. Not thread-safe.
 class CaseSource final : public Source {
  public:
-  CaseSource(const TestCase& test_case, const PipelineConfig& config, Trace* trace)
+  CaseSource(const TestCase& test_case, const TestedPipeline& pipeline, Trace* trace)
       : test_case_(test_case),
-        time_field_(config.source.time_field.value),
-        format_(config.source.kind.value == SourceKind::kFile ? config.source.format.value
-                                                              : io::FileFormat::kJsonl),
-        max_line_bytes_(static_cast<size_t>(config.source.max_line_bytes.value)),
+        decoder_(pipeline.format, pipeline.time_field, pipeline.max_line_bytes),
         trace_(trace) {}
 
   Status Open(const SourceContext& ctx) override {
@@ -108,83 +95,32 @@ class CaseSource final : public Source {
  private:
   // The record of a step, or nullopt for a header or a bad record (reported here).
   Result<std::optional<Record>> Decode(const InputStep& step, StepOutcome* outcome) {
-    return format_ == io::FileFormat::kCsv ? DecodeCsv(step, outcome) : DecodeJson(step, outcome);
-  }
-
-  Result<std::optional<Record>> Bad(const InputStep& step, BadReason reason, std::string error,
-                                    StepOutcome* outcome) {
+    if (step.starts_input) decoder_.StartInput();
+    io::DecodedLine decoded = decoder_.Decode(
+        io::InputLine{step.text, step.line, step.too_long, step.unterminated_quote});
+    switch (decoded.kind) {
+      case io::DecodedLine::Kind::kRecord:
+        return std::optional<Record>(std::move(decoded.record));
+      case io::DecodedLine::Kind::kHeader:
+        outcome->kind = StepOutcome::Kind::kHeader;
+        return std::optional<Record>();
+      case io::DecodedLine::Kind::kBad:
+        break;
+    }
     outcome->kind = StepOutcome::Kind::kBad;
-    outcome->bad_reason = reason;
-    outcome->bad_error = std::move(error);
+    outcome->bad_reason = decoded.bad_reason;
+    outcome->bad_error = std::move(decoded.bad_error);
     PULSE_RETURN_IF_ERROR(ctx_.bad_records->Report(
-        BadRecord{reason, step.origin, step.line, step.text, outcome->bad_error}));
+        BadRecord{decoded.bad_reason, step.origin, step.line, step.text, outcome->bad_error}));
     return std::optional<Record>();
   }
 
-  Result<std::optional<Record>> DecodeJson(const InputStep& step, StepOutcome* outcome) {
-    if (step.too_long) {
-      return Bad(step, BadReason::kLineTooLong,
-                 fmt::format("line is longer than max_line_bytes ({})", max_line_bytes_), outcome);
-    }
-    Result<Value> value = ParseJson(step.text);
-    if (!value.ok()) {
-      std::string_view error = value.status().message();
-      if (error.starts_with(kInvalidJsonPrefix)) error.remove_prefix(kInvalidJsonPrefix.size());
-      return Bad(step, IsValidUtf8(step.text) ? BadReason::kInvalidJson : BadReason::kInvalidUtf8,
-                 std::string(error), outcome);
-    }
-    if (!value->is_object()) {
-      return Bad(step, BadReason::kNotAnObject,
-                 fmt::format("expected a JSON object, got {}", io::JsonTypePhrase(*value)),
-                 outcome);
-    }
-    Result<EventTime> time = io::EventTimeOf(*value, time_field_, io::FileFormat::kJsonl);
-    if (!time.ok()) {
-      return Bad(step, BadReason::kBadEventTime, time.status().message(), outcome);
-    }
-    return std::optional<Record>(Record{*time, std::move(value).value()});
-  }
-
-  Result<std::optional<Record>> DecodeCsv(const InputStep& step, StepOutcome* outcome) {
-    if (step.starts_input) schema_.reset();
-    if (step.too_long) {
-      return Bad(step, BadReason::kLineTooLong,
-                 fmt::format("record is longer than max_line_bytes ({})", max_line_bytes_),
-                 outcome);
-    }
-    if (step.unterminated_quote) {
-      return Bad(step, BadReason::kRaggedRow, "unterminated quoted field", outcome);
-    }
-    if (!IsValidUtf8(step.text))
-      return Bad(step, BadReason::kInvalidUtf8, "invalid UTF-8", outcome);
-    const size_t n = io::internal::SplitCsvRecord(step.text, &cells_);
-    if (!schema_.has_value()) {
-      schema_.emplace(cells_, n, time_field_, std::vector<std::string>());
-      outcome->kind = StepOutcome::Kind::kHeader;
-      return std::optional<Record>();
-    }
-    if (n != schema_->num_columns()) {
-      return Bad(step, BadReason::kRaggedRow,
-                 fmt::format("expected {} cells, got {}", schema_->num_columns(), n), outcome);
-    }
-    Value value = schema_->MakeObject(&cells_);
-    Result<EventTime> time = io::EventTimeOf(value, time_field_, io::FileFormat::kCsv);
-    if (!time.ok()) {
-      return Bad(step, BadReason::kBadEventTime, time.status().message(), outcome);
-    }
-    return std::optional<Record>(Record{*time, std::move(value)});
-  }
-
   const TestCase& test_case_;
-  const std::string time_field_;
-  const io::FileFormat format_;
-  const size_t max_line_bytes_;
+  io::InputLineDecoder decoder_;
   Trace* trace_;
   SourceContext ctx_;
   size_t next_ = 0;
   std::vector<SourceWatermark> pending_;
-  std::optional<io::internal::CsvSchema> schema_;
-  std::vector<std::string> cells_;
 };
 
 // Keeps the results and fills in, per batch (= step), the watermark, results and lateness.
@@ -354,14 +290,18 @@ std::string FormatTrace(const CaseResult& r) {
 }  // namespace
 
 Result<CaseResult> RunCase(const TestFile& file, const TestCase& test_case) {
+  if (!file.pipeline.build) {
+    return Status::InvalidArgument(
+        fmt::format("{}: the pipeline {} cannot be built (no builder)", file.path,
+                    file.pipeline_path));
+  }
   auto trace = std::make_unique<Trace>();
   trace->steps.resize(test_case.input.size() + 1);
   trace->steps.back().kind = StepOutcome::Kind::kEnd;
   PULSE_ASSIGN_OR_RETURN(
       Pipeline pipeline,
-      BuildPipelineWith(file.pipeline,
-                        std::make_unique<CaseSource>(test_case, file.pipeline, trace.get()),
-                        std::make_unique<CaseSink>(trace.get())));
+      file.pipeline.build(std::make_unique<CaseSource>(test_case, file.pipeline, trace.get()),
+                          std::make_unique<CaseSink>(trace.get())));
 
   RunOptions options;
   options.workers = 1;
@@ -558,4 +498,4 @@ std::string TomlStringArray(std::string_view key, const std::vector<std::string>
   return out;
 }
 
-}  // namespace pulse::cli
+}  // namespace pulse::golden

@@ -7,14 +7,14 @@
 #include <string>
 #include <vector>
 
-#include "cli/test_compare.h"
-#include "cli/test_file.h"
+#include "golden/test_compare.h"
+#include "golden/test_file.h"
 
 #include "pulse/core/bad_record.h"
 #include "pulse/core/status.h"
 #include "pulse/core/value.h"
 
-namespace pulse::cli {
+namespace pulse::golden {
 
 /// What the engine did at one input step, or at the end of input.
 struct StepOutcome {
@@ -54,13 +54,13 @@ struct CaseResult {
   CaseResult& operator=(const CaseResult&) = delete;
 };
 
-/// Run `test_case` of `file`: the pipeline of file.pipeline with an in-memory source that yields
-/// the case's input one step per batch (records decoded and timed as the file source does them,
-/// malformed ones reported as bad records under the config's on_error) and a collecting sink;
-/// one worker; no file is read or written. Then compare with the expectations.
-/// Errors: InvalidArgument when the pipeline cannot be built from the config; Internal when the
-/// engine's batches cannot be matched to the input steps. A failing run is not an error: it is
-/// CaseResult::run_error.
+/// Run `test_case` of `file`: the pipeline file.pipeline.build makes with an in-memory source
+/// that yields the case's input one step per batch (records decoded and timed as the file source
+/// does them, io/input_lines.h; malformed ones reported as bad records under the pipeline's
+/// on_error) and a collecting sink; one worker; no file is read or written. Then compare with
+/// the expectations. Errors: InvalidArgument when the pipeline cannot be built; Internal when
+/// the engine's batches cannot be matched to the input steps. A failing run is not an error: it
+/// is CaseResult::run_error.
 Result<CaseResult> RunCase(const TestFile& file, const TestCase& test_case);
 
 struct ReportOptions {
@@ -84,4 +84,4 @@ std::string ActualLines(const CaseResult& result);
 /// `lines` as a TOML array of strings for a test file, e.g. "expected = [\n  '{...}',\n]\n".
 std::string TomlStringArray(std::string_view key, const std::vector<std::string>& lines);
 
-}  // namespace pulse::cli
+}  // namespace pulse::golden

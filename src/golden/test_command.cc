@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The `pulse test` command: files → cases → reports, JUnit, --update.
-#include "cli/test_command.h"
+#include "golden/test_command.h"
 
 #include <fmt/format.h>
 
@@ -8,12 +8,12 @@
 #include <memory>
 #include <utility>
 
-#include "cli/junit.h"
-#include "cli/test_file.h"
-#include "cli/test_runner.h"
+#include "golden/junit.h"
+#include "golden/test_file.h"
+#include "golden/test_runner.h"
 #include "core/output_file.h"
 
-namespace pulse::cli {
+namespace pulse::golden {
 namespace {
 
 // Write `contents` to `path` atomically (temporary file, then rename).
@@ -46,8 +46,9 @@ bool OnlyResultsDiffer(const CaseResult& r) {
 
 class Command {
  public:
-  Command(const TestCommandOptions& options, const TextCallback& out, const TextCallback& error)
-      : options_(options), out_(out), error_(error) {}
+  Command(const TestCommandOptions& options, const TestFileLoader& load, const TextCallback& out,
+          const TextCallback& error)
+      : options_(options), load_(load), out_(out), error_(error) {}
 
   TestCommandOutcome Run() {
     const auto start = std::chrono::steady_clock::now();
@@ -70,7 +71,7 @@ class Command {
     JUnitSuite suite;
     suite.name = path;
     const std::string classname = JUnitClassName(path);
-    Result<TestFile> file = LoadTestFile(path);
+    Result<TestFile> file = load_(path);
     if (!file.ok()) {
       Broken(&suite, classname, file.status().message());
       return;
@@ -162,6 +163,7 @@ class Command {
   }
 
   const TestCommandOptions& options_;
+  const TestFileLoader& load_;
   const TextCallback& out_;
   const TextCallback& error_;
   TestCommandOutcome outcome_;
@@ -170,9 +172,9 @@ class Command {
 
 }  // namespace
 
-TestCommandOutcome RunTestCommand(const TestCommandOptions& options, const TextCallback& out,
-                                  const TextCallback& error) {
-  return Command(options, out, error).Run();
+TestCommandOutcome RunTestCommand(const TestCommandOptions& options, const TestFileLoader& load,
+                                  const TextCallback& out, const TextCallback& error) {
+  return Command(options, load, out, error).Run();
 }
 
-}  // namespace pulse::cli
+}  // namespace pulse::golden

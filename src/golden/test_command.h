@@ -9,7 +9,9 @@
 #include <string_view>
 #include <vector>
 
-namespace pulse::cli {
+#include "golden/test_file.h"
+
+namespace pulse::golden {
 
 struct TestCommandOptions {
   std::vector<std::string> files;  // test files, run in the given order
@@ -32,10 +34,11 @@ struct TestCommandOutcome {
 /// Called with report text (several lines, each ending in '\n') and with one-line error messages.
 using TextCallback = std::function<void(std::string_view)>;
 
-/// Run every case of every file in `options.files`. The report goes to `out`: per file a header,
-/// per case its report (test_runner.h), then a summary line. Errors for broken files and failed
-/// writes go to `error`, one line each; other files still run.
-TestCommandOutcome RunTestCommand(const TestCommandOptions& options, const TextCallback& out,
-                                  const TextCallback& error);
+/// Run every case of every file in `options.files`, each read by `load` (the CLI's reads TOML
+/// test files). The report goes to `out`: per file a header, per case its report
+/// (test_runner.h), then a summary line. Errors for broken files and failed writes go to
+/// `error`, one line each; other files still run. Called on one thread; runs cases one at a time.
+TestCommandOutcome RunTestCommand(const TestCommandOptions& options, const TestFileLoader& load,
+                                  const TextCallback& out, const TextCallback& error);
 
-}  // namespace pulse::cli
+}  // namespace pulse::golden

@@ -8,11 +8,11 @@
 #include <string_view>
 #include <vector>
 
-#include "cli/test_file.h"
+#include "golden/test_file.h"
 
 #include "pulse/core/value.h"
 
-namespace pulse::cli {
+namespace pulse::golden {
 
 /// One way in which the actual lines differ from the expected ones.
 struct Difference {
@@ -59,4 +59,4 @@ Comparison Compare(std::span<const Value> expected, std::span<const Value> actua
 std::string FormatDifferences(const Comparison& comparison, std::span<const Value> expected,
                               std::span<const Value> actual, std::string_view indent);
 
-}  // namespace pulse::cli
+}  // namespace pulse::golden

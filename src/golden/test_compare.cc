@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Line comparison for `pulse test`: tolerant value matching, LCS pairing, diff text.
-#include "cli/test_compare.h"
+#include "golden/test_compare.h"
 
 #include <fmt/format.h>
 
@@ -12,7 +12,7 @@
 
 #include "pulse/core/json.h"
 
-namespace pulse::cli {
+namespace pulse::golden {
 namespace {
 
 // Above this many cells the exact-order pairing falls back from LCS to a greedy scan.
@@ -364,4 +364,4 @@ std::string FormatDifferences(const Comparison& comparison, std::span<const Valu
   return out;
 }
 
-}  // namespace pulse::cli
+}  // namespace pulse::golden

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 // JUnit XML writing for `pulse test --junit`.
-#include "cli/junit.h"
+#include "golden/junit.h"
 
 #include <fmt/format.h>
 
 #include "core/output_file.h"
 
-namespace pulse::cli {
+namespace pulse::golden {
 namespace {
 
 enum class Context : uint8_t { kAttribute, kText };
@@ -119,4 +119,4 @@ std::string FormatJUnit(const std::vector<JUnitSuite>& suites) {
   return out;
 }
 
-}  // namespace pulse::cli
+}  // namespace pulse::golden
