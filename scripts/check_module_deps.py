@@ -59,8 +59,6 @@ SHARED = {
 # written (issue 16: the Env's file operations replace file_util.h and output_file.h); reported
 # as notes, not failures. Remove an entry once its last use is gone.
 PENDING = {
-    "core/file_util.h": "issue 16: the Env's file operations",
-    "core/output_file.h": "issue 16: the Env's file operations",
     "core/checkpoint_store.h": "issue 16: one reader/writer for checkpoint metadata",
 }
 

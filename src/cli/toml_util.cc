@@ -2,7 +2,7 @@
 // TOML helpers for the CLI's readers; toml++'s parse exceptions become Status here.
 #include "cli/toml_util.h"
 
-#include "core/file_util.h"
+#include "pulse/core/env.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -53,12 +53,10 @@ Result<toml::table> ParseToml(std::string_view text, const std::string& display_
 }
 
 Result<std::string> ReadTextFile(const std::string& path, std::string_view what) {
-  std::string text;
-  const char* call = nullptr;
-  const int err = pulse::internal::ReadWholeFile(path, &text, &call);
-  if (err != 0) {
+  Result<std::string> text = ReadFileToString(Env::Default(), path);
+  if (!text.ok()) {
     return Status::InvalidArgument(
-        fmt::format("cannot read {} '{}': {}", what, path, std::strerror(err)));
+        fmt::format("cannot read {} '{}': {}", what, path, text.status().message()));
   }
   return text;
 }

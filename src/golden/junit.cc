@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "core/output_file.h"
+#include "pulse/core/output_file.h"
 
 namespace pulse::golden {
 namespace {
@@ -15,7 +15,7 @@ enum class Context : uint8_t { kAttribute, kText };
 // characters. Quotes need escaping only in attributes; text stays readable without.
 std::string Escape(const std::string& raw, Context context = Context::kAttribute) {
   std::string text;
-  pulse::internal::AppendUtf8Lossy(raw, &text);
+  pulse::AppendUtf8Lossy(raw, &text);
   std::string out;
   out.reserve(text.size());
   for (char c : text) {

@@ -11,15 +11,15 @@
 #include "golden/junit.h"
 #include "golden/test_file.h"
 #include "golden/test_runner.h"
-#include "core/output_file.h"
+#include "pulse/core/output_file.h"
 
 namespace pulse::golden {
 namespace {
 
 // Write `contents` to `path` atomically (temporary file, then rename).
 Status WriteWhole(const std::string& path, std::string_view contents) {
-  PULSE_ASSIGN_OR_RETURN(std::unique_ptr<pulse::internal::OutputFile> file,
-                         pulse::internal::OutputFile::Create(path));
+  PULSE_ASSIGN_OR_RETURN(std::unique_ptr<pulse::OutputFile> file,
+                         pulse::OutputFile::Create(path));
   PULSE_RETURN_IF_ERROR(file->Append(contents));
   return file->Commit();
 }
