@@ -68,7 +68,10 @@ std::vector<StageInfo> StagesOf(const Pipeline::Parts& parts) {
   std::unordered_map<std::string, int> seen;
   auto add = [&](std::string name, StageKind kind, std::string description) {
     const int n = ++seen[name];
-    if (n > 1) name += "_" + std::to_string(n);
+    if (n > 1) {
+      name += '_';
+      name += std::to_string(n);
+    }
     stages.push_back(StageInfo{std::move(name), kind, std::move(description)});
   };
   add("source", StageKind::kSource, parts.source ? parts.source->Describe() : "");
@@ -86,8 +89,9 @@ std::vector<StageInfo> StagesOf(const Pipeline::Parts& parts) {
   return stages;
 }
 
-RunProbe::RunProbe(metrics::Registry& registry, std::vector<StageInfo> stages)
-    : registry_(registry), stages_(std::move(stages)) {
+RunProbe::RunProbe(metrics::Registry& registry, std::vector<StageInfo> stages,
+                   const Clock& clock)
+    : registry_(registry), clock_(clock), stages_(std::move(stages)) {
   // Families with labels are declared so that they are rendered even without children.
   registry.Declare(MetricType::kCounter, kOperatorRecordsMetric, kOperatorRecordsHelp,
                    {Str(kOperatorLabel), Str(kStageLabel)});
@@ -230,9 +234,7 @@ void RunProbe::Apply(const Sample& s) {
   // 0 while there is no finite watermark (none yet, or the end of the input).
   double lag = 0;
   if (s.sink_watermark > kMinWatermark && s.sink_watermark < kMaxWatermark) {
-    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::system_clock::now().time_since_epoch());
-    lag = static_cast<double>(now.count() - s.sink_watermark);
+    lag = static_cast<double>(clock_.UnixMillis() - s.sink_watermark);
   }
   watermark_lag_->Set(lag);
 }
