@@ -85,7 +85,11 @@ class ProgressMonitor {
   ProgressMonitor& operator=(const ProgressMonitor&) = delete;
   ~ProgressMonitor() { Stop(); }
 
-  void Start() { thread_ = std::thread([this] { Loop(); }); }
+  /// The first call comes kProgressInterval after this one.
+  void Start() {
+    const Clock::TimePoint first = clock_.Now() + kProgressInterval;
+    thread_ = std::thread([this, first] { Loop(first); });
+  }
 
   /// Stop and join the thread (no call of `report` after it returns). Idempotent.
   void Stop() {
@@ -98,9 +102,8 @@ class ProgressMonitor {
   }
 
  private:
-  void Loop() {
+  void Loop(Clock::TimePoint next) {
     std::unique_lock<std::mutex> lock(mu_);
-    Clock::TimePoint next = clock_.Now() + kProgressInterval;
     while (!done_) {
       const Clock::TimePoint now = clock_.Now();
       if (now < next) {
@@ -240,14 +243,14 @@ class Execution {
     }
     internal::SinkStage sink(*parts_.sink, after_key, *bad_, late_file_.get(), checkpoints_.get(),
                              ctx);
+    ProgressMonitor monitor(clock_, [this] { options_.on_progress(Snapshot()); });
+    if (options_.on_progress) monitor.Start();
     std::vector<std::thread> threads;
     threads.emplace_back([&] { errors_.Report(source.Run(stop())); });
     for (auto& worker : workers) {
       threads.emplace_back([&errors = errors_, &worker] { errors.Report(worker->Run()); });
     }
     threads.emplace_back([&] { errors_.Report(sink.Run()); });
-    ProgressMonitor monitor(clock_, [this] { options_.on_progress(Snapshot()); });
-    if (options_.on_progress) monitor.Start();
     for (std::thread& t : threads) t.join();
     monitor.Stop();
     return errors_.status();
