@@ -86,6 +86,7 @@ class RunProbe {
     metrics::Gauge* state_size = nullptr;
   };
 
+  void AddStageCells(size_t stage);
   void Apply(const Sample& sample);
 
   metrics::Registry& registry_;

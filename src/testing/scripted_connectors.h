@@ -32,6 +32,29 @@ inline bool WaitUntil(const std::function<bool()>& done,
   return true;
 }
 
+/// `n` records for executor tests: record i has event time i·10 ms and the value
+/// {"k": "k<i mod keys>", "i": i}.
+inline std::vector<Record> Input(int n, int keys) {
+  std::vector<Record> in;
+  for (int i = 0; i < n; ++i) {
+    std::string key = "k";  // appended, not "k" + …: GCC 12 misreads that (-Wrestrict)
+    key += std::to_string(i % keys);
+    Object o;
+    o.emplace_back("k", Value(std::move(key)));
+    o.emplace_back("i", Value(i));
+    in.push_back(Record{i * 10, Value(std::move(o))});
+  }
+  return in;
+}
+
+/// The key text (compact JSON) of record i of Input(n, keys) keyed by "k".
+inline std::string KeyText(uint64_t i, int keys) {
+  std::string text = "\"k";
+  text += std::to_string(i % keys);
+  text += '"';
+  return text;
+}
+
 /// What a ScriptedSource does besides yielding its records.
 struct SourceScript {
   /// Called at the start of each Read with its number (from 1), on the source thread.
