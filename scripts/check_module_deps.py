@@ -56,7 +56,7 @@ SHARED = {
 }
 
 # Private headers still used outside their module while their public replacements are being
-# written (issue 16: the Env's file operations replace file_util.h and output_file.h); reported
+# written; reported
 # as notes, not failures. Remove an entry once its last use is gone.
 PENDING = {
     "core/checkpoint_store.h": "issue 16: one reader/writer for checkpoint metadata",

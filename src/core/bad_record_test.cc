@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <string>
 
-#include "core/output_file.h"
+#include "pulse/core/output_file.h"
 #include "testing/test_util.h"
 
 namespace pulse {
@@ -119,7 +119,7 @@ TEST(BadRecordHandlerTest, UnwritableDeadLetterPathFailsOpen) {
 
 std::string Lossy(std::string_view s) {
   std::string out;
-  internal::AppendUtf8Lossy(s, &out);
+  AppendUtf8Lossy(s, &out);
   return out;
 }
 

@@ -12,6 +12,8 @@ namespace pulse::internal {
 
 /// Bounded multi-producer multi-consumer queue. Thread-safe. Close() wakes every waiter:
 /// Push then fails and Pop drains what is left, then returns nullopt.
+/// Waits are on condition variables in real time: a caller that must also act on a Clock's
+/// time uses PopFor with Clock::WaitSlice and looks at the clock again.
 template <typename T>
 class BlockingQueue {
  public:
@@ -22,7 +24,11 @@ class BlockingQueue {
   /// Wait for room, then enqueue. Returns false if the queue was closed.
   bool Push(T item) {
     std::unique_lock<std::mutex> lock(mu_);
-    not_full_.wait(lock, [&] { return closed_ || items_.size() < capacity_; });
+    if (!closed_ && items_.size() >= capacity_) {
+      ++waiting_producers_;
+      not_full_.wait(lock, [&] { return closed_ || items_.size() < capacity_; });
+      --waiting_producers_;
+    }
     if (closed_) return false;
     items_.push_back(std::move(item));
     not_empty_.notify_one();
@@ -64,6 +70,14 @@ class BlockingQueue {
     return items_.size();
   }
 
+  size_t capacity() const { return capacity_; }
+
+  /// Producers blocked in Push because the queue is full (tests observe backpressure with it).
+  size_t waiting_producers() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return waiting_producers_;
+  }
+
  private:
   const size_t capacity_;
   mutable std::mutex mu_;
@@ -71,6 +85,7 @@ class BlockingQueue {
   std::condition_variable not_empty_;
   std::deque<T> items_;  // guarded by mu_
   bool closed_ = false;  // guarded by mu_
+  size_t waiting_producers_ = 0;  // guarded by mu_
 };
 
 }  // namespace pulse::internal

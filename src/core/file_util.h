@@ -6,11 +6,9 @@
 
 #include <sys/types.h>
 
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <system_error>
 
 #include "pulse/core/env.h"
 
@@ -38,17 +36,5 @@ int SyncFd(int fd, bool is_directory);
 /// A WritableFile on standard output, which it never closes (Close and Sync only check that
 /// nothing failed). For OutputFile::Stdout.
 std::unique_ptr<WritableFile> NewStdoutFile();
-
-/// Read the whole file at `path` into `*text` (replacing its contents), retrying reads that
-/// a signal interrupted. Returns 0, or the errno of the failing call; `*failed_call` is then
-/// "open" or "read". Callers turn the errno into a Status in their own words. Kept for the
-/// CLI; new code uses pulse::ReadFileToString (or Env::OpenReadable and ReadToEnd).
-int ReadWholeFile(const std::string& path, std::string* text, const char** failed_call);
-
-/// Create `dir` and its missing parents with mode 0755 (before the umask), so that no
-/// directory Pulse creates is world-writable whatever the umask (std::filesystem uses 0777).
-/// An existing directory is fine; an existing non-directory is an error. Kept for callers
-/// outside core; new code uses pulse::CreateDirs.
-std::error_code CreateDirectories(const std::filesystem::path& dir);
 
 }  // namespace pulse::internal

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // OutputFile's checkpoint protocol: PrepareCommit, Recover after a crash, Suspend.
-#include "core/output_file.h"
+#include "pulse/core/output_file.h"
 
 #include <gtest/gtest.h>
 

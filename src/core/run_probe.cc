@@ -68,7 +68,10 @@ std::vector<StageInfo> StagesOf(const Pipeline::Parts& parts) {
   std::unordered_map<std::string, int> seen;
   auto add = [&](std::string name, StageKind kind, std::string description) {
     const int n = ++seen[name];
-    if (n > 1) name += "_" + std::to_string(n);
+    if (n > 1) {
+      name += '_';
+      name += std::to_string(n);
+    }
     stages.push_back(StageInfo{std::move(name), kind, std::move(description)});
   };
   add("source", StageKind::kSource, parts.source ? parts.source->Describe() : "");
@@ -86,8 +89,9 @@ std::vector<StageInfo> StagesOf(const Pipeline::Parts& parts) {
   return stages;
 }
 
-RunProbe::RunProbe(metrics::Registry& registry, std::vector<StageInfo> stages)
-    : registry_(registry), stages_(std::move(stages)) {
+RunProbe::RunProbe(metrics::Registry& registry, std::vector<StageInfo> stages,
+                   const Clock& clock)
+    : registry_(registry), clock_(clock), stages_(std::move(stages)) {
   // Families with labels are declared so that they are rendered even without children.
   registry.Declare(MetricType::kCounter, kOperatorRecordsMetric, kOperatorRecordsHelp,
                    {Str(kOperatorLabel), Str(kStageLabel)});
@@ -104,8 +108,8 @@ RunProbe::RunProbe(metrics::Registry& registry, std::vector<StageInfo> stages)
   registry.Declare(MetricType::kCounter, kSinkResultsMetric, kSinkResultsHelp, {"sink"});
   registry.Declare(MetricType::kCounter, kSinkBytesMetric, kSinkBytesHelp, {"sink"});
 
-  operator_latency_ =
-      &registry.GetHistogram(kOperatorLatencyMetric, kOperatorLatencyHelp, metrics::kLatencyBucketsMs);
+  operator_latency_ = &registry.GetHistogram(kOperatorLatencyMetric, kOperatorLatencyHelp,
+                                             metrics::kLatencyBucketsMs);
   sink_latency_ =
       &registry.GetHistogram(kSinkLatencyMetric, kSinkLatencyHelp, metrics::kLatencyBucketsMs);
   queue_depth_ = &registry.GetGauge(kQueueDepthMetric, kQueueDepthHelp);
@@ -117,51 +121,56 @@ RunProbe::RunProbe(metrics::Registry& registry, std::vector<StageInfo> stages)
   }
 
   cells_.resize(stages_.size());
-  for (size_t i = 0; i < stages_.size(); ++i) {
-    const StageInfo& stage = stages_[i];
-    StageCells& c = cells_[i];
-    if (stage.kind != StageKind::kSource) {
-      c.received = &registry.GetCounter(kOperatorRecordsMetric, kOperatorRecordsHelp,
-                                        RecordLabels(stage, "receive"));
+  for (size_t i = 0; i < stages_.size(); ++i) AddStageCells(i);
+}
+
+// The cells of stage i, and the run-wide cells that belong to its kind.
+void RunProbe::AddStageCells(size_t i) {
+  metrics::Registry& registry = registry_;
+  const StageInfo& stage = stages_[i];
+  StageCells& c = cells_[i];
+  if (stage.kind != StageKind::kSource) {
+    c.received = &registry.GetCounter(kOperatorRecordsMetric, kOperatorRecordsHelp,
+                                      RecordLabels(stage, "receive"));
+  }
+  if (stage.kind != StageKind::kSink) {
+    c.emitted = &registry.GetCounter(kOperatorRecordsMetric, kOperatorRecordsHelp,
+                                     RecordLabels(stage, "emit"));
+  }
+  c.watermark =
+      &registry.GetGauge(kOperatorWatermarkMetric, kOperatorWatermarkHelp, OperatorLabels(stage));
+  c.watermark->Set(-INFINITY);
+  switch (stage.kind) {
+    case StageKind::kSource: {
+      const metrics::Labels labels = {{"source", stage.name}};
+      records_read_ = &registry.GetCounter(kSourceRecordsMetric, kSourceRecordsHelp, labels);
+      bytes_read_ = &registry.GetCounter(kSourceBytesMetric, kSourceBytesHelp, labels);
+      source_watermark_ =
+          &registry.GetGauge(kSourceWatermarkMetric, kSourceWatermarkHelp, labels);
+      source_watermark_->Set(-INFINITY);
+      break;
     }
-    if (stage.kind != StageKind::kSink) {
-      c.emitted = &registry.GetCounter(kOperatorRecordsMetric, kOperatorRecordsHelp,
-                                       RecordLabels(stage, "emit"));
+    case StageKind::kKeyBy:
+      key_by_ = i;
+      break;
+    case StageKind::kKeyed:
+      keyed_ = i;
+      first_after_ = i + 1;
+      c.late =
+          &registry.GetCounter(kOperatorLateMetric, kOperatorLateHelp, OperatorLabels(stage));
+      c.open_windows = &registry.GetGauge(kOperatorOpenWindowsMetric, kOpenWindowsHelp,
+                                          OperatorLabels(stage));
+      c.state_size =
+          &registry.GetGauge(kStateSizeMetric, kStateSizeHelp, OperatorLabels(stage));
+      break;
+    case StageKind::kSink: {
+      const metrics::Labels labels = {{"sink", stage.name}};
+      results_written_ = &registry.GetCounter(kSinkResultsMetric, kSinkResultsHelp, labels);
+      bytes_written_ = &registry.GetCounter(kSinkBytesMetric, kSinkBytesHelp, labels);
+      break;
     }
-    c.watermark =
-        &registry.GetGauge(kOperatorWatermarkMetric, kOperatorWatermarkHelp, OperatorLabels(stage));
-    c.watermark->Set(-INFINITY);
-    switch (stage.kind) {
-      case StageKind::kSource: {
-        const metrics::Labels labels = {{"source", stage.name}};
-        records_read_ = &registry.GetCounter(kSourceRecordsMetric, kSourceRecordsHelp, labels);
-        bytes_read_ = &registry.GetCounter(kSourceBytesMetric, kSourceBytesHelp, labels);
-        source_watermark_ =
-            &registry.GetGauge(kSourceWatermarkMetric, kSourceWatermarkHelp, labels);
-        source_watermark_->Set(-INFINITY);
-        break;
-      }
-      case StageKind::kKeyBy:
-        key_by_ = i;
-        break;
-      case StageKind::kKeyed:
-        keyed_ = i;
-        first_after_ = i + 1;
-        c.late = &registry.GetCounter(kOperatorLateMetric, kOperatorLateHelp, OperatorLabels(stage));
-        c.open_windows = &registry.GetGauge(kOperatorOpenWindowsMetric, kOpenWindowsHelp,
-                                            OperatorLabels(stage));
-        c.state_size =
-            &registry.GetGauge(kStateSizeMetric, kStateSizeHelp, OperatorLabels(stage));
-        break;
-      case StageKind::kSink: {
-        const metrics::Labels labels = {{"sink", stage.name}};
-        results_written_ = &registry.GetCounter(kSinkResultsMetric, kSinkResultsHelp, labels);
-        bytes_written_ = &registry.GetCounter(kSinkBytesMetric, kSinkBytesHelp, labels);
-        break;
-      }
-      case StageKind::kOperator:
-        break;
-    }
+    case StageKind::kOperator:
+      break;
   }
 }
 
@@ -230,9 +239,7 @@ void RunProbe::Apply(const Sample& s) {
   // 0 while there is no finite watermark (none yet, or the end of the input).
   double lag = 0;
   if (s.sink_watermark > kMinWatermark && s.sink_watermark < kMaxWatermark) {
-    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::system_clock::now().time_since_epoch());
-    lag = static_cast<double>(now.count() - s.sink_watermark);
+    lag = static_cast<double>(clock_.UnixMillis() - s.sink_watermark);
   }
   watermark_lag_->Set(lag);
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "pulse/core/bad_record.h"
+#include "pulse/core/clock.h"
 #include "pulse/core/run_metrics.h"
 #include "pulse/core/time.h"
 #include "pulse/metrics/registry.h"
@@ -43,8 +44,10 @@ class RunProbe {
   };
 
   /// Register the run's families and the cells of `stages` (which may be empty: an idle
-  /// process) in `registry`, which must outlive the probe.
-  RunProbe(metrics::Registry& registry, std::vector<StageInfo> stages);
+  /// process) in `registry`, which must outlive the probe. `clock` (the run's; it outlives the
+  /// probe) gives the wall time the watermark lag is measured against.
+  RunProbe(metrics::Registry& registry, std::vector<StageInfo> stages,
+           const Clock& clock = Clock::Real());
   RunProbe(const RunProbe&) = delete;
   RunProbe& operator=(const RunProbe&) = delete;
   ~RunProbe();
@@ -83,9 +86,11 @@ class RunProbe {
     metrics::Gauge* state_size = nullptr;
   };
 
+  void AddStageCells(size_t stage);
   void Apply(const Sample& sample);
 
   metrics::Registry& registry_;
+  const Clock& clock_;
   std::vector<StageInfo> stages_;
   size_t first_before_ = 1;
   size_t key_by_ = kNone;

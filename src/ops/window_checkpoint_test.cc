@@ -11,6 +11,8 @@
 #include "pulse/core/executor.h"
 #include "pulse/metrics/registry.h"
 #include "pulse/ops/window.h"
+#include "testing/advancing_source.h"
+#include "testing/manual_clock.h"
 #include "testing/test_util.h"
 #include "testing/vector_source.h"
 #if PULSE_HAVE_ROCKSDB
@@ -20,9 +22,16 @@
 namespace pulse::ops {
 namespace {
 
+using ::pulse::testing::AdvancingSource;
 using ::pulse::testing::CollectingSink;
 using ::pulse::testing::TempDir;
 using ::pulse::testing::VectorSource;
+
+// The checkpoint interval (1 ms) passes on the run's clock at every read: a checkpoint follows
+// every batch when none is in flight, however fast the machine.
+std::unique_ptr<Source> Clocked(std::unique_ptr<Source> source, testing::ManualClock& clock) {
+  return std::make_unique<AdvancingSource>(std::move(source), &clock, std::chrono::milliseconds(1));
+}
 
 std::vector<Record> Input() {
   std::mt19937_64 rng(7);
@@ -48,13 +57,16 @@ Outcome RunWithCrashes(const WindowOptions& options, const std::string& dir,
   Outcome outcome;
   for (size_t attempt = 0; attempt <= crash_at.size(); ++attempt) {
     const size_t fail_after = attempt < crash_at.size() ? crash_at[attempt] : SIZE_MAX;
+    testing::ManualClock clock;
+    EnvWithClock env(clock);
     Pipeline p;
-    p.From(std::make_unique<VectorSource>(Input(), 64))
+    p.From(Clocked(std::make_unique<VectorSource>(Input(), 64), clock))
         .Watermarks({1000})
         .KeyBy("k")
         .Apply(WindowedAggregate(options))
         .To(std::make_unique<CollectingSink>(&outcome.lines, fail_after));
     RunOptions ro;
+    ro.env = &env;
     ro.workers = static_cast<int>(1 + attempt % 3);
     ro.batch_size = 50;
     ro.checkpoint.dir = dir;
@@ -208,13 +220,16 @@ TEST(WindowCheckpoint, SessionsOfTheHeapLayoutAreNotReadAsStoredSessions) {
   options.state_backend = RocksDbIn(dir.file("rocksdb"));
   auto run = [&](size_t fail_after) {
     std::vector<std::string> lines;
+    testing::ManualClock clock;
+    EnvWithClock env(clock);
     Pipeline p;
-    p.From(std::make_unique<VectorSource>(Input(), 64))
+    p.From(Clocked(std::make_unique<VectorSource>(Input(), 64), clock))
         .Watermarks({1000})
         .KeyBy("k")
         .Apply(WindowedAggregate(options))
         .To(std::make_unique<CollectingSink>(&lines, fail_after));
     RunOptions ro;
+    ro.env = &env;
     ro.batch_size = 50;
     ro.checkpoint.dir = dir.file("chk");
     ro.checkpoint.interval_ms = 1;
@@ -269,13 +284,16 @@ TEST(WindowCheckpoint, Metrics) {
   TempDir dir;
   metrics::Registry registry;
   std::vector<std::string> lines;
+  testing::ManualClock clock;
+  EnvWithClock env(clock);
   Pipeline p;
-  p.From(std::make_unique<VectorSource>(Input(), 64))
+  p.From(Clocked(std::make_unique<VectorSource>(Input(), 64), clock))
       .Watermarks({1000})
       .KeyBy("k")
       .Apply(WindowedAggregate({WindowSpec::Tumbling(1000), AggSpec::Count(), 0}))
       .To(std::make_unique<CollectingSink>(&lines));
   RunOptions ro;
+  ro.env = &env;
   ro.metrics = &registry;
   ro.batch_size = 100;
   ro.checkpoint.dir = dir.file("chk");

@@ -42,6 +42,7 @@ struct RunProgress {
 struct CheckpointOptions {
   /// Empty: no checkpoints.
   std::string dir;
+  /// The least time between two checkpoints, on the run's clock (RunOptions::env).
   DurationMs interval_ms = 10'000;
   /// Committed checkpoints kept (the newest ones); at least 1.
   uint32_t keep = 3;
@@ -59,7 +60,8 @@ struct RunOptions {
   int workers = 0;
   /// Records per batch between stages. Output does not depend on it.
   size_t batch_size = 4096;
-  /// Batches each queue holds before its producer blocks (backpressure).
+  /// Batches each queue between two stages holds before its producer blocks (backpressure),
+  /// with or without a key; 0 counts as 1.
   size_t queue_capacity = 8;
   /// Opt-in lossy bound on records in flight between the source and the keyed workers
   /// (the original's PULSE_CHANNEL_BOUND); 0 disables it. Excess records are dropped and
@@ -68,7 +70,7 @@ struct RunOptions {
   /// Set (e.g. by a signal handler) to stop reading; what is complete is emitted and the run
   /// ends cleanly with progress.cancelled = true.
   const std::atomic<bool>* stop = nullptr;
-  /// Called about once a second from a monitor thread, and once at the end.
+  /// Called every second of the run's clock from a monitor thread, and once at the end.
   std::function<void(const RunProgress&)> on_progress;
   /// Where the run's metrics go (run_metrics.h); must outlive the run. The run registers its
   /// cells, updates them per batch, and copies its counters in at each collection and once at
@@ -85,7 +87,9 @@ struct RunOptions {
   /// depend on it; the memory that holds results before they are written does.
   uint32_t end_of_input_steps = 256;
   /// Processing time and files for the run and its connectors (SourceContext/SinkContext::env).
-  /// nullptr: Env::Default(). Must outlive the run.
+  /// Every interval and duration of the run reads its clock: the checkpoint interval,
+  /// Sink::Tick (every second), on_progress, RunProgress::seconds, the checkpoint and per-batch
+  /// timing metrics. nullptr: Env::Default(). Must outlive the run.
   Env* env = nullptr;
 };
 
