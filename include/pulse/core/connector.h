@@ -126,8 +126,9 @@ class CheckpointedSource {
 
   /// Resume just after `position` (a Position() of an earlier run of the same pipeline): the
   /// first Read() after Open returns the record that followed it. Called once, before Open, on
-  /// the thread that calls Run(). Errors: InvalidArgument if the position does not fit the
-  /// source (malformed, or e.g. the file is shorter than the offset); the run does not start.
+  /// the thread that calls Run(). Errors: InvalidArgument if the position is malformed; the run
+  /// does not start. (Source::Open may refuse, also with InvalidArgument, a position that no
+  /// longer fits the input, e.g. a file now shorter than the offset.)
   virtual Status Seek(const Value& position) = 0;
 
   /// The checkpoint that recorded Position() `position` is committed (durable). A source may
@@ -191,6 +192,7 @@ class Sink {
   /// best effort.
   virtual void Abort() {}
 
+  /// One line for `pulse validate`, logs and errors, e.g. "file sink 'out.jsonl'".
   virtual std::string Describe() const = 0;
 
   /// The sink's side of checkpoints, or null if what it writes cannot be taken back after a
