@@ -58,9 +58,7 @@ SHARED = {
 # Private headers still used outside their module while their public replacements are being
 # written; reported
 # as notes, not failures. Remove an entry once its last use is gone.
-PENDING = {
-    "core/checkpoint_store.h": "issue 16: one reader/writer for checkpoint metadata",
-}
+PENDING: dict = {}
 
 # Test sources that may use another module's interface beyond `testing`.
 TEST_EXTRA = {"golden": {"cli"}}  # golden's tests read test files with the CLI's TOML reader

@@ -4,7 +4,6 @@
 
 #include <array>
 #include <string>
-#include <string_view>
 #include <utility>
 
 #include <fmt/format.h>
@@ -18,20 +17,13 @@ namespace {
 constexpr std::array<double, 10> kCheckpointBucketsMs = {1,   5,    10,   50,   100,
                                                          500, 1000, 5000, 10000, 60000};
 
-const Value* FindMember(const Object& object, std::string_view name) {
-  for (const auto& [key, value] : object) {
-    if (key == name) return &value;
-  }
-  return nullptr;
-}
-
-Status CheckSupported(const CheckpointOptions& options, const Source& source, const Sink& sink) {
-  if (!source.SupportsCheckpoints()) {
+Status CheckSupported(const CheckpointOptions& options, Source& source, Sink& sink) {
+  if (source.AsCheckpointed() == nullptr) {
     return Status::InvalidArgument(source.Describe() +
                                    " cannot be checkpointed (standard input cannot be read "
                                    "again after a restart)");
   }
-  if (!sink.SupportsCheckpoints()) {
+  if (sink.AsCheckpointed() == nullptr) {
     return Status::InvalidArgument(
         sink.Describe() +
         " cannot be checkpointed (what it wrote cannot be taken back after a crash; write to "
@@ -49,18 +41,21 @@ Result<std::unique_ptr<CheckpointCoordinator>> CheckpointCoordinator::Open(
     const CheckpointOptions& options, Source& source, RunOutputs& outputs, uint32_t workers,
     Env& env, metrics::Registry& registry) {
   PULSE_RETURN_IF_ERROR(CheckSupported(options, source, outputs.sink()));
-  std::unique_ptr<CheckpointCoordinator> coordinator(
-      new CheckpointCoordinator(options, source, outputs, workers, env));
+  std::unique_ptr<CheckpointCoordinator> coordinator(new CheckpointCoordinator(
+      options, *source.AsCheckpointed(), *outputs.sink().AsCheckpointed(), outputs, workers,
+      env));
   PULSE_RETURN_IF_ERROR(coordinator->Load(options));
   coordinator->RegisterMetrics(registry);
   return coordinator;
 }
 
-CheckpointCoordinator::CheckpointCoordinator(const CheckpointOptions& options, Source& source,
+CheckpointCoordinator::CheckpointCoordinator(const CheckpointOptions& options,
+                                             CheckpointedSource& source, CheckpointedSink& sink,
                                              RunOutputs& outputs, uint32_t workers, Env& env)
     : interval_(std::chrono::milliseconds(options.interval_ms)),
       fingerprint_(PipelineFingerprint::Of(options.fingerprint)),
       source_(source),
+      sink_(sink),
       outputs_(outputs),
       workers_(workers),
       env_(env),
@@ -78,7 +73,7 @@ Status CheckpointCoordinator::Load(const CheckpointOptions& options) {
   }
   if (resume_) {
     const CheckpointManifest& m = resume_->manifest;
-    const Value* position = FindMember(m.sources, "source");
+    const Value* position = m.FindSource("source");
     if (position == nullptr) {
       return Status::Corruption(fmt::format("checkpoint {} has no source position", m.id));
     }
@@ -176,7 +171,7 @@ Status CheckpointCoordinator::Commit(Barrier& barrier) {
   }
   const uint64_t id = barrier.pending->id();
   CheckpointManifest manifest = ManifestOf(barrier);
-  Result<Value> sink_info = outputs_.sink().PrepareCommit(id);
+  Result<Value> sink_info = sink_.PrepareCommit(id);
   if (!sink_info.ok()) return sink_info.status().WithContext("sink");
   manifest.sinks.emplace_back("sink", std::move(sink_info).value());
   manifest.sinks.emplace_back("dead_letters", barrier.dead_letters);
@@ -192,7 +187,7 @@ Status CheckpointCoordinator::Commit(Barrier& barrier) {
     std::lock_guard<std::mutex> lock(store_mu_);
     PULSE_ASSIGN_OR_RETURN(written, barrier.pending->Commit(std::move(manifest)));
   }
-  PULSE_RETURN_IF_ERROR(outputs_.sink().Commit(id).WithContext("sink commit"));
+  PULSE_RETURN_IF_ERROR(sink_.Commit(id).WithContext("sink commit"));
   PULSE_RETURN_IF_ERROR(
       source_.OnCheckpointCommitted(barrier.source_position).WithContext("source"));
   uint64_t bytes = 0;

@@ -10,11 +10,11 @@
 #include <optional>
 #include <vector>
 
-#include "core/checkpoint_store.h"
 #include "core/run_outputs.h"
+#include "pulse/core/checkpoint_store.h"
 #include "pulse/core/clock.h"
-#include "pulse/core/env.h"
 #include "pulse/core/connector.h"
+#include "pulse/core/env.h"
 #include "pulse/core/executor.h"
 #include "pulse/core/operator.h"
 #include "pulse/core/status.h"
@@ -39,17 +39,21 @@ struct Barrier {
 /// Coordinates the checkpoints of one run. Created (Open) before the source opens; the calls
 /// below name the thread they are made on. Begin (source stage) and Finish (sink stage) share
 /// the store under a mutex; at most one interval checkpoint is in flight, so the interval is a
-/// minimum. Borrows the source, the outputs and the Env (its files and clock), which outlive it.
-/// Thread-safe as described per method.
+/// minimum. Talks to the connectors only through their checkpoint sides (CheckpointedSource,
+/// CheckpointedSink). Borrows the source, the outputs and the Env (its files and clock), which
+/// outlive it. Thread-safe as described per method.
 class CheckpointCoordinator {
  public:
-  /// Check that the source and the sink can be checkpointed, open the store in options.dir
-  /// (locking it), load the checkpoint to resume from unless options.fresh (its warnings go to
-  /// options.on_warning), Seek `source` to its position, and register the checkpoint metrics
-  /// in `registry`. `workers`: keyed workers (0 for a plain pipeline). The interval starts now.
-  /// Errors: InvalidArgument (a stage cannot be checkpointed, interval ≤ 0, a checkpoint of
-  /// another pipeline); Corruption (no checkpoint verifies, or it has no source position);
-  /// Unavailable (another run holds the directory); IOError; the source's Seek error.
+  /// Check that the source and the sink can be checkpointed (AsCheckpointed() is not null),
+  /// open the store in options.dir (locking it), load the checkpoint to resume from unless
+  /// options.fresh (its warnings go to options.on_warning), Seek `source` to its position, and
+  /// register the checkpoint metrics in `registry`. `workers`: keyed workers (0 for a plain
+  /// pipeline). The interval starts now. Called on the thread that calls Run(), before the
+  /// source opens.
+  /// Errors: InvalidArgument (a stage cannot be checkpointed: "<Describe()> cannot be
+  /// checkpointed (<why>)"; interval ≤ 0; a checkpoint of another pipeline); Corruption (no
+  /// checkpoint verifies, or it has no source position); Unavailable (another run holds the
+  /// directory); IOError; the source's Seek error.
   static Result<std::unique_ptr<CheckpointCoordinator>> Open(const CheckpointOptions& options,
                                                              Source& source, RunOutputs& outputs,
                                                              uint32_t workers, Env& env,
@@ -78,16 +82,18 @@ class CheckpointCoordinator {
   /// passed on the clock since the previous one began (or since Open).
   bool Due(bool last) const;
   /// Source thread: begin the checkpoint after the current batch, taken at `watermark`: a new
-  /// id in the store, the source's Position() and the dead-letter file's commit information.
+  /// id in the store, CheckpointedSource::Position() and the dead-letter file's commit
+  /// information.
   /// The next interval starts now. Errors: the store's, the source's (with context).
   Result<std::shared_ptr<Barrier>> Begin(EventTime watermark);
   /// Worker `worker`'s thread, after the barrier's batch and AdvanceWatermark: snapshot `op`'s
   /// key groups into the pending checkpoint. An error is kept in the barrier for Finish.
   void Snapshot(uint32_t worker, KeyedOperator& op, Barrier& barrier) const;
   /// Sink thread, after the barrier's batch was written and OnWatermark: the two-phase commit.
-  /// Check every snapshot, Sink::PrepareCommit and the late output's, commit the manifest,
-  /// then Sink::Commit and Source::OnCheckpointCommitted. Errors: the first failure, naming the
-  /// checkpoint (counted as a failure, the pending checkpoint removed); the run then stops.
+  /// Check every snapshot, CheckpointedSink::PrepareCommit and the late output's, commit the
+  /// manifest, then CheckpointedSink::Commit and CheckpointedSource::OnCheckpointCommitted.
+  /// Errors: the first failure, naming the checkpoint (counted as a failure, the pending
+  /// checkpoint removed); the run then stops.
   Status Finish(Barrier& barrier);
 
   // --- Any thread.
@@ -106,8 +112,8 @@ class CheckpointCoordinator {
     metrics::Gauge* age = nullptr;
   };
 
-  CheckpointCoordinator(const CheckpointOptions& options, Source& source, RunOutputs& outputs,
-                        uint32_t workers, Env& env);
+  CheckpointCoordinator(const CheckpointOptions& options, CheckpointedSource& source,
+                        CheckpointedSink& sink, RunOutputs& outputs, uint32_t workers, Env& env);
   Status Load(const CheckpointOptions& options);
   void RegisterMetrics(metrics::Registry& registry);
   Status Commit(Barrier& barrier);
@@ -115,7 +121,8 @@ class CheckpointCoordinator {
 
   const Clock::Duration interval_;
   const PipelineFingerprint fingerprint_;
-  Source& source_;
+  CheckpointedSource& source_;
+  CheckpointedSink& sink_;
   RunOutputs& outputs_;
   const uint32_t workers_;
   Env& env_;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // CheckpointStore: the manifest format, atomic commit (checksums, fsync, rename), pruning, and
 // loading the newest checkpoint that verifies.
-#include "core/checkpoint_store.h"
+#include "pulse/core/checkpoint_store.h"
 
 #include <algorithm>
 #include <charconv>
@@ -12,10 +12,14 @@
 
 #include "core/crc32c.h"
 #include "pulse/core/json.h"
+#include "pulse/core/json_reader.h"
 
-namespace pulse::internal {
+namespace pulse {
 namespace fs = std::filesystem;
 namespace {
+
+using internal::Crc32c;
+using internal::Crc32cExtend;
 
 constexpr std::string_view kManifestName = "MANIFEST.json";
 constexpr std::string_view kLockName = ".lock";
@@ -129,42 +133,6 @@ void AppendMember(std::string_view name, const Value& value, std::string* out) {
   AppendJson(value, out);
 }
 
-// Strict readers for ParseManifest: each returns Corruption naming the member.
-class ObjectReader {
- public:
-  ObjectReader(const Value& v, std::string where) : v_(v), where_(std::move(where)) {}
-
-  Status CheckObject() const {
-    if (!v_.is_object()) return Status::Corruption(where_ + " is not an object");
-    return Status::OK();
-  }
-  Result<const Value*> Get(std::string_view name, Value::Type type) const {
-    const Value* m = v_.Find(name);
-    if (m == nullptr) return Status::Corruption(fmt::format("{} has no \"{}\"", where_, name));
-    if (m->type() != type) {
-      return Status::Corruption(fmt::format("{}: \"{}\" has the wrong type", where_, name));
-    }
-    return m;
-  }
-  Result<int64_t> Int(std::string_view name) const {
-    PULSE_ASSIGN_OR_RETURN(const Value* m, Get(name, Value::Type::kInt));
-    return m->as_int();
-  }
-  Result<uint64_t> NonNegative(std::string_view name) const {
-    PULSE_ASSIGN_OR_RETURN(int64_t v, Int(name));
-    if (v < 0) return Status::Corruption(fmt::format("{}: \"{}\" is negative", where_, name));
-    return static_cast<uint64_t>(v);
-  }
-  Result<std::string> String(std::string_view name) const {
-    PULSE_ASSIGN_OR_RETURN(const Value* m, Get(name, Value::Type::kString));
-    return m->as_string();
-  }
-
- private:
-  const Value& v_;
-  std::string where_;
-};
-
 Result<uint32_t> ParseHex32(std::string_view s, std::string_view where) {
   uint32_t v = 0;
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v, 16);
@@ -172,19 +140,6 @@ Result<uint32_t> ParseHex32(std::string_view s, std::string_view where) {
     return Status::Corruption(fmt::format("{}: bad checksum \"{}\"", where, s));
   }
   return v;
-}
-
-Result<KeyGroupRange> ParseKeyGroups(const Value& v, std::string_view where) {
-  if (!v.is_array() || v.as_array().size() != 2 || !v.as_array()[0].is_int() ||
-      !v.as_array()[1].is_int()) {
-    return Status::Corruption(fmt::format("{}: \"key_groups\" is not [begin, end]", where));
-  }
-  int64_t b = v.as_array()[0].as_int();
-  int64_t e = v.as_array()[1].as_int();
-  if (b < 0 || b >= e || e > static_cast<int64_t>(kMaxKeyGroups)) {
-    return Status::Corruption(fmt::format("{}: bad key group range [{}, {})", where, b, e));
-  }
-  return KeyGroupRange{static_cast<uint32_t>(b), static_cast<uint32_t>(e)};
 }
 
 std::string DescribeFingerprintChange(const PipelineFingerprint& was,
@@ -255,6 +210,26 @@ std::string CheckpointState::DirFor(std::string_view operator_name, KeyGroupRang
   return fmt::format("state/{}/kg-{}-{}", name, key_groups.begin, key_groups.end);
 }
 
+namespace {
+
+const Value* FindMember(const Object& object, std::string_view name) {
+  for (const auto& [key, value] : object) {
+    if (key == name) return &value;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+const Value* CheckpointManifest::FindSource(std::string_view name) const {
+  return FindMember(sources, name);
+}
+
+const Value* CheckpointManifest::FindSink(std::string_view name) const {
+  const Value* info = FindMember(sinks, name);
+  return info != nullptr && !info->is_null() ? info : nullptr;
+}
+
 std::vector<std::string> LoadedCheckpoint::StateDirsFor(std::string_view operator_name,
                                                         KeyGroupRange key_groups) const {
   std::vector<std::string> dirs;
@@ -293,8 +268,7 @@ std::string SerializeManifest(const CheckpointManifest& m) {
   for (const CheckpointState& s : m.state) {
     state.emplace_back(Object{
         {"operator", Value(s.operator_name)},
-        {"key_groups", Value(Array{Value(static_cast<int64_t>(s.key_groups.begin)),
-                                   Value(static_cast<int64_t>(s.key_groups.end))})},
+        {"key_groups", KeyGroupsToJson(s.key_groups)},
         {"dir", Value(s.dir)}});
   }
   member("state", Value(std::move(state)));
@@ -334,62 +308,48 @@ Result<CheckpointManifest> ParseManifest(std::string_view text) {
   if (!parsed.ok()) {
     return Status::Corruption("manifest is not valid JSON: " + parsed.status().message());
   }
-  const Value& root = *parsed;
-  ObjectReader r(root, "manifest");
-  PULSE_RETURN_IF_ERROR(r.CheckObject());
-  PULSE_ASSIGN_OR_RETURN(std::string format, r.String("format"));
-  PULSE_ASSIGN_OR_RETURN(int64_t version, r.Int("version"));
-  if (format != kFormat || version != kFormatVersion) {
-    return Status::Corruption(
-        fmt::format("manifest has format \"{}\" version {}; this Pulse reads \"{}\" version {}",
-                    format, version, kFormat, kFormatVersion));
-  }
+  PULSE_ASSIGN_OR_RETURN(JsonObjectReader r, JsonObjectReader::Make(*parsed, "manifest"));
+  PULSE_RETURN_IF_ERROR(r.CheckFormat(kFormat, kFormatVersion));
   CheckpointManifest m;
-  PULSE_ASSIGN_OR_RETURN(m.id, r.NonNegative("id"));
+  PULSE_ASSIGN_OR_RETURN(m.id, r.Uint("id"));
   PULSE_ASSIGN_OR_RETURN(m.watermark, r.Int("watermark"));
   PULSE_ASSIGN_OR_RETURN(m.created_unix_ms, r.Int("created_unix_ms"));
 
-  PULSE_ASSIGN_OR_RETURN(const Value* fp, r.Get("fingerprint", Value::Type::kObject));
-  ObjectReader fr(*fp, "manifest fingerprint");
-  PULSE_ASSIGN_OR_RETURN(m.fingerprint.hash, fr.String("hash"));
-  PULSE_ASSIGN_OR_RETURN(const Value* parts, fr.Get("parts", Value::Type::kObject));
-  for (const auto& [name, value] : parts->as_object()) {
-    if (!value.is_string()) return Status::Corruption("manifest fingerprint part is not a string");
+  PULSE_ASSIGN_OR_RETURN(JsonObjectReader fingerprint, r.Child("fingerprint"));
+  PULSE_ASSIGN_OR_RETURN(m.fingerprint.hash, fingerprint.String("hash"));
+  PULSE_ASSIGN_OR_RETURN(const Object* parts, fingerprint.Members("parts"));
+  for (const auto& [name, value] : *parts) {
+    if (!value.is_string()) return fingerprint.Invalid("parts", "has a part that is not a string");
     m.fingerprint.parts.emplace_back(name, value.as_string());
   }
 
-  PULSE_ASSIGN_OR_RETURN(const Value* sources, r.Get("sources", Value::Type::kObject));
-  m.sources = sources->as_object();
-  PULSE_ASSIGN_OR_RETURN(const Value* sinks, r.Get("sinks", Value::Type::kObject));
-  m.sinks = sinks->as_object();
+  PULSE_ASSIGN_OR_RETURN(const Object* sources, r.Members("sources"));
+  m.sources = *sources;
+  PULSE_ASSIGN_OR_RETURN(const Object* sinks, r.Members("sinks"));
+  m.sinks = *sinks;
 
-  PULSE_ASSIGN_OR_RETURN(const Value* state, r.Get("state", Value::Type::kArray));
-  for (const Value& s : state->as_array()) {
-    ObjectReader sr(s, "manifest state entry");
-    PULSE_RETURN_IF_ERROR(sr.CheckObject());
+  PULSE_ASSIGN_OR_RETURN(std::vector<JsonObjectReader> states, r.Children("state"));
+  for (const JsonObjectReader& entry : states) {
     CheckpointState cs;
-    PULSE_ASSIGN_OR_RETURN(cs.operator_name, sr.String("operator"));
-    PULSE_ASSIGN_OR_RETURN(const Value* groups, sr.Get("key_groups", Value::Type::kArray));
-    PULSE_ASSIGN_OR_RETURN(cs.key_groups, ParseKeyGroups(*groups, "manifest state entry"));
-    PULSE_ASSIGN_OR_RETURN(cs.dir, sr.String("dir"));
+    PULSE_ASSIGN_OR_RETURN(cs.operator_name, entry.String("operator"));
+    PULSE_ASSIGN_OR_RETURN(cs.key_groups, entry.KeyGroups("key_groups"));
+    PULSE_ASSIGN_OR_RETURN(cs.dir, entry.String("dir"));
     if (!IsSafeRelativePath(cs.dir)) {
       return Status::Corruption(fmt::format("manifest state dir \"{}\" is not relative", cs.dir));
     }
     m.state.push_back(std::move(cs));
   }
 
-  PULSE_ASSIGN_OR_RETURN(const Value* files, r.Get("files", Value::Type::kArray));
-  for (const Value& f : files->as_array()) {
-    ObjectReader fr2(f, "manifest file entry");
-    PULSE_RETURN_IF_ERROR(fr2.CheckObject());
+  PULSE_ASSIGN_OR_RETURN(std::vector<JsonObjectReader> files, r.Children("files"));
+  for (const JsonObjectReader& entry : files) {
     CheckpointFile cf;
-    PULSE_ASSIGN_OR_RETURN(cf.path, fr2.String("path"));
+    PULSE_ASSIGN_OR_RETURN(cf.path, entry.String("path"));
     if (!IsSafeRelativePath(cf.path) || cf.path == kManifestName) {
       return Status::Corruption(fmt::format("manifest file path \"{}\" is not allowed", cf.path));
     }
-    PULSE_ASSIGN_OR_RETURN(cf.bytes, fr2.NonNegative("bytes"));
-    PULSE_ASSIGN_OR_RETURN(std::string crc, fr2.String("crc32c"));
-    PULSE_ASSIGN_OR_RETURN(cf.crc32c, ParseHex32(crc, "manifest file entry"));
+    PULSE_ASSIGN_OR_RETURN(cf.bytes, entry.Uint("bytes"));
+    PULSE_ASSIGN_OR_RETURN(std::string crc, entry.String("crc32c"));
+    PULSE_ASSIGN_OR_RETURN(cf.crc32c, ParseHex32(crc, entry.document()));
     m.files.push_back(std::move(cf));
   }
   return m;
@@ -645,4 +605,4 @@ Status CheckpointStore::Prune() {
   return Status::OK();
 }
 
-}  // namespace pulse::internal
+}  // namespace pulse

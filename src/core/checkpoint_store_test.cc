@@ -2,7 +2,7 @@
 // CheckpointStore: manifest round trip and exact text, atomic commit (leftover temporary
 // directories are ignored and removed), keep-last-N, corrupt newest → previous with a warning,
 // fingerprint mismatch, locking.
-#include "core/checkpoint_store.h"
+#include "pulse/core/checkpoint_store.h"
 
 #include <gtest/gtest.h>
 

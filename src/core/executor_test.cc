@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/checkpoint_store.h"
+#include "pulse/core/checkpoint_store.h"
 #include "pulse/core/executor.h"
 #include "pulse/core/json.h"
 #include "pulse/core/key_group.h"
@@ -89,14 +89,14 @@ struct Harness {
   }
 };
 
-internal::LoadedCheckpoint LoadCheckpoint(const std::string& dir, uint64_t id) {
-  Result<std::unique_ptr<internal::CheckpointStore>> store =
-      internal::CheckpointStore::Open({dir, 3});
+LoadedCheckpoint LoadCheckpoint(const std::string& dir, uint64_t id) {
+  Result<std::unique_ptr<CheckpointStore>> store =
+      CheckpointStore::Open({dir, 3});
   EXPECT_TRUE(store.ok()) << store.status().ToString();
   if (!store.ok()) return {};
-  Result<internal::LoadedCheckpoint> loaded = (*store)->Load(id);
+  Result<LoadedCheckpoint> loaded = (*store)->Load(id);
   EXPECT_TRUE(loaded.ok()) << loaded.status().ToString();
-  return loaded.ok() ? std::move(loaded).value() : internal::LoadedCheckpoint{};
+  return loaded.ok() ? std::move(loaded).value() : LoadedCheckpoint{};
 }
 
 int64_t MemberInt(const Object& object, const char* name, const char* field) {
@@ -131,7 +131,7 @@ TEST_P(BarrierAlignment, ACheckpointAfterOneBatchCoversThatBatchInEveryWorker) {
                        pulse::Run(h.Keyed(Input(400, kKeys), 20, std::move(script)), options));
   EXPECT_EQ(progress.checkpoints, 2u);  // after batch 5, and the final one
 
-  const internal::LoadedCheckpoint first = LoadCheckpoint(dir.file("chk"), 1);
+  const LoadedCheckpoint first = LoadCheckpoint(dir.file("chk"), 1);
   EXPECT_EQ(first.manifest.watermark, 990);
   EXPECT_EQ(MemberInt(first.manifest.sources, "source", "next"), 100);
   // Windows ending at 100..900 (10 keys each) are complete at watermark 990.
@@ -139,7 +139,7 @@ TEST_P(BarrierAlignment, ACheckpointAfterOneBatchCoversThatBatchInEveryWorker) {
   ASSERT_EQ(first.manifest.state.size(), static_cast<size_t>(workers));
   std::vector<uint64_t> covered;
   for (size_t w = 0; w < first.manifest.state.size(); ++w) {
-    const internal::CheckpointState& state = first.manifest.state[w];
+    const CheckpointState& state = first.manifest.state[w];
     EXPECT_EQ(state.key_groups, KeyGroupRange::ForWorker(static_cast<uint32_t>(w), workers));
     std::istringstream snapshot(testing::ReadFile(first.dir + "/" + state.dir + "/windows.txt"));
     std::string kind;

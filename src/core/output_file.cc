@@ -6,11 +6,13 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <optional>
 #include <utility>
 
 #include <fmt/format.h>
 
 #include "core/file_util.h"
+#include "pulse/core/json_reader.h"
 
 namespace pulse {
 namespace {
@@ -173,19 +175,16 @@ Status OutputFile::Recover(const Value* info) {
   bool committed = false;
   uint64_t length = 0;
   if (info != nullptr) {
-    const Value* temp = info->Find("temp");
-    const Value* len = info->Find("length");
-    const Value* done = info->Find("committed");
-    if (done != nullptr && done->is_bool() && done->as_bool()) {
-      committed = true;
-    } else if (temp == nullptr || !temp->is_string() || len == nullptr || !len->is_int() ||
-               len->as_int() < 0 || temp->as_string().rfind(prefix, 0) != 0 ||
-               temp->as_string().find('/') != std::string::npos) {
-      return Status::Corruption(
-          fmt::format("checkpoint entry for output '{}' is not {{temp, length}}", final_path_));
-    } else {
-      keep = temp->as_string();
-      length = static_cast<uint64_t>(len->as_int());
+    const std::string document = fmt::format("checkpoint entry for output '{}'", final_path_);
+    PULSE_ASSIGN_OR_RETURN(JsonObjectReader r, JsonObjectReader::Make(*info, document));
+    PULSE_ASSIGN_OR_RETURN(std::optional<bool> done, r.OptionalBool("committed"));
+    committed = done.value_or(false);
+    if (!committed) {
+      PULSE_ASSIGN_OR_RETURN(keep, r.String("temp"));
+      PULSE_ASSIGN_OR_RETURN(length, r.Uint("length"));
+      if (!keep.starts_with(prefix) || keep.find('/') != std::string::npos) {
+        return r.Invalid("temp", "is not an in-progress file of this output");
+      }
     }
   }
   // Remove what crashed runs left, except the file to continue and our own.

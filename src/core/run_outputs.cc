@@ -7,22 +7,19 @@
 namespace pulse::internal {
 namespace {
 
-const Value* FindMember(const Object& object, std::string_view name) {
-  for (const auto& [key, value] : object) {
-    if (key == name) return &value;
-  }
-  return nullptr;
+Status NotCheckpointed(const Sink& sink) {
+  return Status::Internal(sink.Describe() + " has no checkpoint side");
 }
 
 }  // namespace
 
 Status RunOutputs::Recover(const CheckpointManifest* manifest) {
-  auto info = [&](std::string_view name) -> const Value* {
-    if (manifest == nullptr) return nullptr;
-    const Value* v = FindMember(manifest->sinks, name);
-    return v != nullptr && !v->is_null() ? v : nullptr;
+  CheckpointedSink* sink = sink_.AsCheckpointed();
+  if (sink == nullptr) return NotCheckpointed(sink_);
+  auto info = [&](std::string_view name) {
+    return manifest != nullptr ? manifest->FindSink(name) : nullptr;
   };
-  PULSE_RETURN_IF_ERROR(sink_.Recover(info("sink")).WithContext("sink"));
+  PULSE_RETURN_IF_ERROR(sink->Recover(info("sink")).WithContext("sink"));
   PULSE_RETURN_IF_ERROR(dead_letters_.Recover(info("dead_letters")));
   if (late_ != nullptr) {
     PULSE_RETURN_IF_ERROR(late_->Recover(info("late_output")).WithContext("late output"));
@@ -42,7 +39,8 @@ void RunOutputs::Abort() {
 }
 
 Status RunOutputs::Suspend() {
-  Status st = sink_.Suspend().WithContext("sink");
+  CheckpointedSink* sink = sink_.AsCheckpointed();
+  Status st = sink != nullptr ? sink->Suspend().WithContext("sink") : NotCheckpointed(sink_);
   Status dead = dead_letters_.Suspend();
   if (st.ok()) st = dead;
   if (late_ != nullptr) {

@@ -3,10 +3,10 @@
 // how it ends: published, aborted, or suspended for the next run.
 #pragma once
 
-#include "core/checkpoint_store.h"
-#include "pulse/core/output_file.h"
 #include "pulse/core/bad_record.h"
+#include "pulse/core/checkpoint_store.h"
 #include "pulse/core/connector.h"
+#include "pulse/core/output_file.h"
 #include "pulse/core/status.h"
 
 namespace pulse::internal {
@@ -26,7 +26,8 @@ class RunOutputs {
 
   /// With checkpoints, before the first write: continue the in-progress outputs that
   /// `manifest` (the checkpoint resumed from) covers, or, null (a fresh start), remove those
-  /// left by crashed runs. Errors: the first output's, with its name as context.
+  /// left by crashed runs (CheckpointedSink::Recover, OutputFile::Recover). Errors: the first
+  /// output's, with its name as context; Internal if the sink has no checkpoint side.
   Status Recover(const CheckpointManifest* manifest);
 
   /// Close and make every output visible: dead letters, late output, then the sink.
@@ -37,7 +38,8 @@ class RunOutputs {
   void Abort();
 
   /// With checkpoints, after a stop or a failure: close the outputs without publishing them,
-  /// leaving them for the next run's Recover (Sink::Suspend). Errors: the first output's.
+  /// leaving them for the next run's Recover (CheckpointedSink::Suspend). Errors: the first
+  /// output's; Internal if the sink has no checkpoint side.
   Status Suspend();
 
  private:

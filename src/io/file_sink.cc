@@ -11,7 +11,9 @@
 namespace pulse::io {
 namespace {
 
-class FileSinkImpl final : public Sink {
+// Not thread-safe: every call on the executor's sink thread (Recover and Suspend on the thread
+// that runs the pipeline, while no stage runs).
+class FileSinkImpl final : public Sink, public CheckpointedSink {
  public:
   explicit FileSinkImpl(FileSinkOptions options) : options_(std::move(options)) {}
 
@@ -48,21 +50,6 @@ class FileSinkImpl final : public Sink {
     return file->Commit();
   }
 
-  bool SupportsCheckpoints() const override { return !options_.path.empty(); }
-
-  Status Recover(const Value* info) override { return file_->Recover(info); }
-
-  Result<Value> PrepareCommit(uint64_t checkpoint_id) override {
-    (void)checkpoint_id;
-    return file_->PrepareCommit();
-  }
-
-  Status Suspend() override {
-    if (file_ == nullptr) return Status::OK();
-    std::unique_ptr<OutputFile> file = std::move(file_);
-    return file->Suspend();
-  }
-
   void Abort() override {
     if (file_ == nullptr) return;
     file_->Abort();
@@ -72,6 +59,29 @@ class FileSinkImpl final : public Sink {
   std::string Describe() const override {
     return options_.path.empty() ? std::string("file sink stdout")
                                  : fmt::format("file sink '{}'", options_.path);
+  }
+
+  // What standard output printed cannot be taken back after a crash.
+  CheckpointedSink* AsCheckpointed() override { return options_.path.empty() ? nullptr : this; }
+
+  // CheckpointedSink: the OutputFile's protocol ({temp, length}); the file is published by
+  // Close, so Commit has nothing to do.
+  Status Recover(const Value* info) override { return file_->Recover(info); }
+
+  Result<Value> PrepareCommit(uint64_t checkpoint_id) override {
+    (void)checkpoint_id;
+    return file_->PrepareCommit();
+  }
+
+  Status Commit(uint64_t checkpoint_id) override {
+    (void)checkpoint_id;
+    return Status::OK();
+  }
+
+  Status Suspend() override {
+    if (file_ == nullptr) return Status::OK();
+    std::unique_ptr<OutputFile> file = std::move(file_);
+    return file->Suspend();
   }
 
  private:

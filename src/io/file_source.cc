@@ -27,7 +27,7 @@
 #include "io/file_source_internal.h"
 #include "io/json_record.h"
 #include "io/line_reader.h"
-#include "pulse/core/json.h"
+#include "pulse/core/json_reader.h"
 #include "pulse/io/file.h"
 
 namespace pulse::io {
@@ -243,7 +243,8 @@ class DecodePool {
   std::condition_variable done_cv_;
 };
 
-class FileSourceImpl final : public Source {
+// Not thread-safe: every call on the executor's source thread (Seek before Open).
+class FileSourceImpl final : public Source, public CheckpointedSource {
  public:
   explicit FileSourceImpl(FileSourceOptions options,
                           size_t block_bytes = internal::LineReader::kDefaultBlockBytes)
@@ -276,33 +277,28 @@ class FileSourceImpl final : public Source {
     return OpenNextFile();
   }
 
-  bool SupportsCheckpoints() const override { return options_.path != "-"; }
+  // Standard input cannot be read again after a restart.
+  CheckpointedSource* AsCheckpointed() override { return options_.path != "-" ? this : nullptr; }
 
   Result<Value> Position() override {
-    Object pos;
-    pos.emplace_back("file", Value(position_.file));
-    pos.emplace_back("file_index", Value(static_cast<int64_t>(position_.file_index)));
-    pos.emplace_back("offset", Value(static_cast<int64_t>(position_.offset)));
-    pos.emplace_back("line", Value(static_cast<int64_t>(position_.next_line)));
-    return Value(std::move(pos));
+    return Value(Object{{"file", Value(position_.file)},
+                        {"file_index", Value(static_cast<int64_t>(position_.file_index))},
+                        {"offset", Value(static_cast<int64_t>(position_.offset))},
+                        {"line", Value(static_cast<int64_t>(position_.next_line))}});
   }
 
   Status Seek(const Value& position) override {
-    const Value* file = position.Find("file");
-    const Value* index = position.Find("file_index");
-    const Value* offset = position.Find("offset");
-    const Value* line = position.Find("line");
-    if (file == nullptr || !file->is_string() || index == nullptr || !index->is_int() ||
-        offset == nullptr || !offset->is_int() || line == nullptr || !line->is_int() ||
-        index->as_int() < 0 || offset->as_int() < 0 || line->as_int() < 1) {
-      std::string text;
-      AppendJson(position, &text);
-      return Status::InvalidArgument(
-          "file source position: expected {file, file_index, offset, line}, got " + text);
-    }
-    resume_ = ReadPosition{file->as_string(), static_cast<size_t>(index->as_int()),
-                           static_cast<uint64_t>(offset->as_int()),
-                           static_cast<uint64_t>(line->as_int())};
+    PULSE_ASSIGN_OR_RETURN(
+        JsonObjectReader r,
+        JsonObjectReader::Make(position, "file source position", StatusCode::kInvalidArgument));
+    ReadPosition pos;
+    PULSE_ASSIGN_OR_RETURN(pos.file, r.String("file"));
+    PULSE_ASSIGN_OR_RETURN(uint64_t index, r.Uint("file_index"));
+    pos.file_index = static_cast<size_t>(index);
+    PULSE_ASSIGN_OR_RETURN(pos.offset, r.Uint("offset"));
+    PULSE_ASSIGN_OR_RETURN(int64_t line, r.IntAtLeast("line", 1));
+    pos.next_line = static_cast<uint64_t>(line);
+    resume_ = std::move(pos);
     return Status::OK();
   }
 

@@ -39,8 +39,8 @@ class Recorder {
     std::atomic<bool> stop{false};
     SourceContext ctx{handler->get(), &counters, &stop, 2};
     std::unique_ptr<Source> source = internal::FileSourceWithBlockBytes(options, block_bytes);
-    EXPECT_TRUE(source->SupportsCheckpoints());
-    if (resume != nullptr) EXPECT_OK(source->Seek(*resume));
+    EXPECT_NE(source->AsCheckpointed(), nullptr);
+    if (resume != nullptr) EXPECT_OK(source->AsCheckpointed()->Seek(*resume));
     EXPECT_OK(source->Open(ctx));
     std::vector<Record> records;
     uint64_t bad_seen = 0;
@@ -55,7 +55,7 @@ class Recorder {
       for (const Record& r : records) {
         d.items.push_back("r " + std::to_string(r.time) + " " + r.value.ToJson());
       }
-      Result<Value> pos = source->Position();
+      Result<Value> pos = source->AsCheckpointed()->Position();
       EXPECT_TRUE(pos.ok());
       d.positions.push_back(pos.ok() ? *pos : Value());
       d.items_at_batch.push_back(d.items.size());
@@ -169,21 +169,22 @@ TEST(FileSourceResumeTest, RefusesPositionsThatNoLongerFit) {
     return Value(std::move(pos));
   };
   std::unique_ptr<Source> shorter = FileSource(o);
-  ASSERT_OK(shorter->Seek(position(o.path, 999)));
+  ASSERT_OK(shorter->AsCheckpointed()->Seek(position(o.path, 999)));
   Status st = shorter->Open(ctx);
   EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(st.message().find("shorter than the checkpoint's offset 999"), std::string::npos);
 
   std::unique_ptr<Source> renamed = FileSource(o);
-  ASSERT_OK(renamed->Seek(position("/elsewhere.jsonl", 0)));
+  ASSERT_OK(renamed->AsCheckpointed()->Seek(position("/elsewhere.jsonl", 0)));
   EXPECT_EQ(renamed->Open(ctx).code(), StatusCode::kInvalidArgument);
 
   std::unique_ptr<Source> garbage = FileSource(o);
-  EXPECT_EQ(garbage->Seek(Value("nonsense")).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(garbage->AsCheckpointed()->Seek(Value("nonsense")).code(),
+            StatusCode::kInvalidArgument);
 
   FileSourceOptions stdin_options;
   stdin_options.path = "-";
-  EXPECT_FALSE(FileSource(stdin_options)->SupportsCheckpoints());
+  EXPECT_EQ(FileSource(stdin_options)->AsCheckpointed(), nullptr);
 }
 
 }  // namespace

@@ -5,11 +5,14 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
+#include <string>
 
 #include <fmt/format.h>
 
 #include "pulse/core/env.h"
 #include "pulse/core/json.h"
+#include "pulse/core/json_reader.h"
 #include "pulse/core/value.h"
 
 namespace pulse::state {
@@ -73,51 +76,24 @@ Result<ParsedMeta> ReadMeta(Env& env, const std::string& dir) {
     }
     return text.status();
   }
-  auto bad = [&path](std::string_view why) {
-    return Status::Corruption(fmt::format("state snapshot description '{}' {}", path, why));
-  };
+  const std::string document = fmt::format("state snapshot description '{}'", path);
   Result<Value> parsed = ParseJson(*text);
-  if (!parsed.ok()) return bad("is not valid JSON");
-  const Value& root = *parsed;
-  const Value* format = root.Find("format");
-  const Value* version = root.Find("version");
-  if (format == nullptr || !format->is_string() || format->as_string() != kMetaFormat ||
-      version == nullptr || !version->is_int() || version->as_int() != kMetaVersion) {
-    return bad("has an unknown format");
-  }
+  if (!parsed.ok()) return Status::Corruption(document + " is not valid JSON");
+  PULSE_ASSIGN_OR_RETURN(JsonObjectReader r, JsonObjectReader::Make(*parsed, document));
+  PULSE_RETURN_IF_ERROR(r.CheckFormat(kMetaFormat, kMetaVersion));
   ParsedMeta meta;
-  const Value* backend = root.Find("backend");
-  if (backend == nullptr || !backend->is_string()) return bad("has no backend");
-  meta.backend = backend->as_string();
-  const Value* groups = root.Find("key_groups");
-  if (groups == nullptr || !groups->is_array() || groups->as_array().size() != 2 ||
-      !groups->as_array()[0].is_int() || !groups->as_array()[1].is_int()) {
-    return bad("has no key_groups");
-  }
-  const int64_t b = groups->as_array()[0].as_int();
-  const int64_t e = groups->as_array()[1].as_int();
-  if (b < 0 || b >= e || e > static_cast<int64_t>(kMaxKeyGroups)) {
-    return bad("has a bad key group range");
-  }
-  meta.key_groups = {static_cast<uint32_t>(b), static_cast<uint32_t>(e)};
-  const Value* namespaces = root.Find("namespaces");
-  if (namespaces == nullptr || !namespaces->is_array()) return bad("has no namespaces");
-  for (const Value& ns : namespaces->as_array()) {
-    const Value* name = ns.Find("name");
-    const Value* file = ns.Find("file");
-    if (name == nullptr || !name->is_string() || name->as_string().empty()) {
-      return bad("has a namespace without a name");
+  PULSE_ASSIGN_OR_RETURN(meta.backend, r.String("backend"));
+  PULSE_ASSIGN_OR_RETURN(meta.key_groups, r.KeyGroups("key_groups"));
+  PULSE_ASSIGN_OR_RETURN(std::vector<JsonObjectReader> namespaces, r.Children("namespaces"));
+  for (const JsonObjectReader& ns : namespaces) {
+    PULSE_ASSIGN_OR_RETURN(std::string name, ns.String("name"));
+    if (name.empty()) return ns.Invalid("name", "is empty");
+    PULSE_ASSIGN_OR_RETURN(std::optional<std::string> file, ns.OptionalString("file"));
+    if (file && (file->empty() || file->starts_with('.') || file->find('/') != std::string::npos)) {
+      return ns.Invalid("file", "is not a file name");
     }
-    std::string file_name;
-    if (file != nullptr) {
-      if (!file->is_string() || file->as_string().find('/') != std::string::npos ||
-          file->as_string().empty() || file->as_string().starts_with('.')) {
-        return bad("has a bad namespace file name");
-      }
-      file_name = file->as_string();
-    }
-    meta.namespaces.push_back(name->as_string());
-    meta.files.push_back(std::move(file_name));
+    meta.namespaces.push_back(std::move(name));
+    meta.files.push_back(file.value_or(""));
   }
   return meta;
 }
@@ -216,8 +192,7 @@ Result<StateSnapshot> StateBackend::Snapshot(const std::string& dir) {
       {"version", Value(kMetaVersion)},
       {"id", Value(snap.id)},
       {"backend", Value(kind_)},
-      {"key_groups", Value(Array{Value(static_cast<int64_t>(key_groups_.begin)),
-                                 Value(static_cast<int64_t>(key_groups_.end))})},
+      {"key_groups", KeyGroupsToJson(key_groups_)},
       {"namespaces", Value(std::move(namespaces))},
   });
   std::string text = meta.ToJson();

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "core/checkpoint_store.h"
+#include "pulse/core/checkpoint_store.h"
 #include "pulse/config.h"
 #include "pulse/state/memory_backend.h"
 #include "testing/test_util.h"
@@ -400,10 +400,6 @@ TEST_P(StateBackendTest, DamagedMemorySnapshotIsCorruption) {
 // A checkpoint as the executor will take it: each worker snapshots its range into the pending
 // checkpoint, the store commits, and a new set of workers restores from the loaded manifest.
 TEST_P(StateBackendTest, CheckpointThroughTheStoreAndRescale) {
-  using internal::CheckpointManifest;
-  using internal::CheckpointState;
-  using internal::CheckpointStore;
-  using internal::PipelineFingerprint;
   const PipelineFingerprint fingerprint = PipelineFingerprint::Of({{"window", "tumbling 1m"}});
   ASSERT_OK_AND_ASSIGN(auto store, CheckpointStore::Open({Dir("checkpoints"), 2}));
   std::vector<std::unique_ptr<StateBackend>> workers;
@@ -433,7 +429,7 @@ TEST_P(StateBackendTest, CheckpointThroughTheStoreAndRescale) {
   }
   workers.clear();
 
-  ASSERT_OK_AND_ASSIGN(internal::CheckpointLoad load, store->LoadLatest(fingerprint));
+  ASSERT_OK_AND_ASSIGN(CheckpointLoad load, store->LoadLatest(fingerprint));
   ASSERT_TRUE(load.checkpoint.has_value());
   EXPECT_EQ(load.checkpoint->manifest.id, 2u);
   EXPECT_EQ(load.checkpoint->manifest.watermark, 120000);

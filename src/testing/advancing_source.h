@@ -14,7 +14,8 @@
 
 namespace pulse::testing {
 
-/// Forwards every call to `inner`, and advances `clock` by `step` before each Read. A run whose
+/// Forwards every call to `inner` (its checkpoint side is the inner one), and advances `clock`
+/// by `step` before each Read. A run whose
 /// RunOptions::env uses `clock` and whose checkpoint interval is at most `step` is then due for
 /// a checkpoint after every batch (when none is in flight), however fast the machine.
 /// The clock outlives the source. Not thread-safe (the source thread), like any Source.
@@ -35,12 +36,7 @@ class AdvancingSource : public Source {
   bool GeneratesWatermarks() const override { return inner_->GeneratesWatermarks(); }
   Status Close() override { return inner_->Close(); }
   std::string Describe() const override { return inner_->Describe(); }
-  bool SupportsCheckpoints() const override { return inner_->SupportsCheckpoints(); }
-  Result<Value> Position() override { return inner_->Position(); }
-  Status Seek(const Value& position) override { return inner_->Seek(position); }
-  Status OnCheckpointCommitted(const Value& position) override {
-    return inner_->OnCheckpointCommitted(position);
-  }
+  CheckpointedSource* AsCheckpointed() override { return inner_->AsCheckpointed(); }
 
  private:
   std::unique_ptr<Source> inner_;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "pulse/core/connector.h"
+#include "pulse/core/json_reader.h"
 #include "pulse/core/operator.h"
 #include "testing/vector_source.h"
 
@@ -171,7 +172,7 @@ class SinkTrace {
 /// A sink that records every call in a SinkTrace and follows a SinkScript. Takes part in
 /// checkpoints: PrepareCommit covers the lines written so far, Recover cuts back to them.
 /// Not thread-safe (the sink thread); the trace is.
-class TracingSink : public Sink {
+class TracingSink : public Sink, public CheckpointedSink {
  public:
   explicit TracingSink(SinkTrace* trace, SinkScript script = {})
       : trace_(trace), script_(std::move(script)) {}
@@ -209,12 +210,20 @@ class TracingSink : public Sink {
   void Abort() override { trace_->Add("abort"); }
   std::string Describe() const override { return "tracing sink"; }
 
-  bool SupportsCheckpoints() const override { return true; }
+  CheckpointedSink* AsCheckpointed() override { return this; }
+
+  // CheckpointedSink: the information is {"lines": the number of lines covered}.
   Status Recover(const Value* info) override {
     trace_->Add("recover");
-    const Value* n = info == nullptr ? nullptr : info->Find("lines");
+    size_t lines = 0;
+    if (info != nullptr) {
+      PULSE_ASSIGN_OR_RETURN(JsonObjectReader r,
+                             JsonObjectReader::Make(*info, "tracing sink checkpoint entry"));
+      PULSE_ASSIGN_OR_RETURN(uint64_t n, r.Uint("lines"));
+      lines = static_cast<size_t>(n);
+    }
     std::lock_guard<std::mutex> lock(trace_->mu_);
-    trace_->lines_.resize(n == nullptr ? 0 : static_cast<size_t>(n->as_int()));
+    trace_->lines_.resize(lines);
     return Status::OK();
   }
   Result<Value> PrepareCommit(uint64_t checkpoint_id) override {

@@ -12,6 +12,7 @@
 
 #include "pulse/core/connector.h"
 #include "pulse/core/json.h"
+#include "pulse/core/json_reader.h"
 #include "pulse/core/status.h"
 
 #define ASSERT_OK(expr)                                   \
@@ -72,8 +73,8 @@ inline std::string ReadFile(const std::string& path) {
 /// A sink that keeps every record it is given, as compact JSON lines. With checkpoints, the
 /// committed output is the first PrepareCommit's count of lines, and Recover cuts `lines` back
 /// to it. `fail_after` (if set) makes the write that would exceed that many lines fail, like a
-/// crash.
-class CollectingSink : public Sink {
+/// crash. Not thread-safe (the sink thread), like any Sink.
+class CollectingSink : public Sink, public CheckpointedSink {
  public:
   explicit CollectingSink(std::vector<std::string>* lines, size_t fail_after = SIZE_MAX)
       : lines_(lines), fail_after_(fail_after) {}
@@ -81,17 +82,7 @@ class CollectingSink : public Sink {
     counters_ = ctx.counters;
     return Status::OK();
   }
-  bool SupportsCheckpoints() const override { return true; }
-  Status Recover(const Value* info) override {
-    const Value* n = info == nullptr ? nullptr : info->Find("lines");
-    lines_->resize(n == nullptr ? 0 : static_cast<size_t>(n->as_int()));
-    return Status::OK();
-  }
-  Result<Value> PrepareCommit(uint64_t) override {
-    Object info;
-    info.emplace_back("lines", Value(static_cast<int64_t>(lines_->size())));
-    return Value(std::move(info));
-  }
+  CheckpointedSink* AsCheckpointed() override { return this; }
   Status Write(std::span<const Record> records) override {
     if (lines_->size() + records.size() > fail_after_) return Status::IOError("injected crash");
     for (const Record& r : records) {
@@ -102,6 +93,24 @@ class CollectingSink : public Sink {
   }
   Status Close() override { return Status::OK(); }
   std::string Describe() const override { return "collecting sink"; }
+
+  // CheckpointedSink: the information is {"lines": the number of lines covered}.
+  Status Recover(const Value* info) override {
+    size_t lines = 0;
+    if (info != nullptr) {
+      PULSE_ASSIGN_OR_RETURN(JsonObjectReader r,
+                             JsonObjectReader::Make(*info, "collecting sink checkpoint entry"));
+      PULSE_ASSIGN_OR_RETURN(uint64_t n, r.Uint("lines"));
+      lines = static_cast<size_t>(n);
+    }
+    lines_->resize(lines);
+    return Status::OK();
+  }
+  Result<Value> PrepareCommit(uint64_t) override {
+    return Value(Object{{"lines", Value(static_cast<int64_t>(lines_->size()))}});
+  }
+  Status Commit(uint64_t) override { return Status::OK(); }
+  Status Suspend() override { return Status::OK(); }
 
  private:
   std::vector<std::string>* lines_;

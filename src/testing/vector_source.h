@@ -6,12 +6,15 @@
 #include <vector>
 
 #include "pulse/core/connector.h"
+#include "pulse/core/json_reader.h"
 
 namespace pulse::testing {
 
 /// Yields the given records, at most `max_per_read` per Read call, and declares `marks`
-/// (whose indexes count from the first record of the whole vector).
-class VectorSource : public Source {
+/// (whose indexes count from the first record of the whole vector). Takes part in checkpoints:
+/// the position is {"next": the next record's index, "next_mark": the next mark's index}.
+/// Not thread-safe (the source thread), like any Source.
+class VectorSource : public Source, public CheckpointedSource {
  public:
   explicit VectorSource(std::vector<Record> records, size_t max_per_read = SIZE_MAX,
                         std::vector<SourceWatermark> marks = {})
@@ -42,8 +45,9 @@ class VectorSource : public Source {
   Status Close() override { return Status::OK(); }
   std::string Describe() const override { return "vector source"; }
 
-  // Checkpoints: the position is the index of the next record and of the next mark.
-  bool SupportsCheckpoints() const override { return true; }
+  CheckpointedSource* AsCheckpointed() override { return this; }
+
+  // CheckpointedSource.
   Result<Value> Position() override {
     Object pos;
     pos.emplace_back("next", Value(static_cast<int64_t>(next_)));
@@ -51,13 +55,13 @@ class VectorSource : public Source {
     return Value(std::move(pos));
   }
   Status Seek(const Value& position) override {
-    const Value* next = position.Find("next");
-    const Value* mark = position.Find("next_mark");
-    if (next == nullptr || !next->is_int() || mark == nullptr || !mark->is_int()) {
-      return Status::InvalidArgument("vector source position: " + position.ToJson());
-    }
-    next_ = static_cast<size_t>(next->as_int());
-    next_mark_ = static_cast<size_t>(mark->as_int());
+    PULSE_ASSIGN_OR_RETURN(JsonObjectReader r,
+                           JsonObjectReader::Make(position, "vector source position",
+                                                  StatusCode::kInvalidArgument));
+    PULSE_ASSIGN_OR_RETURN(uint64_t next, r.Uint("next"));
+    PULSE_ASSIGN_OR_RETURN(uint64_t next_mark, r.Uint("next_mark"));
+    next_ = static_cast<size_t>(next);
+    next_mark_ = static_cast<size_t>(next_mark);
     return Status::OK();
   }
 

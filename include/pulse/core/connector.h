@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: MIT
-// Source and Sink: the two ends of a pipeline. Concrete ones live in pulse/io.
+// Source and Sink: the two ends of a pipeline, and CheckpointedSource/CheckpointedSink, what
+// the ones that take part in checkpoints implement besides. Concrete ones live in pulse/io.
 #pragma once
 
 #include <atomic>
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <optional>
 
 #include "pulse/core/bad_record.h"
 #include "pulse/core/env.h"
@@ -58,8 +58,12 @@ struct SourceWatermark {
   EventTime watermark = 0;
 };
 
+class CheckpointedSource;
+class CheckpointedSink;
+
 /// Produces records in a deterministic order.
-/// Lifecycle: SetProjection? → Open → Read… → Close, all on the executor's source thread.
+/// Lifecycle: SetProjection? → Open → Read… → Close, all on the executor's source thread
+/// (with checkpoints, the checkpoint side's calls interleave: see CheckpointedSource).
 /// Not thread-safe.
 class Source {
  public:
@@ -94,29 +98,44 @@ class Source {
   /// One line for `pulse validate` and logs, e.g. "file jsonl data/*.jsonl".
   virtual std::string Describe() const = 0;
 
-  // --- Checkpoints (docs/checkpoints.md).
+  /// The source's side of checkpoints, or null if it cannot be resumed (e.g. standard input);
+  /// a run with checkpoints refuses a source without one. Owned by the source (usually the
+  /// source itself) and valid as long as it; the same pointer at every call, before or after
+  /// Open. Called by the executor before Open, on the thread that calls Run(). Default: null.
+  virtual CheckpointedSource* AsCheckpointed() { return nullptr; }
+};
 
-  /// Whether Position/Seek work (a run with checkpoints refuses a source without them).
-  virtual bool SupportsCheckpoints() const { return false; }
+/// What a source implements to take part in checkpoints (docs/checkpoints.md): it reports
+/// where it is, resumes from there in a later run, and may release what a durable checkpoint
+/// covers. Only resumable sources implement it (the file source, Kafka); Source::AsCheckpointed
+/// returns it. The executor calls it only in runs with checkpoints, in this order: Seek (once,
+/// before Source::Open, only when resuming), then after Open any number of Position (each
+/// followed, once that checkpoint commits, by OnCheckpointCommitted). Not thread-safe, except
+/// as OnCheckpointCommitted states.
+class CheckpointedSource {
+ public:
+  virtual ~CheckpointedSource() = default;
 
   /// The position just after the last record returned by Read() so far, as a JSON object
-  /// (file: {"file", "offset", "line"}; Kafka: offsets per partition). Records read ahead but
-  /// not yet returned are not covered. Called on the source thread between Read() calls.
-  virtual Result<Value> Position() {
-    return Status::InvalidArgument(Describe() + " cannot be checkpointed");
-  }
+  /// (file: {"file", "file_index", "offset", "line"}; Kafka: offsets per partition) that Seek
+  /// accepts in a later run; it is stored verbatim in the checkpoint manifest. Records read
+  /// ahead but not yet returned are not covered. Called on the source thread between Read()
+  /// calls, when a checkpoint begins after the batch just read. Errors: any, which fails the
+  /// checkpoint and stops the run.
+  virtual Result<Value> Position() = 0;
 
-  /// Resume just after `position` (a Position() of an earlier run of the same pipeline).
-  /// Called once, before Open. Errors: InvalidArgument if the position does not fit the
-  /// source (e.g. the file is shorter than the offset).
-  virtual Status Seek(const Value& position) {
-    (void)position;
-    return Status::InvalidArgument(Describe() + " cannot be resumed from a checkpoint");
-  }
+  /// Resume just after `position` (a Position() of an earlier run of the same pipeline): the
+  /// first Read() after Open returns the record that followed it. Called once, before Open, on
+  /// the thread that calls Run(). Errors: InvalidArgument if the position is malformed; the run
+  /// does not start. (Source::Open may refuse, also with InvalidArgument, a position that no
+  /// longer fits the input, e.g. a file now shorter than the offset.)
+  virtual Status Seek(const Value& position) = 0;
 
   /// The checkpoint that recorded Position() `position` is committed (durable). A source may
   /// now release or acknowledge what precedes it (Kafka: commit the offsets to the consumer
-  /// group). Called on the sink thread, after the sink's Commit. Default: nothing.
+  /// group). Called on the sink thread, after CheckpointedSink::Commit, while the source
+  /// thread may be in Read(): an implementation touches only state that is safe to share.
+  /// Errors: any, which stops the run (the checkpoint stays committed). Default: nothing.
   virtual Status OnCheckpointCommitted(const Value& position) {
     (void)position;
     return Status::OK();
@@ -143,8 +162,9 @@ struct SinkContext {
   Env* env = nullptr;
 };
 
-/// Consumes results in order. Lifecycle: Open → (Write | OnWatermark)… → Close, or Abort on
-/// failure; all calls on the executor's sink thread. Not thread-safe.
+/// Consumes results in order. Lifecycle: Open → (Write | OnWatermark | Tick)… → Close, or Abort
+/// on failure; all calls on the executor's sink thread (with checkpoints, the checkpoint side
+/// changes the ending: see CheckpointedSink). Not thread-safe.
 class Sink {
  public:
   virtual ~Sink() = default;
@@ -168,45 +188,61 @@ class Sink {
   /// Flush and make the output visible (e.g. rename temporary files into place).
   virtual Status Close() = 0;
 
-  /// Discard incomplete output after a failure. Must not throw; best effort.
+  /// Discard incomplete output after a failure of a run without checkpoints. Must not throw;
+  /// best effort.
   virtual void Abort() {}
 
+  /// One line for `pulse validate`, logs and errors, e.g. "file sink 'out.jsonl'".
   virtual std::string Describe() const = 0;
 
-  // --- Two-phase commit for checkpoints (docs/checkpoints.md). Calls happen on the sink
-  // thread. A sink that does not override them cannot be used with checkpoints.
+  /// The sink's side of checkpoints, or null if what it writes cannot be taken back after a
+  /// crash (e.g. standard output); a run with checkpoints refuses a sink without one. Owned by
+  /// the sink (usually the sink itself) and valid as long as it; the same pointer at every
+  /// call, before or after Open. Called by the executor before Open, on the thread that calls
+  /// Run(). Default: null.
+  virtual CheckpointedSink* AsCheckpointed() { return nullptr; }
+};
 
-  /// Whether this sink takes part in checkpoints (the run refuses checkpoints otherwise).
-  virtual bool SupportsCheckpoints() const { return false; }
+/// What a sink implements to take part in checkpoints (docs/checkpoints.md): a two-phase
+/// commit with the checkpoint store, so that output becomes visible only once a checkpoint
+/// covering it is durable, and a restarted run continues exactly after the checkpoint it
+/// resumes from. Only sinks whose output can be taken back implement it (files, Parquet,
+/// Kafka); Sink::AsCheckpointed returns it. In a run with checkpoints the sink's lifecycle is
+/// Open → Recover → (Write | OnWatermark | Tick | PrepareCommit → Commit)… → Close (the input
+/// ended and the final checkpoint committed) or Suspend (a stop, or any failure: Abort is not
+/// called). Recover and Suspend are called on the thread that calls Run() while no stage runs;
+/// PrepareCommit and Commit on the sink thread. Not thread-safe.
+class CheckpointedSink {
+ public:
+  virtual ~CheckpointedSink() = default;
 
-  /// Called once after Open and before the first Write when the run uses checkpoints.
-  /// `info` is what PrepareCommit returned for the checkpoint the run resumes from, or null
-  /// for a run that starts fresh. Finish that commit if it did not happen (idempotently) and
-  /// discard every output not covered by it (left by a crashed run); continue after it.
-  virtual Status Recover(const Value* info) {
-    (void)info;
-    return Status::InvalidArgument(Describe() + " cannot be checkpointed");
-  }
+  /// Called once after Sink::Open and before the first Write. `info` is what PrepareCommit
+  /// returned for the checkpoint the run resumes from, or null for a run that starts fresh.
+  /// Finish that checkpoint's commit if it did not happen (idempotently), discard every output
+  /// it does not cover (left by crashed runs), and continue after it. Errors: Corruption if
+  /// `info` is malformed or the output it names is gone; IOError; the run does not start (its
+  /// outputs are suspended).
+  virtual Status Recover(const Value* info) = 0;
 
-  /// Make everything written so far durable but not yet visible, and describe (as a JSON
-  /// value stored in checkpoint `checkpoint_id`) what committing it takes.
-  virtual Result<Value> PrepareCommit(uint64_t checkpoint_id) {
-    (void)checkpoint_id;
-    return Status::InvalidArgument(Describe() + " cannot be checkpointed");
-  }
+  /// Make everything written so far durable but not yet visible, and describe, as a JSON
+  /// value stored verbatim in the manifest of checkpoint `checkpoint_id`, what committing it
+  /// takes (what Recover receives in a later run). Called on the sink thread after the
+  /// checkpoint's batch was written and OnWatermark, before the manifest is committed.
+  /// Errors: any, which fails the checkpoint and stops the run.
+  virtual Result<Value> PrepareCommit(uint64_t checkpoint_id) = 0;
 
   /// Checkpoint `checkpoint_id` is durable: make what its PrepareCommit covered visible
-  /// (rename files, commit a transaction). Must be idempotent; a crash before it is repaired
-  /// by Recover on restart.
-  virtual Status Commit(uint64_t checkpoint_id) {
-    (void)checkpoint_id;
-    return Status::OK();
-  }
+  /// (rename files, commit a transaction); nothing if the output becomes visible only at
+  /// Close. Called on the sink thread right after the manifest is committed. Must be
+  /// idempotent; a crash before it is repaired by Recover on restart. Errors: any, which stops
+  /// the run (the checkpoint stays committed).
+  virtual Status Commit(uint64_t checkpoint_id) = 0;
 
   /// Instead of Close, when a run with checkpoints stops early (Ctrl-C, SIGTERM) after its
-  /// final checkpoint: release resources but leave the in-progress output for the next run's
-  /// Recover (do not publish it, do not delete it).
-  virtual Status Suspend() { return Status::OK(); }
+  /// final checkpoint, and instead of Abort after a failure: release resources but leave the
+  /// in-progress output for the next run's Recover (do not publish it, do not delete it).
+  /// Errors: IOError (e.g. a failed fsync); the run reports it.
+  virtual Status Suspend() = 0;
 };
 
 }  // namespace pulse

@@ -17,6 +17,7 @@
 #include "io/kafka/kafka_client.h"
 
 #include "pulse/core/json.h"
+#include "pulse/core/json_reader.h"
 #include "pulse/io/kafka.h"
 #include "pulse/metrics/registry.h"
 
@@ -57,7 +58,7 @@ struct Probe {
 
 // Not thread-safe: all calls, and librdkafka's delivery callbacks (served by rd_kafka_poll and
 // rd_kafka_flush from those calls), run on the executor's sink thread.
-class KafkaSinkImpl final : public Sink {
+class KafkaSinkImpl final : public Sink, public CheckpointedSink {
  public:
   explicit KafkaSinkImpl(KafkaSinkOptions options) : options_(std::move(options)) {
     if (options_.transactional_id.empty()) options_.transactional_id = "pulse-" + options_.topic;
@@ -135,7 +136,7 @@ class KafkaSinkImpl final : public Sink {
                        exactly_once() ? "exactly-once" : "at-least-once");
   }
 
-  bool SupportsCheckpoints() const override { return true; }
+  CheckpointedSink* AsCheckpointed() override { return this; }
 
   Status Recover(const Value* info) override {
     Status st = RecoverImpl(info);
@@ -386,47 +387,48 @@ class KafkaSinkImpl final : public Sink {
   // its results again, each to the partition it had gone to, in a new transaction and commit
   // that. Whether the results are visible: see Committed().
   Status RedoCheckpoint(const Value& info) {
-    const Value* delivery = info.Find("delivery");
-    if (delivery == nullptr || !delivery->is_string() || delivery->as_string() != "exactly-once") {
+    PULSE_ASSIGN_OR_RETURN(JsonObjectReader r,
+                           JsonObjectReader::Make(info, "Kafka sink checkpoint entry",
+                                                  StatusCode::kInvalidArgument));
+    PULSE_ASSIGN_OR_RETURN(std::optional<std::string> delivery, r.OptionalString("delivery"));
+    if (delivery != "exactly-once") {
       return Status::InvalidArgument(
           "the checkpoint was taken with delivery = \"at-least-once\"; an exactly-once run "
           "cannot continue from it (use --fresh)");
     }
-    const Value* records = info.Find("records");
-    const Value* probe = info.Find("probe");
-    const Value* checkpoint = info.Find("checkpoint");
-    if (records == nullptr || !records->is_array() || probe == nullptr) {
-      return Status::InvalidArgument("the checkpoint's Kafka sink information is incomplete");
+    PULSE_ASSIGN_OR_RETURN(const Array* records, r.List("records"));
+    PULSE_ASSIGN_OR_RETURN(const Value* probe, r.Member("probe"));
+    PULSE_ASSIGN_OR_RETURN(std::optional<int64_t> checkpoint, r.OptionalInt("checkpoint"));
+    if (records->empty() || probe->is_null()) return Status::OK();
+    PULSE_ASSIGN_OR_RETURN(JsonObjectReader probe_reader, r.Child("probe"));
+    PULSE_ASSIGN_OR_RETURN(int64_t partition, probe_reader.Int("partition"));
+    PULSE_ASSIGN_OR_RETURN(int64_t offset, probe_reader.Int("offset"));
+    // Each result as PrepareCommit wrote it: [key or null, value, partition].
+    std::vector<Message> messages;
+    messages.reserve(records->size());
+    for (const Value& record : *records) {
+      if (!record.is_array() || record.as_array().size() != 3 ||
+          !record.as_array()[1].is_string() || !record.as_array()[2].is_int()) {
+        return r.Invalid("records", "has an entry that is not [key, value, partition]");
+      }
+      const Array& fields = record.as_array();
+      Message m;
+      if (fields[0].is_string()) m.key = fields[0].as_string();
+      m.value = fields[1].as_string();
+      m.partition = static_cast<int32_t>(fields[2].as_int());
+      messages.push_back(std::move(m));
     }
-    if (records->as_array().empty() || probe->is_null()) return Status::OK();
-    const Value* partition = probe->Find("partition");
-    const Value* offset = probe->Find("offset");
-    if (partition == nullptr || !partition->is_int() || offset == nullptr || !offset->is_int()) {
-      return Status::InvalidArgument("the checkpoint's Kafka transaction probe is malformed");
-    }
-    PULSE_ASSIGN_OR_RETURN(bool committed,
-                           Committed(static_cast<int32_t>(partition->as_int()), offset->as_int()));
+    PULSE_ASSIGN_OR_RETURN(bool committed, Committed(static_cast<int32_t>(partition), offset));
     if (committed) return Status::OK();
     PULSE_RETURN_IF_ERROR(BeginTransaction());
-    for (const Value& r : records->as_array()) {
-      if (!r.is_array() || r.as_array().size() != 3 || !r.as_array()[1].is_string() ||
-          !r.as_array()[2].is_int()) {
-        return Status::InvalidArgument("the checkpoint's Kafka sink records are malformed");
-      }
-      Message m;
-      if (r.as_array()[0].is_string()) m.key = r.as_array()[0].as_string();
-      m.value = r.as_array()[1].as_string();
-      m.partition = static_cast<int32_t>(r.as_array()[2].as_int());
-      PULSE_RETURN_IF_ERROR(Produce(m, 0));
-    }
+    for (const Message& m : messages) PULSE_RETURN_IF_ERROR(Produce(m, 0));
     PULSE_RETURN_IF_ERROR(Flush());
     if (redone_ != nullptr) redone_->Increment();
     if (on_warning_) {
       on_warning_(fmt::format(
           "kafka sink '{}': the transaction of checkpoint {} had been aborted (the previous run "
           "stopped between the checkpoint and its commit); its {} results were written again",
-          options_.topic, checkpoint != nullptr ? checkpoint->ToJson() : "?",
-          records->as_array().size()));
+          options_.topic, checkpoint ? std::to_string(*checkpoint) : "?", messages.size()));
     }
     return CommitTransaction();
   }

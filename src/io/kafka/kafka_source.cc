@@ -16,6 +16,7 @@
 #include "io/json_record.h"
 #include "io/kafka/kafka_client.h"
 
+#include "pulse/core/json_reader.h"
 #include "pulse/io/kafka.h"
 #include "pulse/metrics/registry.h"
 
@@ -67,36 +68,27 @@ struct SavedPartition {
   EventTime max_time = kMinWatermark;
 };
 
-// A position parsed from Position()'s JSON.
+// A position parsed from Position()'s JSON. Errors: InvalidArgument naming the member.
 Result<std::map<PartitionKey, SavedPartition>> ParsePosition(const Value& position) {
-  const Value* list = position.Find("kafka_offsets");
-  if (list == nullptr || !list->is_array()) {
-    return Status::InvalidArgument(
-        "the checkpoint's source position has no \"kafka_offsets\" list (was it taken by a "
-        "different source?)");
-  }
+  PULSE_ASSIGN_OR_RETURN(
+      JsonObjectReader r,
+      JsonObjectReader::Make(position, "Kafka source position", StatusCode::kInvalidArgument));
+  PULSE_ASSIGN_OR_RETURN(std::vector<JsonObjectReader> entries, r.Children("kafka_offsets"));
   std::map<PartitionKey, SavedPartition> offsets;
-  for (const Value& entry : list->as_array()) {
-    const Value* topic = entry.Find("topic");
-    const Value* partition = entry.Find("partition");
-    const Value* offset = entry.Find("offset");
-    const Value* max_time = entry.Find("max_time");
-    if (topic == nullptr || !topic->is_string() || partition == nullptr || !partition->is_int() ||
-        offset == nullptr || !offset->is_int() || offset->as_int() < 0 ||
-        (max_time != nullptr && !max_time->is_int())) {
-      return Status::InvalidArgument(
-          fmt::format("bad Kafka offset in the checkpoint's source position: {}", entry.ToJson()));
-    }
-    SavedPartition& saved =
-        offsets[{topic->as_string(), static_cast<int32_t>(partition->as_int())}];
-    saved.offset = offset->as_int();
-    if (max_time != nullptr) saved.max_time = max_time->as_int();
+  for (const JsonObjectReader& entry : entries) {
+    PULSE_ASSIGN_OR_RETURN(std::string topic, entry.String("topic"));
+    PULSE_ASSIGN_OR_RETURN(int64_t partition, entry.Int("partition"));
+    SavedPartition saved;
+    PULSE_ASSIGN_OR_RETURN(saved.offset, entry.IntAtLeast("offset", 0));
+    PULSE_ASSIGN_OR_RETURN(std::optional<int64_t> max_time, entry.OptionalInt("max_time"));
+    saved.max_time = max_time.value_or(kMinWatermark);
+    offsets[{std::move(topic), static_cast<int32_t>(partition)}] = saved;
   }
   return offsets;
 }
 
 // Not thread-safe, except OnCheckpointCommitted (which only uses the thread-safe client).
-class KafkaSourceImpl final : public Source {
+class KafkaSourceImpl final : public Source, public CheckpointedSource {
  public:
   explicit KafkaSourceImpl(KafkaSourceOptions options)
       : options_(std::move(options)), checkpointed_(options_.checkpointed_run) {}
@@ -195,7 +187,7 @@ class KafkaSourceImpl final : public Source {
                        options_.group_id);
   }
 
-  bool SupportsCheckpoints() const override { return true; }
+  CheckpointedSource* AsCheckpointed() override { return this; }
 
   Result<Value> Position() override {
     checkpointed_ = true;

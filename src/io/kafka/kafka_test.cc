@@ -339,9 +339,9 @@ TEST_F(KafkaTest, PositionSeekResumesExactlyAfterTheLastRecordReturned) {
     OpenSource s;
     ASSERT_OK(s.Open(KafkaSource(SourceOptions(topic)), std::nullopt));
     ASSERT_TRUE(s.ReadUntil([&] { return s.records.size() >= 7; }, 20s, 7));
-    ASSERT_OK_AND_ASSIGN(position, s.source->Position());
+    ASSERT_OK_AND_ASSIGN(position, s.source->AsCheckpointed()->Position());
     for (const Record& r : s.records) times.push_back(r.time);
-    ASSERT_OK(s.source->OnCheckpointCommitted(position));
+    ASSERT_OK(s.source->AsCheckpointed()->OnCheckpointCommitted(position));
     ASSERT_OK(s.source->Close());
   }
   // Offsets per partition: next to read = records returned from it.
@@ -379,7 +379,7 @@ TEST_F(KafkaTest, PositionSeekResumesExactlyAfterTheLastRecordReturned) {
   o.group_id = "another-group";
   OpenSource s;
   std::unique_ptr<Source> resumed = KafkaSource(o);
-  ASSERT_OK(resumed->Seek(position));
+  ASSERT_OK(resumed->AsCheckpointed()->Seek(position));
   ASSERT_OK(s.Open(std::move(resumed), std::nullopt));
   ASSERT_TRUE(s.ReadUntil([&] { return times.size() + s.records.size() >= 20; }));
   for (const Record& r : s.records) times.push_back(r.time);
@@ -388,7 +388,8 @@ TEST_F(KafkaTest, PositionSeekResumesExactlyAfterTheLastRecordReturned) {
   for (int i = 0; i < 20; ++i) EXPECT_EQ(times[i], i * 1000);
   ASSERT_OK(s.source->Close());
 
-  EXPECT_EQ(KafkaSource(o)->Seek(Value(Object{})).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(KafkaSource(o)->AsCheckpointed()->Seek(Value(Object{})).code(),
+            StatusCode::kInvalidArgument);
 }
 
 TEST_F(KafkaTest, ResumedSourceContinuesEachPartitionsWatermark) {
@@ -402,7 +403,7 @@ TEST_F(KafkaTest, ResumedSourceContinuesEachPartitionsWatermark) {
     ASSERT_OK(s.Open(KafkaSource(SourceOptions(topic)), 0));
     ASSERT_TRUE(s.ReadUntil([&] { return s.records.size() == 2; }));
     EXPECT_EQ(s.LastWatermark(), 10'000);
-    ASSERT_OK_AND_ASSIGN(position, s.source->Position());
+    ASSERT_OK_AND_ASSIGN(position, s.source->AsCheckpointed()->Position());
     ASSERT_OK(s.source->Close());
   }
   // After the restart only partition 1 has new data; partition 0 still counts with 10000 (it
@@ -410,7 +411,7 @@ TEST_F(KafkaTest, ResumedSourceContinuesEachPartitionsWatermark) {
   ASSERT_OK(kt::Produce(brokers_, topic, {{1, std::nullopt, Json(30'000, "b")}}));
   OpenSource s;
   std::unique_ptr<Source> resumed = KafkaSource(SourceOptions(topic));
-  ASSERT_OK(resumed->Seek(position));
+  ASSERT_OK(resumed->AsCheckpointed()->Seek(position));
   ASSERT_OK(s.Open(std::move(resumed), 0));
   ASSERT_TRUE(s.ReadUntil([&] { return s.records.size() == 1; }));
   EXPECT_EQ(s.LastWatermark(), 10'000);
@@ -430,13 +431,13 @@ TEST_F(KafkaTest, ResumedSourceDeclaresItsWatermarkBeforeAnyRecord) {
     OpenSource s;
     ASSERT_OK(s.Open(KafkaSource(SourceOptions(topic)), 500));
     ASSERT_TRUE(s.ReadUntil([&] { return s.records.size() == 2; }));
-    ASSERT_OK_AND_ASSIGN(position, s.source->Position());
+    ASSERT_OK_AND_ASSIGN(position, s.source->AsCheckpointed()->Position());
     ASSERT_OK(s.source->Close());
   }
   // Nothing new in the topic: the first Read declares the saved watermark at index 0.
   OpenSource s;
   std::unique_ptr<Source> resumed = KafkaSource(SourceOptions(topic));
-  ASSERT_OK(resumed->Seek(position));
+  ASSERT_OK(resumed->AsCheckpointed()->Seek(position));
   ASSERT_OK(s.Open(std::move(resumed), 500));
   ASSERT_TRUE(s.ReadUntil([&] { return !s.marks.empty(); }, 5s));
   EXPECT_TRUE(s.records.empty());
@@ -477,7 +478,7 @@ TEST_F(KafkaTest, StopAtEndReadsWhatTheTopicHeldAtTheStartAndEnds) {
   ASSERT_EQ(s.records.size(), 9u);
   for (const Record& r : s.records) EXPECT_EQ(r.value.Find("user")->as_string(), "a");
   // The position stops at the end offsets, so a resumed unbounded run reads the rest.
-  ASSERT_OK_AND_ASSIGN(Value position, s.source->Position());
+  ASSERT_OK_AND_ASSIGN(Value position, s.source->AsCheckpointed()->Position());
   EXPECT_EQ(position.ToJson(),
             fmt::format(R"({{"kafka_offsets":[{{"topic":"{0}","partition":0,"offset":5,)"
                         R"("max_time":8000}},{{"topic":"{0}","partition":1,"offset":4,)"
@@ -635,20 +636,20 @@ TEST_F(KafkaTest, ExactlyOnceSinkCommitsPerCheckpointAndRedoesAnAbortedOne) {
     metrics::Registry registry;
     std::unique_ptr<Sink> sink = KafkaSink(o);
     ASSERT_OK(sink->Open({&counters, &registry}));
-    ASSERT_OK(sink->Recover(nullptr));
+    ASSERT_OK(sink->AsCheckpointed()->Recover(nullptr));
     ASSERT_OK(
         sink->Write(std::vector<Record>{WindowResult(1000, "a", 1), WindowResult(1000, "b", 2)}));
-    ASSERT_OK_AND_ASSIGN(Value info1, sink->PrepareCommit(1));
+    ASSERT_OK_AND_ASSIGN(Value info1, sink->AsCheckpointed()->PrepareCommit(1));
     // Prepared, not committed: a read_committed consumer sees nothing yet.
     ASSERT_OK_AND_ASSIGN(std::vector<kt::InMessage> seen, kt::ReadTopic(brokers_, topic, true));
     EXPECT_TRUE(seen.empty());
-    ASSERT_OK(sink->Commit(1));
-    ASSERT_OK(sink->Commit(1));  // idempotent
+    ASSERT_OK(sink->AsCheckpointed()->Commit(1));
+    ASSERT_OK(sink->AsCheckpointed()->Commit(1));  // idempotent
     ASSERT_OK_AND_ASSIGN(seen, kt::ReadTopic(brokers_, topic, true, 2));
     EXPECT_EQ(seen.size(), 2u);
     ASSERT_OK(
         sink->Write(std::vector<Record>{WindowResult(2000, "a", 3), WindowResult(2000, "c", 4)}));
-    ASSERT_OK_AND_ASSIGN(info2, sink->PrepareCommit(2));
+    ASSERT_OK_AND_ASSIGN(info2, sink->AsCheckpointed()->PrepareCommit(2));
     expect_metrics(registry, 4, 1, 0);
     // The process dies here: checkpoint 2 is durable, its transaction never commits.
   }
@@ -664,8 +665,8 @@ TEST_F(KafkaTest, ExactlyOnceSinkCommitsPerCheckpointAndRedoesAnAbortedOne) {
     std::unique_ptr<Sink> sink = KafkaSink(o);
     ASSERT_OK(sink->Open(
         {&counters, &registry, [&](std::string_view w) { warnings.emplace_back(w); }}));
-    ASSERT_OK(sink->Recover(&info2));
-    ASSERT_OK(sink->Suspend());
+    ASSERT_OK(sink->AsCheckpointed()->Recover(&info2));
+    ASSERT_OK(sink->AsCheckpointed()->Suspend());
     // The redo is a transaction of its own; Suspend aborts the (empty) one after it. The redo
     // is counted and said.
     if (restart == 0) {
@@ -695,7 +696,7 @@ TEST_F(KafkaTest, ExactlyOnceSinkCommitsPerCheckpointAndRedoesAnAbortedOne) {
   // A later checkpoint and the end of the run.
   std::unique_ptr<Sink> sink = KafkaSink(o);
   ASSERT_OK(sink->Open({&counters}));
-  ASSERT_OK(sink->Recover(&info2));
+  ASSERT_OK(sink->AsCheckpointed()->Recover(&info2));
   ASSERT_OK(sink->Write(std::vector<Record>{WindowResult(3000, "d", 5)}));
   ASSERT_OK(sink->Close());
   ASSERT_OK_AND_ASSIGN(seen, kt::ReadTopic(brokers_, topic, true, 5));

@@ -96,13 +96,13 @@ class ParquetCheckpointTest : public ::testing::TestWithParam<ParquetSchema> {
       EXPECT_OK(sink.Write(Batch(b)));
       EXPECT_OK(sink.OnWatermark(WatermarkAfter(b)));
       if (!checkpoint_after(b)) continue;
-      Result<Value> info = sink.PrepareCommit(++next_id_);
+      Result<Value> info = sink.AsCheckpointed()->PrepareCommit(++next_id_);
       EXPECT_OK(info.status());
       if (!info.ok()) return last;
       Result<Value> stored = ParseJson(info->ToJson());
       EXPECT_OK(stored.status());
       last = Checkpoint{next_id_, b + 1, std::move(stored).value()};
-      if (commit) EXPECT_OK(sink.Commit(next_id_));
+      if (commit) EXPECT_OK(sink.AsCheckpointed()->Commit(next_id_));
     }
     return last;
   }
@@ -194,7 +194,7 @@ TEST_P(ParquetCheckpointTest, CheckpointIntervalDoesNotChangeTheFiles) {
     SCOPED_TRACE(every);
     fs::remove_all(out());
     std::unique_ptr<Sink> sink = Open(Options());
-    ASSERT_OK(sink->Recover(nullptr));
+    ASSERT_OK(sink->AsCheckpointed()->Recover(nullptr));
     (void)Feed(*sink, 0, kBatches, [&](size_t b) { return (b + 1) % every == 0; });
     ASSERT_OK(sink->Close());
     EXPECT_EQ(Snapshot(), expected);
@@ -203,7 +203,7 @@ TEST_P(ParquetCheckpointTest, CheckpointIntervalDoesNotChangeTheFiles) {
 
 TEST_P(ParquetCheckpointTest, RolledFilesAreHiddenUntilTheirCheckpointCommits) {
   std::unique_ptr<Sink> sink = Open(Options());
-  ASSERT_OK(sink->Recover(nullptr));
+  ASSERT_OK(sink->AsCheckpointed()->Recover(nullptr));
   ASSERT_OK(sink->Write(Batch(0)));  // 4 rows of 2024-01-01: one file rolled, one open
   EXPECT_EQ(ParquetFiles(out()), std::vector<std::string>{});
   std::vector<std::string> hidden = ListFiles(out());
@@ -212,7 +212,7 @@ TEST_P(ParquetCheckpointTest, RolledFilesAreHiddenUntilTheirCheckpointCommits) {
       R"(dt=2024-01-01/\.part-\d{13}-[0-9a-f]{8}-00000[12]\.parquet\.(inprogress|spool))");
   for (const std::string& f : hidden) EXPECT_TRUE(std::regex_match(f, names)) << f;
 
-  ASSERT_OK_AND_ASSIGN(Value info, sink->PrepareCommit(7));
+  ASSERT_OK_AND_ASSIGN(Value info, sink->AsCheckpointed()->PrepareCommit(7));
   EXPECT_EQ(ParquetFiles(out()), std::vector<std::string>{});
   const Value* commit = info.Find("commit");
   ASSERT_NE(commit, nullptr);
@@ -225,22 +225,22 @@ TEST_P(ParquetCheckpointTest, RolledFilesAreHiddenUntilTheirCheckpointCommits) {
   EXPECT_EQ(open.Find("max_time")->as_int(), kDay1 + 9 * kHourMs);
   EXPECT_EQ(info.Find("sequence")->as_int(), 2);
 
-  ASSERT_OK(sink->Commit(7));
+  ASSERT_OK(sink->AsCheckpointed()->Commit(7));
   std::vector<std::string> visible = ParquetFiles(out());
   ASSERT_EQ(visible.size(), 1u);
   EXPECT_EQ(Rows(out() / visible[0]).size(), 3u);
-  ASSERT_OK(sink->Commit(7));  // idempotent
-  ASSERT_OK(sink->Commit(3));  // an older id: nothing left to do
+  ASSERT_OK(sink->AsCheckpointed()->Commit(7));  // idempotent
+  ASSERT_OK(sink->AsCheckpointed()->Commit(3));  // an older id: nothing left to do
   EXPECT_EQ(ParquetFiles(out()).size(), 1u);
 
   // The marker waits for the checkpoint too, and comes with the day's last file.
   ASSERT_OK(sink->OnWatermark(kDay2));
   EXPECT_EQ(ParquetFiles(out()).size(), 1u);
   EXPECT_FALSE(fs::exists(out() / "dt=2024-01-01" / "_SUCCESS"));
-  ASSERT_OK_AND_ASSIGN(info, sink->PrepareCommit(8));
+  ASSERT_OK_AND_ASSIGN(info, sink->AsCheckpointed()->PrepareCommit(8));
   EXPECT_EQ(info.Find("markers")->ToJson(), R"([{"partition":"2024-01-01"}])");
   EXPECT_EQ(info.Find("partitions")->ToJson(), "[]");
-  ASSERT_OK(sink->Commit(8));
+  ASSERT_OK(sink->AsCheckpointed()->Commit(8));
   EXPECT_EQ(ParquetFiles(out()).size(), 2u);
   EXPECT_TRUE(fs::exists(out() / "dt=2024-01-01" / "_SUCCESS"));
   // A spool is removed one commit after its file's (file 1's by Commit(8)); Close removes all.
@@ -274,7 +274,7 @@ TEST_P(ParquetCheckpointTest, RecoversFromACrashAfterEveryBatch) {
       std::optional<Checkpoint> last;
       {
         std::unique_ptr<Sink> sink = Open(Options());
-        ASSERT_OK(sink->Recover(nullptr));
+        ASSERT_OK(sink->AsCheckpointed()->Recover(nullptr));
         if (committed) {
           last = Feed(*sink, 0, crash_after, [](size_t b) { return b % 2 == 1; });
         } else {
@@ -285,7 +285,7 @@ TEST_P(ParquetCheckpointTest, RecoversFromACrashAfterEveryBatch) {
         }
       }  // crash
       std::unique_ptr<Sink> sink = Open(Options());
-      ASSERT_OK(sink->Recover(last ? &last->info : nullptr));
+      ASSERT_OK(sink->AsCheckpointed()->Recover(last ? &last->info : nullptr));
       (void)Feed(*sink, last ? last->batches : 0, kBatches, [](size_t b) { return b % 3 == 0; });
       ASSERT_OK(sink->Close());
       EXPECT_EQ(Snapshot(), expected);
@@ -299,14 +299,14 @@ TEST_P(ParquetCheckpointTest, RecoverFinishesACommitThatDidNotHappen) {
   std::optional<Checkpoint> last;
   {
     std::unique_ptr<Sink> sink = Open(Options());
-    ASSERT_OK(sink->Recover(nullptr));
+    ASSERT_OK(sink->AsCheckpointed()->Recover(nullptr));
     last = Feed(
         *sink, 0, 4, [](size_t b) { return b == 3; }, /*commit=*/false);
   }
   ASSERT_TRUE(last);
   EXPECT_EQ(ParquetFiles(out()), std::vector<std::string>{});
   std::unique_ptr<Sink> sink = Open(Options());
-  ASSERT_OK(sink->Recover(&last->info));
+  ASSERT_OK(sink->AsCheckpointed()->Recover(&last->info));
   // 16 rows: days 1 (8 rows, complete) and 2 (8 rows, not yet): 5 files committed, one open.
   std::vector<std::string> files = Snapshot();
   std::vector<std::string> names;
@@ -320,7 +320,7 @@ TEST_P(ParquetCheckpointTest, RecoverFinishesACommitThatDidNotHappen) {
                 "dt=2024-01-02/part-R-000005.parquet"}));
   // Recovering again from the same checkpoint changes nothing.
   sink = Open(Options());
-  ASSERT_OK(sink->Recover(&last->info));
+  ASSERT_OK(sink->AsCheckpointed()->Recover(&last->info));
   (void)Feed(*sink, 4, kBatches, [](size_t) { return false; });
   ASSERT_OK(sink->Close());
   EXPECT_EQ(Snapshot(), Uninterrupted());
@@ -335,24 +335,24 @@ TEST_P(ParquetCheckpointTest, FileAgeContinuesAfterARestart) {
   Value info;
   {
     std::unique_ptr<Sink> sink = Open(o);
-    ASSERT_OK(sink->Recover(nullptr));
+    ASSERT_OK(sink->AsCheckpointed()->Recover(nullptr));
     ASSERT_OK(sink->Write(Batch(0)));  // one day: one partition, one open file
     clock_.Advance(600ms);
-    ASSERT_OK_AND_ASSIGN(Value prepared, sink->PrepareCommit(1));
-    ASSERT_OK(sink->Commit(1));
+    ASSERT_OK_AND_ASSIGN(Value prepared, sink->AsCheckpointed()->PrepareCommit(1));
+    ASSERT_OK(sink->AsCheckpointed()->Commit(1));
     ASSERT_OK_AND_ASSIGN(info, ParseJson(prepared.ToJson()));
     // The process dies here.
   }
   EXPECT_NE(info.ToJson().find(R"("age_ms":600)"), std::string::npos) << info.ToJson();
   clock_.Advance(std::chrono::hours(1));  // down for an hour
   std::unique_ptr<Sink> sink = Open(o);
-  ASSERT_OK(sink->Recover(&info));
+  ASSERT_OK(sink->AsCheckpointed()->Recover(&info));
   // Published files after a Tick at `advance` more, and a checkpoint.
   auto published_after = [&](Clock::Duration advance, uint64_t checkpoint_id) {
     clock_.Advance(advance);
     EXPECT_OK(sink->Tick());
-    EXPECT_OK(sink->PrepareCommit(checkpoint_id).status());
-    EXPECT_OK(sink->Commit(checkpoint_id));
+    EXPECT_OK(sink->AsCheckpointed()->PrepareCommit(checkpoint_id).status());
+    EXPECT_OK(sink->AsCheckpointed()->Commit(checkpoint_id));
     return ParquetFiles(out()).size();
   };
   EXPECT_EQ(published_after(399ms, 2), 0u);  // 999 ms old
@@ -373,12 +373,12 @@ TEST_P(ParquetCheckpointTest, RecoversAfterAProcessDiesWithoutCleanup) {
   if (child == 0) {
     std::unique_ptr<Sink> sink = ParquetSink(Options());
     SinkCounters counters;
-    bool ok = sink->Open({&counters}).ok() && sink->Recover(nullptr).ok();
+    bool ok = sink->Open({&counters}).ok() && sink->AsCheckpointed()->Recover(nullptr).ok();
     for (size_t b = 0; ok && b < 7; ++b) {
       ok = sink->Write(Batch(b)).ok() && sink->OnWatermark(WatermarkAfter(b)).ok();
       if (ok && b == 4) {
-        Result<Value> info = sink->PrepareCommit(1);
-        ok = info.ok() && sink->Commit(1).ok();
+        Result<Value> info = sink->AsCheckpointed()->PrepareCommit(1);
+        ok = info.ok() && sink->AsCheckpointed()->Commit(1).ok();
         if (ok) WriteFile(info_path.string(), info->ToJson());
       }
     }
@@ -389,7 +389,7 @@ TEST_P(ParquetCheckpointTest, RecoversAfterAProcessDiesWithoutCleanup) {
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   ASSERT_OK_AND_ASSIGN(Value info, ParseJson(ReadFile(info_path.string())));
   std::unique_ptr<Sink> sink = Open(Options());
-  ASSERT_OK(sink->Recover(&info));
+  ASSERT_OK(sink->AsCheckpointed()->Recover(&info));
   (void)Feed(*sink, 5, kBatches, [](size_t) { return false; });
   ASSERT_OK(sink->Close());
   EXPECT_EQ(Snapshot(), expected);
@@ -401,7 +401,7 @@ TEST_P(ParquetCheckpointTest, FallsBackToAnOlderCheckpoint) {
   std::optional<Checkpoint> older;
   {
     std::unique_ptr<Sink> sink = Open(Options());
-    ASSERT_OK(sink->Recover(nullptr));
+    ASSERT_OK(sink->AsCheckpointed()->Recover(nullptr));
     older = Feed(*sink, 0, 3, [](size_t b) { return b == 2; });
     (void)Feed(*sink, 3, 8, [](size_t b) { return b == 7; });  // published, then lost
   }
@@ -410,7 +410,7 @@ TEST_P(ParquetCheckpointTest, FallsBackToAnOlderCheckpoint) {
   // covered the files of day 1 and the first of day 2.
   EXPECT_EQ(ParquetFiles(out()).size(), 11u);
   std::unique_ptr<Sink> sink = Open(Options());
-  ASSERT_OK(sink->Recover(&older->info));
+  ASSERT_OK(sink->AsCheckpointed()->Recover(&older->info));
   EXPECT_EQ(ParquetFiles(out()).size(), 4u);
   (void)Feed(*sink, 3, kBatches, [](size_t) { return false; });
   ASSERT_OK(sink->Close());
@@ -425,7 +425,7 @@ TEST_P(ParquetCheckpointTest, RerunAfterTheEndChangesNothing) {
   std::optional<Checkpoint> last;
   {
     std::unique_ptr<Sink> sink = Open(o);
-    ASSERT_OK(sink->Recover(nullptr));
+    ASSERT_OK(sink->AsCheckpointed()->Recover(nullptr));
     last = Feed(*sink, 0, kBatches, [](size_t b) { return b + 1 == kBatches; });
     ASSERT_OK(sink->Close());
   }
@@ -440,10 +440,10 @@ TEST_P(ParquetCheckpointTest, RerunAfterTheEndChangesNothing) {
   EXPECT_NE(last->info.Find("partitions")->ToJson().find("partition_hex"), std::string::npos);
   for (int rerun = 0; rerun < 2; ++rerun) {
     std::unique_ptr<Sink> sink = Open(o);
-    ASSERT_OK(sink->Recover(&last->info));
-    Result<Value> info = sink->PrepareCommit(++next_id_);
+    ASSERT_OK(sink->AsCheckpointed()->Recover(&last->info));
+    Result<Value> info = sink->AsCheckpointed()->PrepareCommit(++next_id_);
     ASSERT_OK(info.status());
-    ASSERT_OK(sink->Commit(next_id_));
+    ASSERT_OK(sink->AsCheckpointed()->Commit(next_id_));
     ASSERT_OK(sink->Close());
     EXPECT_EQ(Snapshot(), done);
     ASSERT_OK_AND_ASSIGN(last->info, ParseJson(info->ToJson()));
@@ -466,12 +466,12 @@ TEST_P(ParquetCheckpointTest, FieldPartitionsRecover) {
   std::optional<Checkpoint> last;
   {
     std::unique_ptr<Sink> sink = Open(o);
-    ASSERT_OK(sink->Recover(nullptr));
+    ASSERT_OK(sink->AsCheckpointed()->Recover(nullptr));
     last = Feed(*sink, 0, 6, [](size_t b) { return b == 4; });
   }
   ASSERT_TRUE(last);
   std::unique_ptr<Sink> sink = Open(o);
-  ASSERT_OK(sink->Recover(&last->info));
+  ASSERT_OK(sink->AsCheckpointed()->Recover(&last->info));
   (void)Feed(*sink, 5, kBatches, [](size_t) { return false; });
   ASSERT_OK(sink->Close());
   EXPECT_EQ(Snapshot(), expected);
@@ -485,7 +485,7 @@ TEST_P(ParquetCheckpointTest, FreshRecoverRemovesLeftoversOnly) {
   WriteFile((out() / "dt=2024-01-01" / ".other.inprogress").string(), "x");
   WriteFile((out() / "notes.txt").string(), "x");
   std::unique_ptr<Sink> sink = Open(Options());
-  ASSERT_OK(sink->Recover(nullptr));
+  ASSERT_OK(sink->AsCheckpointed()->Recover(nullptr));
   EXPECT_EQ(ListFiles(out()), (std::vector<std::string>{
                                   "dt=2024-01-01/.other.inprogress",
                                   "dt=2024-01-01/part-1-0000000a-000003.parquet", "notes.txt"}));
@@ -495,23 +495,24 @@ TEST_P(ParquetCheckpointTest, DamagedCheckpointsAreCorruption) {
   std::optional<Checkpoint> last;
   {
     std::unique_ptr<Sink> sink = Open(Options());
-    ASSERT_OK(sink->Recover(nullptr));
+    ASSERT_OK(sink->AsCheckpointed()->Recover(nullptr));
     last = Feed(*sink, 0, 1, [](size_t) { return true; });
   }
   ASSERT_TRUE(last);
   Result<Value> bad = ParseJson(R"({"format":"pulse-parquet-sink","version":9})");
   std::unique_ptr<Sink> sink = Open(Options());
-  EXPECT_EQ(sink->Recover(&*bad).code(), StatusCode::kCorruption);
+  EXPECT_EQ(sink->AsCheckpointed()->Recover(&*bad).code(), StatusCode::kCorruption);
   // The open file's spool is gone.
   for (const std::string& f : ListFiles(out())) {
     if (f.find(".spool") != std::string::npos) fs::remove(out() / f);
   }
   sink = Open(Options());
-  Status st = sink->Recover(&last->info);
+  Status st = sink->AsCheckpointed()->Recover(&last->info);
   EXPECT_EQ(st.code(), StatusCode::kCorruption);
   EXPECT_NE(st.message().find("is missing"), std::string::npos) << st.ToString();
   sink = Open(Options());
-  EXPECT_EQ(sink->PrepareCommit(1).status().code(), StatusCode::kInternal);  // no Recover
+  EXPECT_EQ(sink->AsCheckpointed()->PrepareCommit(1).status().code(),
+            StatusCode::kInternal);  // no Recover
 }
 
 TEST(SpoolRecordTest, EncodingIsExact) {

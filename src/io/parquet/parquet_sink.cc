@@ -20,6 +20,7 @@
 #include "io/parquet/partition.h"
 #include "io/parquet/spool.h"
 
+#include "pulse/core/json_reader.h"
 #include "pulse/io/parquet.h"
 
 namespace pulse::io {
@@ -54,9 +55,12 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
+// The checkpoint information as errors name it.
+constexpr std::string_view kInfoDocument = "parquet sink checkpoint entry";
+
+// An error about the checkpoint information as a whole.
 Status BadInfo(std::string_view what) {
-  return Status::Corruption(
-      fmt::format("the checkpoint's parquet sink entry is malformed: {}", what));
+  return Status::Corruption(fmt::format("{} {}", kInfoDocument, what));
 }
 
 // A partition value in the checkpoint information: as a string when it is printable ASCII,
@@ -74,43 +78,31 @@ void PutPartition(const std::string& value, Object* out) {
   out->emplace_back("partition_hex", Value(std::move(hex)));
 }
 
-Result<std::string> GetPartition(const Value& entry) {
-  if (const Value* v = entry.Find("partition"); v != nullptr && v->is_string()) {
-    return v->as_string();
-  }
-  const Value* hex = entry.Find("partition_hex");
-  if (hex == nullptr || !hex->is_string() || hex->as_string().size() % 2 != 0) {
-    return BadInfo("an entry has no partition");
-  }
+// The partition value of an entry (PutPartition's "partition" or "partition_hex").
+Result<std::string> GetPartition(const JsonObjectReader& entry) {
+  PULSE_ASSIGN_OR_RETURN(std::optional<std::string> printable, entry.OptionalString("partition"));
+  if (printable) return std::move(*printable);
+  PULSE_ASSIGN_OR_RETURN(std::string hex, entry.String("partition_hex"));
+  if (hex.size() % 2 != 0) return entry.Invalid("partition_hex", "is not hex");
   std::string value;
-  const std::string& h = hex->as_string();
-  for (size_t i = 0; i < h.size(); i += 2) {
+  for (size_t i = 0; i < hex.size(); i += 2) {
     unsigned int byte = 0;
-    if (std::sscanf(h.c_str() + i, "%2x", &byte) != 1) return BadInfo("bad partition_hex");
+    if (std::sscanf(hex.c_str() + i, "%2x", &byte) != 1) {
+      return entry.Invalid("partition_hex", "is not hex");
+    }
     value.push_back(static_cast<char>(byte));
   }
   return value;
 }
 
-Result<int64_t> GetInt(const Value& entry, std::string_view name) {
-  const Value* v = entry.Find(name);
-  if (v == nullptr || !v->is_int()) return BadInfo(fmt::format("no integer '{}'", name));
-  return v->as_int();
-}
-
-const Array* GetArray(const Value& entry, std::string_view name) {
-  const Value* v = entry.Find(name);
-  return v != nullptr && v->is_array() ? &v->as_array() : nullptr;
-}
-
 // A file name recorded in the checkpoint information: one of ours, in one folder.
-Result<std::string> GetFileName(const Value& entry) {
-  const Value* v = entry.Find("file");
-  if (v == nullptr || !v->is_string() || !StartsWith(v->as_string(), kFilePrefix) ||
-      !EndsWith(v->as_string(), kFileSuffix) || v->as_string().find('/') != std::string::npos) {
-    return BadInfo("an entry has no valid file name");
+Result<std::string> GetFileName(const JsonObjectReader& entry) {
+  PULSE_ASSIGN_OR_RETURN(std::string name, entry.String("file"));
+  if (!StartsWith(name, kFilePrefix) || !EndsWith(name, kFileSuffix) ||
+      name.find('/') != std::string::npos) {
+    return entry.Invalid("file", "is not a file name of this sink");
   }
-  return v->as_string();
+  return name;
 }
 
 std::string_view CompressionName(ParquetCompression c) {
@@ -125,15 +117,16 @@ std::string_view CompressionName(ParquetCompression c) {
   return "snappy";
 }
 
-// The Sink. Lifecycle and threading as Sink: Open → Recover? → (Write | OnWatermark | Tick |
-// PrepareCommit | Commit)… → Close, Suspend or Abort, all on the executor's sink thread; not
-// thread-safe.
+// The Sink and its checkpoint side. Lifecycle and threading as Sink and CheckpointedSink:
+// Open → Recover? → (Write | OnWatermark | Tick | PrepareCommit | Commit)… → Close, Suspend or
+// Abort, all on the executor's sink thread (Recover and Suspend on the thread that runs the
+// pipeline while no stage runs); not thread-safe.
 //
 // With checkpoints (Recover was called) every open file has a spool beside it holding its rows,
 // and a rolled file is finished under its hidden name and only renamed by the Commit of the
 // first checkpoint that covers the roll, followed by the _SUCCESS markers decided meanwhile; a
 // rolled file's spool is removed one commit later. See docs/parquet.md#checkpoints.
-class ParquetSinkImpl final : public Sink {
+class ParquetSinkImpl final : public Sink, public CheckpointedSink {
  public:
   explicit ParquetSinkImpl(ParquetSinkOptions options)
       : options_(std::move(options)),
@@ -267,7 +260,7 @@ class ParquetSinkImpl final : public Sink {
 
   // --- Checkpoints.
 
-  bool SupportsCheckpoints() const override { return true; }
+  CheckpointedSink* AsCheckpointed() override { return this; }
 
   Status Recover(const Value* info) override {
     if (counters_ == nullptr) return Status::Internal("parquet sink is not open");
@@ -506,40 +499,30 @@ class ParquetSinkImpl final : public Sink {
   }
 
   Status RecoverFrom(const Value& info) {
-    const Value* format = info.Find("format");
-    if (format == nullptr || !format->is_string() || format->as_string() != kInfoFormat) {
-      return BadInfo("not a parquet sink entry");
+    PULSE_ASSIGN_OR_RETURN(JsonObjectReader r,
+                           JsonObjectReader::Make(info, std::string(kInfoDocument)));
+    PULSE_RETURN_IF_ERROR(r.CheckFormat(kInfoFormat, kInfoVersion));
+    PULSE_ASSIGN_OR_RETURN(std::string run, r.String("run"));
+    if (run.empty() || run.find_first_not_of("0123456789abcdef-") != std::string::npos) {
+      return r.Invalid("run", "is not a run id");
     }
-    PULSE_ASSIGN_OR_RETURN(int64_t version, GetInt(info, "version"));
-    if (version != kInfoVersion) {
-      return BadInfo(fmt::format("version {} (this Pulse reads {})", version, kInfoVersion));
-    }
-    const Value* run = info.Find("run");
-    if (run == nullptr || !run->is_string() || run->as_string().empty() ||
-        run->as_string().find_first_not_of("0123456789abcdef-") != std::string::npos) {
-      return BadInfo("no valid run");
-    }
-    PULSE_ASSIGN_OR_RETURN(int64_t sequence, GetInt(info, "sequence"));
-    PULSE_ASSIGN_OR_RETURN(int64_t write_clock, GetInt(info, "write_clock"));
-    const Array* commit = GetArray(info, "commit");
-    const Array* markers = GetArray(info, "markers");
-    const Array* partitions = GetArray(info, "partitions");
-    if (commit == nullptr || markers == nullptr || partitions == nullptr || sequence < 0 ||
-        write_clock < 0) {
-      return BadInfo("missing commit, markers or partitions");
-    }
+    PULSE_ASSIGN_OR_RETURN(uint64_t sequence, r.Uint("sequence"));
+    PULSE_ASSIGN_OR_RETURN(uint64_t write_clock, r.Uint("write_clock"));
+    PULSE_ASSIGN_OR_RETURN(std::vector<JsonObjectReader> commit, r.Children("commit"));
+    PULSE_ASSIGN_OR_RETURN(std::vector<JsonObjectReader> markers, r.Children("markers"));
+    PULSE_ASSIGN_OR_RETURN(std::vector<JsonObjectReader> partitions, r.Children("partitions"));
+    PULSE_ASSIGN_OR_RETURN(const Array* columns, r.OptionalList("columns"));
     // Continue the run's names, so that files replayed after the checkpoint get the names
     // they had (see RemoveLeftovers).
-    run_id_ = run->as_string();
-    file_sequence_ = static_cast<uint64_t>(sequence);
-    write_clock_ = static_cast<uint64_t>(write_clock);
-    if (const Array* columns = GetArray(info, "columns");
-        columns != nullptr && options_.schema == ParquetSchema::kColumns) {
+    run_id_ = std::move(run);
+    file_sequence_ = sequence;
+    write_clock_ = write_clock;
+    if (columns != nullptr && options_.schema == ParquetSchema::kColumns) {
       std::vector<internal::Column> cols;
       for (const Value& c : *columns) {
         if (!c.is_array() || c.as_array().size() != 2 || !c.as_array()[0].is_string() ||
             !c.as_array()[1].is_string()) {
-          return BadInfo("bad columns");
+          return r.Invalid("columns", "has an entry that is not [name, type]");
         }
         PULSE_ASSIGN_OR_RETURN(internal::ColumnType type,
                                internal::ParseColumnType(c.as_array()[1].as_string()));
@@ -549,12 +532,12 @@ class ParquetSinkImpl final : public Sink {
     }
 
     // 1. Finish the commit the checkpoint describes (a crash may have come before it).
-    for (const Value& entry : *commit) {
+    for (const JsonObjectReader& entry : commit) {
       PULSE_ASSIGN_OR_RETURN(std::string value, GetPartition(entry));
       PULSE_ASSIGN_OR_RETURN(std::string name, GetFileName(entry));
       PULSE_RETURN_IF_ERROR(Publish(DirOf(value), name));
     }
-    for (const Value& entry : *markers) {
+    for (const JsonObjectReader& entry : markers) {
       PULSE_ASSIGN_OR_RETURN(std::string value, GetPartition(entry));
       if (options_.success_marker) PULSE_RETURN_IF_ERROR(WriteMarker(DirOf(value)));
     }
@@ -571,20 +554,17 @@ class ParquetSinkImpl final : public Sink {
     };
     std::vector<OpenEntry> entries;
     std::set<fs::path> keep;
-    for (const Value& entry : *partitions) {
+    for (const JsonObjectReader& entry : partitions) {
       OpenEntry e;
       PULSE_ASSIGN_OR_RETURN(e.value, GetPartition(entry));
-      PULSE_ASSIGN_OR_RETURN(e.max_time, GetInt(entry, "max_time"));
-      PULSE_ASSIGN_OR_RETURN(int64_t last_write, GetInt(entry, "last_write"));
-      e.last_write = static_cast<uint64_t>(last_write);
+      PULSE_ASSIGN_OR_RETURN(e.max_time, entry.Int("max_time"));
+      PULSE_ASSIGN_OR_RETURN(e.last_write, entry.Uint("last_write"));
       if (entry.Find("file") != nullptr) {
         PULSE_ASSIGN_OR_RETURN(e.name, GetFileName(entry));
-        PULSE_ASSIGN_OR_RETURN(int64_t rows, GetInt(entry, "rows"));
-        PULSE_ASSIGN_OR_RETURN(int64_t bytes, GetInt(entry, "spool_bytes"));
-        PULSE_ASSIGN_OR_RETURN(e.age_ms, GetInt(entry, "age_ms"));
-        if (rows < 0 || bytes <= 0) return BadInfo("an open file with a negative size");
-        e.rows = static_cast<uint64_t>(rows);
-        e.spool_bytes = static_cast<uint64_t>(bytes);
+        PULSE_ASSIGN_OR_RETURN(e.rows, entry.Uint("rows"));
+        PULSE_ASSIGN_OR_RETURN(int64_t spool_bytes, entry.IntAtLeast("spool_bytes", 1));
+        e.spool_bytes = static_cast<uint64_t>(spool_bytes);
+        PULSE_ASSIGN_OR_RETURN(e.age_ms, entry.Int("age_ms"));
         keep.insert(DirOf(e.value) / SpoolFileName(e.name));
       }
       entries.push_back(std::move(e));
@@ -624,7 +604,7 @@ class ParquetSinkImpl final : public Sink {
       // Published by a later checkpoint that is lost (this one is older): written again below.
       (void)env_->Remove(final_path.string());
     }
-    if (!layout_) return BadInfo("an open file but no columns");
+    if (!layout_) return BadInfo("has an open file but no columns");
     PULSE_ASSIGN_OR_RETURN(p.file, ParquetFile::Create(*env_, p.dir, name, *layout_, settings_));
     ParquetFile& file = *p.file;
     Result<std::unique_ptr<internal::Spool>> spool = internal::Spool::Reopen(

@@ -50,9 +50,10 @@ void WriteAll(benchmark::State& state, const std::function<std::unique_ptr<Sink>
   const std::vector<Record>& results = Results();
   for (auto _ : state) {
     std::unique_ptr<Sink> sink = make();
+    CheckpointedSink* checkpoints = sink->AsCheckpointed();
     SinkCounters counters;
     if (!sink->Open({&counters}).ok()) state.SkipWithError("open failed");
-    if (checkpoint_every > 0 && !sink->Recover(nullptr).ok()) state.SkipWithError("recover");
+    if (checkpoint_every > 0 && !checkpoints->Recover(nullptr).ok()) state.SkipWithError("recover");
     std::span<const Record> all(results);
     uint64_t id = 0;
     for (size_t i = 0; i < all.size(); i += kBatchRows) {
@@ -61,7 +62,7 @@ void WriteAll(benchmark::State& state, const std::function<std::unique_ptr<Sink>
       }
       if (checkpoint_every > 0 && (i / kBatchRows + 1) % checkpoint_every == 0) {
         ++id;
-        if (!sink->PrepareCommit(id).ok() || !sink->Commit(id).ok()) {
+        if (!checkpoints->PrepareCommit(id).ok() || !checkpoints->Commit(id).ok()) {
           state.SkipWithError("checkpoint failed");
         }
       }

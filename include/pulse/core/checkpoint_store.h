@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 // CheckpointStore: checkpoints as directories `<dir>/chk-<id>/` written atomically (temporary
-// name, checksums, fsync, rename), the last N kept; loading picks the newest valid one.
+// name, checksums, fsync, rename), the last N kept; loading picks the newest valid one. The
+// executor takes and restores checkpoints through it (RunOptions::checkpoint); state backends
+// write their snapshots into a PendingCheckpoint and restore from a LoadedCheckpoint; tools and
+// tests may open a checkpoint directory with it (docs/checkpoints.md).
 #pragma once
 
 #include <cstdint>
@@ -17,7 +20,7 @@
 #include "pulse/core/time.h"
 #include "pulse/core/value.h"
 
-namespace pulse::internal {
+namespace pulse {
 
 /// What a checkpoint must match to be resumed: a hash the caller computes from everything that
 /// shapes the state (window, aggregation, key, ...), plus optionally the named parts it was
@@ -62,6 +65,12 @@ struct CheckpointManifest {
   std::vector<CheckpointState> state;
   /// Every file under the checkpoint directory except the manifest. Filled in by Commit().
   std::vector<CheckpointFile> files;
+
+  /// The position recorded for source `name` ("source" for a run's source), or null.
+  const Value* FindSource(std::string_view name) const;
+  /// The commit information recorded for sink `name` ("sink", "dead_letters",
+  /// "late_output"), or null when absent or null (an output the run did not have).
+  const Value* FindSink(std::string_view name) const;
 };
 
 struct CheckpointStoreOptions {
@@ -187,10 +196,11 @@ class CheckpointStore {
   std::vector<uint64_t> known_corrupt_;  // found by LoadLatest
 };
 
-/// The manifest text that Commit writes (exposed for tests).
+/// The manifest text that Commit writes (for tests and tools).
 std::string SerializeManifest(const CheckpointManifest& manifest);
 
-/// Parse and check a manifest's text. Errors: Corruption with the reason.
+/// Parse and check a manifest's text (as CheckpointStore::Load does, without the files).
+/// Errors: Corruption with the reason.
 Result<CheckpointManifest> ParseManifest(std::string_view text);
 
-}  // namespace pulse::internal
+}  // namespace pulse
