@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "ops/window_parts.h"
-#include "ops/window_store.h"
+#include "ops/window_operator.h"
 #include "pulse/core/json.h"
 
 namespace pulse::ops::internal {
@@ -43,10 +43,9 @@ class BackendFixedStore final : public FixedWindowStore {
         kv_(kv),
         cache_limit_(options.state_cache_bytes) {}
 
-  Result<EventTime> Add(std::string_view key_text, const AggInput& input,
-                        FixedWindowCursor windows) override {
+  Status Add(std::string_view key_text, const AggInput& input,
+             FixedWindowCursor windows) override {
     const state::KeyGroup group = state::KeyGroupForKey(key_text);
-    EventTime oldest_end = 0;
     for (; windows.Valid(); windows.Next()) {
       const int64_t start = windows.start();
       const int64_t end = windows.end();
@@ -81,10 +80,9 @@ class BackendFixedStore final : public FixedWindowStore {
       image.clear();
       acc.AppendTo(&image);
       cache_bytes_ += image.size();
-      oldest_end = end;
     }
-    if (cache_bytes_ > cache_limit_) PULSE_RETURN_IF_ERROR(FlushCache(/*keep=*/false));
-    return oldest_end;
+    if (cache_bytes_ > cache_limit_) return FlushCache(/*keep=*/false);
+    return Status::OK();
   }
 
   EventTime NextEnd() const override {
@@ -223,10 +221,11 @@ class BackendFixedStore final : public FixedWindowStore {
 
 }  // namespace
 
-std::unique_ptr<FixedWindowStore> MakeBackendFixedStore(
+std::unique_ptr<KeyedOperator> MakeBackendFixedOperator(
     const WindowOptions& options, const KeyedOperatorContext& ctx,
     std::unique_ptr<state::StateBackend> backend, state::KvState kv) {
-  return std::make_unique<BackendFixedStore>(options, ctx, std::move(backend), kv);
+  return MakeWindowOperator(
+      options, std::make_unique<BackendFixedStore>(options, ctx, std::move(backend), kv));
 }
 
 }  // namespace pulse::ops::internal

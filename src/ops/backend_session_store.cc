@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "ops/window_parts.h"
-#include "ops/window_store.h"
+#include "ops/window_operator.h"
 #include "pulse/core/json.h"
 
 namespace pulse::ops::internal {
@@ -42,7 +42,7 @@ class BackendSessionStore final : public SessionStore {
     if (image) PULSE_RETURN_IF_ERROR(DecodeSessions(*image, &sessions_));
     const SessionPlacement p =
         rules_.PlaceSession(std::span<const Session>(sessions_), ts, watermark);
-    if (p.late) return SessionAdd{true, 0};
+    if (p.late) return SessionAdd::kLate;
     Session fresh{ts, ts, Accumulator()};
     fresh.acc.Add(input);
     Status deleted;
@@ -59,12 +59,11 @@ class BackendSessionStore final : public SessionStore {
     PULSE_RETURN_IF_ERROR(PutSessions(group, sessions_));
     EventTime& min_end = group_min_end_[group - groups_.begin];
     min_end = std::min(min_end, end);
-    return SessionAdd{false, end};
+    next_end_ = std::min(next_end_, end);
+    return SessionAdd::kAdded;
   }
 
-  EventTime NextEnd() const override {
-    return *std::min_element(group_min_end_.begin(), group_min_end_.end());
-  }
+  EventTime NextEnd() const override { return next_end_; }
 
   // Ordered as every store orders results: by (end, start, key text).
   Status Release(EventTime watermark, KeyedOutput* out) override {
@@ -95,6 +94,7 @@ class BackendSessionStore final : public SessionStore {
       }
     }
     std::sort(out->results.begin() + static_cast<std::ptrdiff_t>(first), out->results.end());
+    UpdateNextEnd();
     return Status::OK();
   }
 
@@ -127,6 +127,7 @@ class BackendSessionStore final : public SessionStore {
     for (uint32_t g = groups_.begin; g < groups_.end; ++g) {
       PULSE_RETURN_IF_ERROR(ScanDue(g, kMinWatermark, &none));
     }
+    UpdateNextEnd();
     return Status::OK();
   }
 
@@ -175,6 +176,10 @@ class BackendSessionStore final : public SessionStore {
     return kv_.Put(group, sessions_key_, value_);
   }
 
+  void UpdateNextEnd() {
+    next_end_ = *std::min_element(group_min_end_.begin(), group_min_end_.end());
+  }
+
   // Replace `*due` with the (end, key text) of group g's sessions that are closed at
   // `watermark`, in end order, and set the group's smallest end to the first session left
   // (kMaxWatermark: none).
@@ -211,6 +216,7 @@ class BackendSessionStore final : public SessionStore {
   // Per owned group (index g − groups_.begin): at most the smallest end in its release index
   // (kMaxWatermark when it may be empty). Exact after a scan; merges may leave it lower.
   std::vector<EventTime> group_min_end_;
+  EventTime next_end_ = kMaxWatermark;  // the smallest of group_min_end_
   uint64_t open_sessions_ = 0;
   std::vector<Session> sessions_;  // reused: the sessions of the key at hand
   std::string sessions_key_;       // reused
@@ -220,10 +226,11 @@ class BackendSessionStore final : public SessionStore {
 
 }  // namespace
 
-std::unique_ptr<SessionStore> MakeBackendSessionStore(
+std::unique_ptr<KeyedOperator> MakeBackendSessionOperator(
     const WindowOptions& options, const KeyedOperatorContext& ctx,
     std::unique_ptr<state::StateBackend> backend, state::KvState kv) {
-  return std::make_unique<BackendSessionStore>(options, ctx, std::move(backend), kv);
+  return MakeWindowOperator(
+      options, std::make_unique<BackendSessionStore>(options, ctx, std::move(backend), kv));
 }
 
 }  // namespace pulse::ops::internal

@@ -16,11 +16,78 @@
 #include "ops/heap_keys.h"
 #include "ops/state_mirror.h"
 #include "ops/window_parts.h"
-#include "ops/window_store.h"
+#include "ops/window_operator.h"
 #include "pulse/core/json.h"
 
 namespace pulse::ops::internal {
 namespace {
+
+// The keys of one fixed window and their accumulators: an open-addressing table from key id to
+// a slot of 16 bytes for count, min and max (24 for sum and avg). Not thread-safe.
+template <typename Acc>
+class WindowTable {
+ public:
+  static constexpr uint8_t kDirty = 1;      // changed since the last snapshot
+  static constexpr uint8_t kPersisted = 2;  // in the mirror backend
+
+  struct Slot {
+    uint32_t key = kNoKey;
+    uint8_t flags = 0;
+    Acc acc;
+  };
+
+  // The slot of `key`, added (empty, with no flags) if new; `*added` says which. Inlined: it
+  // runs for each window of each record (a call costs as much as the search).
+  [[gnu::always_inline]] Slot& FindOrAdd(uint32_t key, bool* added) {
+    if ((size_ + 1) * 4 > slots_.size() * 3) Grow();
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = Home(key);; i = (i + 1) & mask) {
+      Slot& slot = slots_[i];
+      if (slot.key == key) {
+        *added = false;
+        return slot;
+      }
+      if (slot.key == kNoKey) {
+        slot.key = key;
+        ++size_;
+        *added = true;
+        return slot;
+      }
+    }
+  }
+
+  size_t size() const { return size_; }
+
+  template <typename F>
+  void ForEach(F&& f) {
+    for (Slot& slot : slots_) {
+      if (slot.key != kNoKey) f(slot);
+    }
+  }
+
+ private:
+  size_t Home(uint32_t key) const {
+    return static_cast<size_t>((uint64_t{key} * 0x9E3779B97F4A7C15ULL) >> shift_);
+  }
+
+  void Grow() {
+    std::vector<Slot> old = std::move(slots_);
+    const size_t capacity = old.empty() ? 4 : old.size() * 2;
+    slots_ = std::vector<Slot>(capacity);
+    shift_ = 64 - std::countr_zero(capacity);
+    const size_t mask = capacity - 1;
+    for (Slot& slot : old) {
+      if (slot.key == kNoKey) continue;
+      size_t i = Home(slot.key);
+      while (slots_[i].key != kNoKey) i = (i + 1) & mask;
+      slots_[i] = std::move(slot);
+    }
+  }
+
+  std::vector<Slot> slots_;  // size a power of two
+  size_t size_ = 0;
+  int shift_ = 64;
+};
 
 template <typename Acc>
 class HeapFixedStore final : public FixedWindowStore {
@@ -33,10 +100,9 @@ class HeapFixedStore final : public FixedWindowStore {
         slide_(rules_.slide()),
         mirror_(options, ctx) {}
 
-  Result<EventTime> Add(std::string_view key_text, const AggInput& input,
-                        FixedWindowCursor windows) override {
+  Status Add(std::string_view key_text, const AggInput& input,
+             FixedWindowCursor windows) override {
     const uint32_t key = keys_.Intern(key_text, HashText(key_text));
-    EventTime oldest_end = 0;
     for (; windows.Valid(); windows.Next()) {
       bool added = false;
       Slot& slot = TableFor(windows.start(), windows.index()).FindOrAdd(key, &added);
@@ -46,9 +112,8 @@ class HeapFixedStore final : public FixedWindowStore {
       }
       slot.acc.Add(input);
       slot.flags |= Table::kDirty;
-      oldest_end = windows.end();
     }
-    return oldest_end;
+    return Status::OK();
   }
 
   EventTime NextEnd() const override {
@@ -191,8 +256,9 @@ class HeapFixedStore final : public FixedWindowStore {
     return cache_[static_cast<size_t>(index) & (kCacheSize - 1)];
   }
 
-  // The window starting at `start` (= index · slide), created if new.
-  Table& TableFor(int64_t start, int64_t index) {
+  // The window starting at `start` (= index · slide), created if new. Inlined: it runs for
+  // each window of each record.
+  [[gnu::always_inline]] Table& TableFor(int64_t start, int64_t index) {
     CacheEntry& cached = CacheFor(index);
     if (cached.table != nullptr && cached.start == start) return *cached.table;
     Table& table = windows_[start];
@@ -214,22 +280,28 @@ class HeapFixedStore final : public FixedWindowStore {
   std::vector<Deletion> deletions_;  // persisted entries released since the last snapshot
 };
 
+template <typename Acc>
+std::unique_ptr<KeyedOperator> OperatorOver(const WindowOptions& options,
+                                            const KeyedOperatorContext& ctx) {
+  return MakeWindowOperator(options, std::make_unique<HeapFixedStore<Acc>>(options, ctx));
+}
+
 }  // namespace
 
-std::unique_ptr<FixedWindowStore> MakeHeapFixedStore(const WindowOptions& options,
+std::unique_ptr<KeyedOperator> MakeHeapFixedOperator(const WindowOptions& options,
                                                      const KeyedOperatorContext& ctx) {
   switch (options.agg.kind) {
     case AggSpec::Kind::kCount:
-      return std::make_unique<HeapFixedStore<CountAcc>>(options, ctx);
+      return OperatorOver<CountAcc>(options, ctx);
     case AggSpec::Kind::kSum:
     case AggSpec::Kind::kAvg:
-      return std::make_unique<HeapFixedStore<SumAcc>>(options, ctx);
+      return OperatorOver<SumAcc>(options, ctx);
     case AggSpec::Kind::kMin:
-      return std::make_unique<HeapFixedStore<ExtremeAcc<false>>>(options, ctx);
+      return OperatorOver<ExtremeAcc<false>>(options, ctx);
     case AggSpec::Kind::kMax:
-      return std::make_unique<HeapFixedStore<ExtremeAcc<true>>>(options, ctx);
+      return OperatorOver<ExtremeAcc<true>>(options, ctx);
     case AggSpec::Kind::kDistinct:
-      return std::make_unique<HeapFixedStore<DistinctAcc>>(options, ctx);
+      return OperatorOver<DistinctAcc>(options, ctx);
   }
   return nullptr;
 }

@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: MIT
-// The heap stores' compact tables: key interning (each key's JSON text stored once per worker,
-// windows refer to it by a 32-bit id) and a fixed window's open-addressing table from key id to
-// accumulator.
+// Key interning for the heap stores: each key's JSON text stored once per worker, and windows
+// refer to it by a 32-bit id.
 #pragma once
 
-#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -184,72 +182,6 @@ class KeyInterner {
   std::vector<char> arena_;
   size_t live_ = 0;
   size_t dead_bytes_ = 0;  // arena bytes of erased keys
-};
-
-// The keys of one fixed window and their accumulators: an open-addressing table from key id to
-// a slot of 16 bytes for count, min and max (24 for sum and avg). Not thread-safe.
-template <typename Acc>
-class WindowTable {
- public:
-  static constexpr uint8_t kDirty = 1;      // changed since the last snapshot
-  static constexpr uint8_t kPersisted = 2;  // in the mirror backend
-
-  struct Slot {
-    uint32_t key = kNoKey;
-    uint8_t flags = 0;
-    Acc acc;
-  };
-
-  // The slot of `key`, added (empty, with no flags) if new; `*added` says which.
-  Slot& FindOrAdd(uint32_t key, bool* added) {
-    if ((size_ + 1) * 4 > slots_.size() * 3) Grow();
-    const size_t mask = slots_.size() - 1;
-    for (size_t i = Home(key);; i = (i + 1) & mask) {
-      Slot& slot = slots_[i];
-      if (slot.key == key) {
-        *added = false;
-        return slot;
-      }
-      if (slot.key == kNoKey) {
-        slot.key = key;
-        ++size_;
-        *added = true;
-        return slot;
-      }
-    }
-  }
-
-  size_t size() const { return size_; }
-
-  template <typename F>
-  void ForEach(F&& f) {
-    for (Slot& slot : slots_) {
-      if (slot.key != kNoKey) f(slot);
-    }
-  }
-
- private:
-  size_t Home(uint32_t key) const {
-    return static_cast<size_t>((uint64_t{key} * 0x9E3779B97F4A7C15ULL) >> shift_);
-  }
-
-  void Grow() {
-    std::vector<Slot> old = std::move(slots_);
-    const size_t capacity = old.empty() ? 4 : old.size() * 2;
-    slots_ = std::vector<Slot>(capacity);
-    shift_ = 64 - std::countr_zero(capacity);
-    const size_t mask = capacity - 1;
-    for (Slot& slot : old) {
-      if (slot.key == kNoKey) continue;
-      size_t i = Home(slot.key);
-      while (slots_[i].key != kNoKey) i = (i + 1) & mask;
-      slots_[i] = std::move(slot);
-    }
-  }
-
-  std::vector<Slot> slots_;  // size a power of two
-  size_t size_ = 0;
-  int shift_ = 64;
 };
 
 }  // namespace pulse::ops::internal

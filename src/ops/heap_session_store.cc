@@ -15,7 +15,7 @@
 #include "ops/heap_keys.h"
 #include "ops/state_mirror.h"
 #include "ops/window_parts.h"
-#include "ops/window_store.h"
+#include "ops/window_operator.h"
 #include "pulse/core/json.h"
 
 namespace pulse::ops::internal {
@@ -36,7 +36,7 @@ class HeapSessionStore final : public SessionStore {
     std::span<const Session> open;
     if (key != kNoKey) open = sessions_[key].sessions;
     const SessionPlacement p = rules_.PlaceSession(open, ts, watermark);
-    if (p.late) return SessionAdd{true, 0};
+    if (p.late) return SessionAdd::kLate;
     if (key == kNoKey) {
       key = keys_.Intern(key_text, hash);
       keys_.Ref(key);
@@ -54,14 +54,13 @@ class HeapSessionStore final : public SessionStore {
           queued_end = std::min(queued_end, part.queued_end);
         });
     open_sessions_ = open_sessions_ + 1 - (p.hi - p.lo);
-    const EventTime end = rules_.SessionEnd(merged.last);
     if (p.lo == p.hi) {
-      merged.queued_end = end;
-      release_queue_.emplace(end, key);
+      merged.queued_end = rules_.SessionEnd(merged.last);
+      release_queue_.emplace(merged.queued_end, key);
     } else {
       merged.queued_end = queued_end;
     }
-    return SessionAdd{false, end};
+    return SessionAdd::kAdded;
   }
 
   EventTime NextEnd() const override {
@@ -187,9 +186,9 @@ class HeapSessionStore final : public SessionStore {
 
 }  // namespace
 
-std::unique_ptr<SessionStore> MakeHeapSessionStore(const WindowOptions& options,
-                                                   const KeyedOperatorContext& ctx) {
-  return std::make_unique<HeapSessionStore>(options, ctx);
+std::unique_ptr<KeyedOperator> MakeHeapSessionOperator(const WindowOptions& options,
+                                                       const KeyedOperatorContext& ctx) {
+  return MakeWindowOperator(options, std::make_unique<HeapSessionStore>(options, ctx));
 }
 
 }  // namespace pulse::ops::internal

@@ -26,7 +26,7 @@ class FixedWindowCursor {
  public:
   /// Whether the cursor is at a window. False at once when the record is late for all of its
   /// windows.
-  bool Valid() const { return start_ > floor_ && start_ + size_ + lateness_ > watermark_; }
+  bool Valid() const { return start_ > bound_; }
   /// Requires: Valid(). The window's start, end (start + size) and index (start / slide, which
   /// numbers the windows without a division per window).
   EventTime start() const { return start_; }
@@ -40,23 +40,21 @@ class FixedWindowCursor {
 
  private:
   friend class WindowRules;
+  // A window [s, s + size) holds ts when s > ts − size, and is open at W when s + size + L > W:
+  // both bounds in one. (Times, watermarks and durations are bounded, so nothing overflows.)
   FixedWindowCursor(EventTime ts, EventTime watermark, DurationMs size, DurationMs slide,
                     DurationMs lateness)
       : index_(FloorDiv(ts, slide)),
         start_(index_ * slide),
-        floor_(ts - size),
-        watermark_(watermark),
+        bound_(std::max(ts - size, watermark - size - lateness)),
         size_(size),
-        slide_(slide),
-        lateness_(lateness) {}
+        slide_(slide) {}
 
   int64_t index_;
   EventTime start_;
-  EventTime floor_;  // windows start after ts − size
-  EventTime watermark_;
+  EventTime bound_;  // windows start after it
   DurationMs size_;
   DurationMs slide_;
-  DurationMs lateness_;
 };
 
 /// Where a record falls among the open sessions of its key (sorted by start): it touches the

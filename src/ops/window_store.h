@@ -3,6 +3,7 @@
 // heap; in a state backend such as RocksDB, with a write-back cache for fixed windows).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -28,9 +29,9 @@ class WindowStore {
  public:
   virtual ~WindowStore() = default;
 
-  /// A lower bound of the smallest end of an open window (exact after Release and Restore);
-  /// kMaxWatermark when no window is open. The operator calls it after Release and Restore to
-  /// know the next watermark that closes something.
+  /// A lower bound of the smallest end of an open window, exact for fixed windows;
+  /// kMaxWatermark when no window is open. Cheap (constant time): the operator calls it after
+  /// each Add, Release and Restore to know the next watermark that closes something.
   virtual EventTime NextEnd() const = 0;
 
   /// Append the result of every (window, key) that WindowRules::IsClosed at `watermark`
@@ -57,16 +58,14 @@ class FixedWindowStore : public WindowStore {
  public:
   /// Add `input`, from a record whose key is `key` (its compact JSON text), to the accumulator
   /// of (window, key) for every window from `windows` on, creating the ones that are new.
-  /// Returns the end of the last (oldest) of those windows. Requires: windows.Valid().
-  /// Errors: the backend's, Corruption for unreadable state.
-  virtual Result<EventTime> Add(std::string_view key, const AggInput& input,
-                                FixedWindowCursor windows) = 0;
+  /// Requires: windows.Valid(). Errors: the backend's, Corruption for unreadable state.
+  virtual Status Add(std::string_view key, const AggInput& input, FixedWindowCursor windows) = 0;
 };
 
 /// What SessionStore::Add did with a record.
-struct SessionAdd {
-  bool late = false;  // late for all of its windows: not added
-  EventTime end = 0;  // otherwise, the end of the session it is now in
+enum class SessionAdd : uint8_t {
+  kAdded,  // in a session: its own, or one it merged with
+  kLate,   // late for all of its windows: not added
 };
 
 /// Session windows: per key, its open sessions (disjoint, sorted by start, none touching).
@@ -75,37 +74,40 @@ class SessionStore : public WindowStore {
   /// Place a record of key `key` at time `ts` among the key's open sessions at `watermark`
   /// (WindowRules::PlaceSession). Unless it is late, merge it (`input` its contribution) with
   /// the sessions it touches (WindowRules::MergeSession) and keep the merged session.
-  /// Errors: the backend's, Corruption for unreadable state.
+  /// Returns which of the two it did. Errors: the backend's, Corruption for unreadable state.
   virtual Result<SessionAdd> Add(std::string_view key, EventTime ts, EventTime watermark,
                                  const AggInput& input) = 0;
 };
+
+// The stores. Each factory returns the window operator (window_operator.h) over a new store of
+// its kind, so that the operator calls the store directly.
 
 /// Fixed windows on the heap: each key's text stored once per worker, each window an
 /// open-addressing table from key id to the aggregation's compact accumulator. Checkpoints go
 /// through options.state_backend (default: an in-memory backend), opened at the first snapshot
 /// or restore as a mirror that each snapshot updates with what changed.
 /// Requires: options.Validate() is OK and the spec is tumbling or sliding.
-std::unique_ptr<FixedWindowStore> MakeHeapFixedStore(const WindowOptions& options,
+std::unique_ptr<KeyedOperator> MakeHeapFixedOperator(const WindowOptions& options,
                                                      const KeyedOperatorContext& ctx);
 
 /// Sessions on the heap: per key id its sessions, and a release queue ordered by end.
-/// Checkpoints as MakeHeapFixedStore's. Requires: options.Validate() is OK, a session spec.
-std::unique_ptr<SessionStore> MakeHeapSessionStore(const WindowOptions& options,
-                                                   const KeyedOperatorContext& ctx);
+/// Checkpoints as MakeHeapFixedOperator's. Requires: options.Validate() is OK, a session spec.
+std::unique_ptr<KeyedOperator> MakeHeapSessionOperator(const WindowOptions& options,
+                                                       const KeyedOperatorContext& ctx);
 
 /// Fixed windows in `backend` (e.g. RocksDB, so that they may exceed memory): one entry per
 /// (window, key), a write-back cache of options.state_cache_bytes in front of it, and per open
 /// window a count of its keys in memory. Checkpoints are the backend's own snapshots.
 /// Requires: options.Validate() is OK, a tumbling or sliding spec; `kv` is the namespace
 /// kWindowNamespace of `backend`.
-std::unique_ptr<FixedWindowStore> MakeBackendFixedStore(
+std::unique_ptr<KeyedOperator> MakeBackendFixedOperator(
     const WindowOptions& options, const KeyedOperatorContext& ctx,
     std::unique_ptr<state::StateBackend> backend, state::KvState kv);
 
 /// Sessions in `backend`: per key its session list, and a release index by end; in memory per
 /// key group only a lower bound of its next session end. Checkpoints are the backend's own
-/// snapshots. Requires: as MakeBackendFixedStore, but a session spec.
-std::unique_ptr<SessionStore> MakeBackendSessionStore(
+/// snapshots. Requires: as MakeBackendFixedOperator, but a session spec.
+std::unique_ptr<KeyedOperator> MakeBackendSessionOperator(
     const WindowOptions& options, const KeyedOperatorContext& ctx,
     std::unique_ptr<state::StateBackend> backend, state::KvState kv);
 
