@@ -16,8 +16,8 @@
 #include <utility>
 #include <vector>
 
-#include "ops/window_parts.h"
 #include "ops/window_operator.h"
+#include "ops/window_parts.h"
 #include "pulse/core/json.h"
 
 namespace pulse::ops::internal {
@@ -31,6 +31,7 @@ std::pair<int64_t, int64_t> ReadWindowId(std::string_view key) {
   return {end, start};
 }
 
+// A FixedWindowStore in a state backend, which it owns. One worker's; not thread-safe.
 class BackendFixedStore final : public FixedWindowStore {
  public:
   BackendFixedStore(const WindowOptions& options, const KeyedOperatorContext& ctx,

@@ -14,13 +14,14 @@
 #include <utility>
 #include <vector>
 
-#include "ops/window_parts.h"
 #include "ops/window_operator.h"
+#include "ops/window_parts.h"
 #include "pulse/core/json.h"
 
 namespace pulse::ops::internal {
 namespace {
 
+// A SessionStore in a state backend, which it owns. One worker's; not thread-safe.
 class BackendSessionStore final : public SessionStore {
  public:
   BackendSessionStore(const WindowOptions& options, const KeyedOperatorContext& ctx,

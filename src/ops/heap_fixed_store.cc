@@ -15,8 +15,8 @@
 
 #include "ops/heap_keys.h"
 #include "ops/state_mirror.h"
-#include "ops/window_parts.h"
 #include "ops/window_operator.h"
+#include "ops/window_parts.h"
 #include "pulse/core/json.h"
 
 namespace pulse::ops::internal {
@@ -89,6 +89,8 @@ class WindowTable {
   int shift_ = 64;
 };
 
+// A FixedWindowStore on the heap, with the compact accumulator Acc of the aggregation. One
+// worker's; not thread-safe.
 template <typename Acc>
 class HeapFixedStore final : public FixedWindowStore {
  public:

@@ -14,13 +14,14 @@
 
 #include "ops/heap_keys.h"
 #include "ops/state_mirror.h"
-#include "ops/window_parts.h"
 #include "ops/window_operator.h"
+#include "ops/window_parts.h"
 #include "pulse/core/json.h"
 
 namespace pulse::ops::internal {
 namespace {
 
+// A SessionStore on the heap. One worker's; not thread-safe.
 class HeapSessionStore final : public SessionStore {
  public:
   HeapSessionStore(const WindowOptions& options, const KeyedOperatorContext& ctx)
