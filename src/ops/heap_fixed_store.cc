@@ -102,8 +102,9 @@ class HeapFixedStore final : public FixedWindowStore {
         slide_(rules_.slide()),
         mirror_(options, ctx) {}
 
-  Status Add(std::string_view key_text, const AggInput& input,
-             FixedWindowCursor windows) override {
+  // Inlined into the operator (which calls it directly) as the per-record path.
+  [[gnu::always_inline]] Status Add(std::string_view key_text, const AggInput& input,
+                                    FixedWindowCursor windows) override {
     const uint32_t key = keys_.Intern(key_text, HashText(key_text));
     for (; windows.Valid(); windows.Next()) {
       bool added = false;
