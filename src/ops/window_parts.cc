@@ -49,7 +49,9 @@ Value KeyValueFromText(std::string_view text) {
 
 void AppendOrderedInt64(int64_t v, std::string* out) {
   const uint64_t u = static_cast<uint64_t>(v) ^ (uint64_t{1} << 63);
-  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>(u >> shift));
+  char bytes[8];
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>(u >> (56 - 8 * i));
+  out->append(bytes, sizeof(bytes));  // one append: state keys are built per record and window
 }
 
 bool ReadOrderedInt64(std::string_view* in, int64_t* v) {
