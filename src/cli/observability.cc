@@ -11,6 +11,7 @@
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>
 
+#include "pulse/core/env.h"
 #include "pulse/core/json.h"
 #include "pulse/core/output_file.h"
 #include "pulse/metrics/http/status_report.h"
@@ -94,6 +95,12 @@ Result<std::unique_ptr<RunObservability>> RunObservability::Start(const HttpFlag
   o->report_path_ = std::move(report_path);
   if (!o->report_path_.empty()) {
     // Fail now, not after the run, when the report cannot be written there.
+    Result<FileInfo> existing = Env::Default().Stat(o->report_path_);
+    if (existing.ok() && existing->type == FileType::kDirectory) {
+      return Status::InvalidArgument(
+          fmt::format("--report: '{}' is a directory; name the HTML file to write",
+                      o->report_path_));
+    }
     Result<std::unique_ptr<OutputFile>> probe = OutputFile::Create(o->report_path_);
     if (!probe.ok()) return probe.status().WithContext("--report");
     (*probe)->Abort();
