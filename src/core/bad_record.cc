@@ -100,7 +100,9 @@ Status BadRecordHandler::Report(const BadRecord& bad) {
   return Status::OK();
 }
 
-// Copy `bad` into the ring of recent records, reusing the slot's strings.
+// Copy `bad` into the ring of recent records, reusing the slot's strings (no allocation once
+// they have grown). The text is made valid UTF-8 only when Recent() reads it, off the source's
+// path.
 void BadRecordHandler::Remember(const BadRecord& bad) {
   Env& env = options_.env != nullptr ? *options_.env : Env::Default();
   const int64_t now_ms = env.clock().UnixMillis();
@@ -119,23 +121,29 @@ void BadRecordHandler::Remember(const BadRecord& bad) {
   slot.number = ++reported_;
   slot.unix_ms = now_ms;
   slot.reason = bad.reason;
-  slot.origin.clear();
-  AppendUtf8Lossy(bad.origin, &slot.origin);
+  slot.origin.assign(bad.origin);
   slot.position = bad.position;
-  slot.error.clear();
-  AppendUtf8Lossy(bad.error, &slot.error);
-  slot.raw.clear();
-  AppendUtf8Lossy(raw, &slot.raw);
+  slot.error.assign(bad.error);
+  slot.raw.assign(raw);
   slot.raw_truncated = raw.size() < bad.raw.size();
 }
 
 std::vector<RecentBadRecord> BadRecordHandler::Recent() const {
-  std::lock_guard<std::mutex> lock(recent_mu_);
-  const uint64_t kept = std::min<uint64_t>(reported_, kRecentRecords);
   std::vector<RecentBadRecord> out;
-  out.reserve(kept);
-  for (uint64_t n = reported_ - kept; n < reported_; ++n) {
-    out.push_back(recent_[n % kRecentRecords]);
+  {
+    std::lock_guard<std::mutex> lock(recent_mu_);
+    const uint64_t kept = std::min<uint64_t>(reported_, kRecentRecords);
+    out.reserve(kept);
+    for (uint64_t n = reported_ - kept; n < reported_; ++n) {
+      out.push_back(recent_[n % kRecentRecords]);
+    }
+  }
+  for (RecentBadRecord& r : out) {
+    for (std::string* text : {&r.origin, &r.error, &r.raw}) {
+      std::string valid;
+      AppendUtf8Lossy(*text, &valid);
+      *text = std::move(valid);
+    }
   }
   return out;
 }
