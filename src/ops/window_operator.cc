@@ -9,9 +9,6 @@ namespace pulse::ops::internal {
 Result<std::unique_ptr<KeyedOperator>> MakeWindowOperator(const WindowOptions& options,
                                                           const KeyedOperatorContext& ctx) {
   PULSE_RETURN_IF_ERROR(options.Validate());
-  if (!options.aggregates.empty()) {
-    return Status::InvalidArgument("named aggregates: not implemented yet in this build");
-  }
   const bool session = options.window.kind == WindowSpec::Kind::kSession;
   if (!options.state_in_backend) {
     return session ? MakeHeapSessionOperator(options, ctx) : MakeHeapFixedOperator(options, ctx);
