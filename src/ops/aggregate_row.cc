@@ -140,15 +140,8 @@ void AggRow::AppendResults(const AggregatePlan& plan, Object* out) const {
       case Aggregate::Kind::kApproxDistinct:
         v = Value(std::get<ApproxDistinctState>(s).Count());
         break;
-      case Aggregate::Kind::kQuantile:
-        v = std::move(std::get<QuantileState>(s).At(o.quantiles).front());
-        break;
-      case Aggregate::Kind::kQuantiles: {
-        std::vector<Value> values = std::get<QuantileState>(s).At(o.quantiles);
-        v = Value(Array(std::make_move_iterator(values.begin()),
-                        std::make_move_iterator(values.end())));
-        break;
-      }
+      case Aggregate::Kind::kQuantile: v = std::get<QuantileState>(s).At(o.quantiles[0]); break;
+      case Aggregate::Kind::kQuantiles: v = std::get<QuantileState>(s).AtEach(o.quantiles); break;
       case Aggregate::Kind::kFirst: v = std::get<EdgeState<false>>(s).Result(); break;
       case Aggregate::Kind::kLast: v = std::get<EdgeState<true>>(s).Result(); break;
       case Aggregate::Kind::kTopK: v = std::get<TopKState>(s).Top(o.k); break;

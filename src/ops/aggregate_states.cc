@@ -214,58 +214,44 @@ Status DistinctState::ReadFrom(std::string_view* in) {
   return Status::OK();
 }
 
-void ApproxDistinctState::Merge(ApproxDistinctState&& other) {
-  if (!other.sketch) return;
-  if (!sketch) {
-    sketch = std::move(other.sketch);
-    return;
+Value QuantileState::Typed(double v) const {
+  // Integers came in as int64s and were rounded to doubles only beyond 2^53.
+  if (all_int) return Value(v >= 0x1p63 ? INT64_MAX : static_cast<int64_t>(v));
+  return Value(v);
+}
+
+Value QuantileState::At(double q) const {
+  if (sketch.count() == 0) return Value();
+  const uint64_t rank = QuantileRank(q, sketch.count());
+  double v = 0;
+  sketch.ValuesAtRanks(std::span<const uint64_t>(&rank, 1), std::span<double>(&v, 1));
+  return Typed(v);
+}
+
+Value QuantileState::AtEach(const std::vector<double>& quantiles) const {
+  Array values;
+  values.reserve(quantiles.size());
+  if (sketch.count() == 0) {
+    values.resize(quantiles.size());
+    return Value(std::move(values));
   }
-  sketch->Merge(*other.sketch);
-}
-
-void ApproxDistinctState::AppendTo(std::string* out) const { PutOptional(sketch, out); }
-Status ApproxDistinctState::ReadFrom(std::string_view* in) {
-  return GetOptional(in, &sketch, "approx_distinct");
-}
-
-void QuantileState::Merge(QuantileState&& other) {
-  all_int = all_int && other.all_int;
-  if (!other.sketch) return;
-  if (!sketch) {
-    sketch = std::move(other.sketch);
-    return;
-  }
-  sketch->Merge(*other.sketch);
-}
-
-std::vector<Value> QuantileState::At(const std::vector<double>& quantiles) const {
-  if (!sketch || sketch->count() == 0) return std::vector<Value>(quantiles.size());
   std::vector<uint64_t> ranks;
   ranks.reserve(quantiles.size());
-  for (double q : quantiles) ranks.push_back(QuantileRank(q, sketch->count()));
-  std::vector<Value> values;
-  values.reserve(quantiles.size());
-  for (double v : sketch->ValuesAtRanks(ranks)) {
-    if (all_int) {
-      // Integers came in as int64s and were rounded to doubles only beyond 2^53.
-      values.emplace_back(v >= 0x1p63 ? INT64_MAX : static_cast<int64_t>(v));
-    } else {
-      values.emplace_back(v);
-    }
-  }
-  return values;
+  for (double q : quantiles) ranks.push_back(QuantileRank(q, sketch.count()));
+  for (double v : sketch.ValuesAtRanks(ranks)) values.push_back(Typed(v));
+  return Value(std::move(values));
 }
 
 void QuantileState::AppendTo(std::string* out) const {
   PutU8(all_int ? 1 : 0, out);
-  PutOptional(sketch, out);
+  sketch.AppendTo(out);
 }
 
 Status QuantileState::ReadFrom(std::string_view* in) {
   uint8_t flag = 0;
   if (!GetU8(in, &flag) || flag > 1) return Truncated("quantile");
   all_int = flag == 1;
-  return GetOptional(in, &sketch, "quantile");
+  return sketch.ReadFrom(in);
 }
 
 template <bool kLast>

@@ -150,35 +150,40 @@ struct DistinctState {
 
 /// approx_distinct: a DistinctSketch of the values' hashes.
 struct ApproxDistinctState {
-  std::unique_ptr<DistinctSketch> sketch;  // allocated with the first value
+  DistinctSketch sketch;
 
   void Add(const FieldInput& in, EventTime) {
-    if (in.value == nullptr) return;
-    if (!sketch) sketch = std::make_unique<DistinctSketch>();
-    sketch->Add(HashValueForDistinct(*in.value));
+    if (in.value != nullptr) sketch.Add(HashValueForDistinct(*in.value));
   }
-  void Merge(ApproxDistinctState&& other);
-  int64_t Count() const { return sketch ? sketch->Estimate() : 0; }
-  void AppendTo(std::string* out) const;
-  Status ReadFrom(std::string_view* in);
+  void Merge(ApproxDistinctState&& other) { sketch.Merge(other.sketch); }
+  int64_t Count() const { return sketch.Estimate(); }
+  void AppendTo(std::string* out) const { sketch.AppendTo(out); }
+  Status ReadFrom(std::string_view* in) { return sketch.ReadFrom(in); }
 };
 
 /// quantile and quantiles: a QuantileSketch of the numbers, and whether all were integers.
 struct QuantileState {
-  std::unique_ptr<QuantileSketch> sketch;  // allocated with the first number
+  QuantileSketch sketch;
   bool all_int = true;
 
   void Add(const FieldInput& in, EventTime) {
     if (!in.has_number) return;
-    if (!sketch) sketch = std::make_unique<QuantileSketch>();
-    sketch->Add(in.number.AsDouble());
+    sketch.Add(in.number.AsDouble());
     all_int = all_int && in.number.is_int;
   }
-  void Merge(QuantileState&& other);
-  /// The number at each q (QuantileRank), integers when all numbers were; nulls without numbers.
-  std::vector<Value> At(const std::vector<double>& quantiles) const;
+  void Merge(QuantileState&& other) {
+    all_int = all_int && other.all_int;
+    sketch.Merge(other.sketch);
+  }
+  /// The number at q (QuantileRank), an integer when all numbers were; null without numbers.
+  Value At(double q) const;
+  /// At(q) for each of `quantiles`, as an array.
+  Value AtEach(const std::vector<double>& quantiles) const;
   void AppendTo(std::string* out) const;
   Status ReadFrom(std::string_view* in);
+
+ private:
+  Value Typed(double v) const;
 };
 
 /// first (kLast false) or last (kLast true): the non-null value with the smallest / largest

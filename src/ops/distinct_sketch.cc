@@ -95,45 +95,41 @@ uint64_t HashValueForDistinct(const Value& v) {
 }
 
 void DistinctSketch::Add(uint64_t hash) {
-  if (exact()) {
-    if (Contains(hash)) return;
-    if (count_ < kExactLimit) {
-      Insert(hash);
-      return;
-    }
-    ToRegisters();  // the set is full (2048 slots, 16 KiB): as large as the registers
+  if (!exact()) {
+    Update(hash);
+    return;
   }
-  Update(hash);
-}
-
-bool DistinctSketch::Contains(uint64_t hash) const {
   if (hash == 0) hash = 1;
-  if (set_.empty()) return false;
-  const size_t mask = set_.size() - 1;
-  for (size_t i = static_cast<size_t>(hash) & mask;; i = (i + 1) & mask) {
-    if (set_[i] == hash) return true;
-    if (set_[i] == 0) return false;
-  }
-}
-
-void DistinctSketch::Insert(uint64_t hash) {
-  if (hash == 0) hash = 1;
-  if ((count_ + 1) * 2 > set_.size()) {
-    std::vector<uint64_t> old = std::move(set_);
-    set_.assign(old.empty() ? 8 : old.size() * 2, 0);
-    count_ = 0;
-    for (uint64_t h : old) {
-      if (h != 0) Insert(h);
-    }
-  }
-  const size_t mask = set_.size() - 1;
-  for (size_t i = static_cast<size_t>(hash) & mask;; i = (i + 1) & mask) {
+  if (set_.empty()) set_.assign(kFirstSlots, 0);
+  size_t mask = set_.size() - 1;
+  size_t i = static_cast<size_t>(hash) & mask;
+  for (; set_[i] != 0; i = (i + 1) & mask) {
     if (set_[i] == hash) return;
-    if (set_[i] == 0) {
-      set_[i] = hash;
-      ++count_;
-      return;
+  }
+  if (count_ == kExactLimit) {
+    ToRegisters();  // the set is full (2048 slots, 16 KiB): as large as the registers
+    Update(hash);
+    return;
+  }
+  if ((count_ + 1) * 2 > set_.size()) {
+    Grow();
+    mask = set_.size() - 1;
+    for (i = static_cast<size_t>(hash) & mask; set_[i] != 0; i = (i + 1) & mask) {
     }
+  }
+  set_[i] = hash;
+  ++count_;
+}
+
+void DistinctSketch::Grow() {
+  std::vector<uint64_t> old = std::move(set_);
+  set_.assign(old.size() * 2, 0);
+  const size_t mask = set_.size() - 1;
+  for (uint64_t h : old) {
+    if (h == 0) continue;
+    size_t i = static_cast<size_t>(h) & mask;
+    while (set_[i] != 0) i = (i + 1) & mask;
+    set_[i] = h;
   }
 }
 
@@ -207,8 +203,9 @@ Status DistinctSketch::ReadFrom(std::string_view* in) {
     for (uint64_t i = 0; i < n; ++i) {
       uint64_t h = 0;
       GetU64(in, &h);
-      Insert(h);
+      Add(h);
     }
+    if (count_ != n) return Status::Corruption("approx_distinct state: repeated hashes");
     return Status::OK();
   }
   if (mode != 1 || in->size() < kRegisters) {

@@ -29,6 +29,7 @@ class DistinctSketch {
   static constexpr int kPrecision = 14;
   static constexpr size_t kRegisters = size_t{1} << kPrecision;
   static constexpr size_t kExactLimit = 1024;
+  static constexpr size_t kFirstSlots = 16;  // the exact set's first size
 
   void Add(uint64_t hash);
   /// Fold `other` in (a union).
@@ -47,8 +48,7 @@ class DistinctSketch {
   Status ReadFrom(std::string_view* in);
 
  private:
-  bool Contains(uint64_t hash) const;  // in the exact set
-  void Insert(uint64_t hash);          // into the exact set; requires exact()
+  void Grow();                 // double the exact set
   void ToRegisters();          // leave the exact mode
   void Update(uint64_t hash);  // one hash into the registers
 

@@ -23,7 +23,7 @@ namespace pulse::ops::internal {
 namespace {
 
 // The keys of one fixed window and their accumulators: an open-addressing table from key id to
-// a slot of 16 bytes for count, min and max (24 for sum and avg; 32 for the named aggregates'
+// a slot of 16 bytes for count (24 for sum, avg, min and max; 32 for the named aggregates'
 // AggRow, whose states are on the heap). Not thread-safe.
 template <typename Acc>
 class WindowTable {
@@ -89,6 +89,13 @@ class WindowTable {
   size_t size_ = 0;
   int shift_ = 64;
 };
+
+// The slots of the original single aggregations stay this small (the named aggregates' AggRow
+// is 32: a vector of states on the heap).
+static_assert(sizeof(WindowTable<CountAcc>::Slot) == 16);
+static_assert(sizeof(WindowTable<SumAcc>::Slot) == 24);
+static_assert(sizeof(WindowTable<ExtremeAcc<true>>::Slot) == 24);
+static_assert(sizeof(WindowTable<AggRow>::Slot) == 32);
 
 // A FixedWindowStore on the heap, with the compact accumulator A of the aggregation (or the
 // named aggregates' AggRow). One worker's; not thread-safe.

@@ -2,6 +2,7 @@
 #include "ops/quantile_sketch.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "ops/state_image.h"
@@ -12,27 +13,35 @@ namespace {
 // Each level below the top holds 2/3 of the next one's items, as in the KLL paper.
 constexpr double kShrink = 2.0 / 3.0;
 constexpr size_t kMaxLevels = 64;  // 2^64 values cannot be added
+// The first buffer of a sketch: most windows of most pipelines see few values.
+constexpr size_t kFirstItems = 8;
+// Queries of windows up to this many items sort on the stack.
+constexpr size_t kStackItems = 64;
 
 }  // namespace
 
 uint32_t QuantileSketch::Capacity(size_t level) const {
-  const size_t depth = levels_.size() - 1 - level;
+  const size_t depth = levels() - 1 - level;
   const double items = std::floor(kK * std::pow(kShrink, static_cast<double>(depth)));
   return std::max(kMinLevelItems, static_cast<uint32_t>(items));
+}
+
+void QuantileSketch::UpdateCapacity() {
+  capacity_ = 0;
+  for (size_t h = 0; h < levels(); ++h) capacity_ += Capacity(h);
 }
 
 void QuantileSketch::Add(double v) {
   if (n_ == 0) {
     min_ = v;
     max_ = v;
-    levels_.resize(1);
-    capacity_ = Capacity(0);
+    level0_.reserve(kFirstItems);
   } else {
     min_ = std::min(min_, v);
     max_ = std::max(max_, v);
   }
   ++n_;
-  levels_[0].push_back(v);
+  level0_.push_back(v);
   ++items_;
   if (items_ > capacity_) Compress();
 }
@@ -48,27 +57,26 @@ void QuantileSketch::Compress() {
   while (items_ > capacity_) {
     // Some level is full when all of them hold more than their capacities together.
     size_t level = 0;
-    while (levels_[level].size() < Capacity(level)) ++level;
+    while (Level(level).size() < Capacity(level)) ++level;
     if (level + 1 == kMaxLevels) return;  // unreachable: it takes 2^63 values
     CompactLevel(level);
   }
 }
 
 void QuantileSketch::CompactLevel(size_t level) {
-  if (level + 1 == levels_.size()) {
-    levels_.emplace_back();
-    capacity_ = 0;
-    for (size_t h = 0; h < levels_.size(); ++h) capacity_ += Capacity(h);
+  if (level + 1 == levels()) {
+    upper_.emplace_back();
+    UpdateCapacity();
   }
-  std::vector<double>& items = levels_[level];
+  std::vector<double>& items = Level(level);
   // An odd item out stays at its level with its weight: the last one added.
   const bool odd = items.size() % 2 == 1;
   const double kept = odd ? items.back() : 0;
   if (odd) items.pop_back();
   std::sort(items.begin(), items.end());
-  std::vector<double>& up = levels_[level + 1];
+  std::vector<double>& up = Level(level + 1);
   for (size_t i = CoinFlip() ? 1 : 0; i < items.size(); i += 2) up.push_back(items[i]);
-  items_ -= items.size() / 2;
+  items_ -= static_cast<uint32_t>(items.size() / 2);
   items.clear();
   if (odd) items.push_back(kept);
 }
@@ -82,41 +90,61 @@ void QuantileSketch::Merge(const QuantileSketch& other) {
   min_ = std::min(min_, other.min_);
   max_ = std::max(max_, other.max_);
   n_ += other.n_;
-  if (levels_.size() < other.levels_.size()) levels_.resize(other.levels_.size());
-  for (size_t h = 0; h < other.levels_.size(); ++h) {
-    levels_[h].insert(levels_[h].end(), other.levels_[h].begin(), other.levels_[h].end());
-    items_ += other.levels_[h].size();
+  if (upper_.size() < other.upper_.size()) upper_.resize(other.upper_.size());
+  for (size_t h = 0; h < other.levels(); ++h) {
+    const std::vector<double>& from = other.Level(h);
+    std::vector<double>& to = Level(h);
+    to.insert(to.end(), from.begin(), from.end());
+    items_ += static_cast<uint32_t>(from.size());
   }
-  capacity_ = 0;
-  for (size_t h = 0; h < levels_.size(); ++h) capacity_ += Capacity(h);
+  UpdateCapacity();
   Compress();
 }
 
-std::vector<double> QuantileSketch::ValuesAtRanks(std::span<const uint64_t> ranks) const {
+void QuantileSketch::ValuesAtRanks(std::span<const uint64_t> ranks,
+                                   std::span<double> values) const {
+  auto inner = [&](auto&& at_rank) {
+    for (size_t i = 0; i < ranks.size(); ++i) {
+      const uint64_t rank = ranks[i];
+      values[i] = rank <= 1 ? min_ : (rank >= n_ ? max_ : at_rank(rank));
+    }
+  };
+  if (exact()) {
+    // Every item has weight 1: the rank-th smallest.
+    std::array<double, kStackItems> stack;
+    std::vector<double> heap;
+    std::span<double> sorted;
+    if (level0_.size() <= kStackItems) {
+      sorted = std::span<double>(stack.data(), level0_.size());
+    } else {
+      heap.resize(level0_.size());
+      sorted = heap;
+    }
+    std::copy(level0_.begin(), level0_.end(), sorted.begin());
+    if (ranks.size() == 1) {  // one quantile: partition around it instead of sorting
+      const uint64_t rank = std::clamp<uint64_t>(ranks[0], 1, n_);
+      std::nth_element(sorted.begin(), sorted.begin() + (rank - 1), sorted.end());
+    } else {
+      std::sort(sorted.begin(), sorted.end());
+    }
+    inner([&](uint64_t rank) { return sorted[rank - 1]; });
+    return;
+  }
   std::vector<std::pair<double, uint64_t>> weighted;  // (value, weight)
   weighted.reserve(items_);
-  for (size_t h = 0; h < levels_.size(); ++h) {
-    for (double v : levels_[h]) weighted.emplace_back(v, uint64_t{1} << h);
+  for (size_t h = 0; h < levels(); ++h) {
+    for (double v : Level(h)) weighted.emplace_back(v, uint64_t{1} << h);
   }
   std::sort(weighted.begin(), weighted.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
-  // cumulative[i]: the weight of items 0..i.
-  std::vector<uint64_t> cumulative(weighted.size());
+  // Each item's weight becomes the weight of the items up to it.
   uint64_t total = 0;
-  for (size_t i = 0; i < weighted.size(); ++i) cumulative[i] = total += weighted[i].second;
-  std::vector<double> values;
-  values.reserve(ranks.size());
-  for (uint64_t rank : ranks) {
-    if (rank <= 1) {
-      values.push_back(min_);
-    } else if (rank >= n_) {
-      values.push_back(max_);
-    } else {
-      const auto it = std::lower_bound(cumulative.begin(), cumulative.end(), rank);
-      values.push_back(it == cumulative.end() ? max_ : weighted[it - cumulative.begin()].first);
-    }
-  }
-  return values;
+  for (auto& item : weighted) item.second = total += item.second;
+  inner([&](uint64_t rank) {
+    const auto it = std::lower_bound(weighted.begin(), weighted.end(), rank,
+                                     [](const auto& item, uint64_t r) { return item.second < r; });
+    return it == weighted.end() ? max_ : it->first;
+  });
 }
 
 void QuantileSketch::AppendTo(std::string* out) const {
@@ -124,8 +152,10 @@ void QuantileSketch::AppendTo(std::string* out) const {
   PutF64(min_, out);
   PutF64(max_, out);
   PutU64(random_, out);
-  PutVarint(levels_.size(), out);
-  for (const std::vector<double>& level : levels_) {
+  PutVarint(n_ == 0 ? 0 : levels(), out);
+  if (n_ == 0) return;
+  for (size_t h = 0; h < levels(); ++h) {
+    const std::vector<double>& level = Level(h);
     PutVarint(level.size(), out);
     for (double v : level) PutF64(v, out);
   }
@@ -136,21 +166,25 @@ Status QuantileSketch::ReadFrom(std::string_view* in) {
   *this = QuantileSketch();
   uint64_t levels = 0;
   if (!GetU64(in, &n_) || !GetF64(in, &min_) || !GetF64(in, &max_) || !GetU64(in, &random_) ||
-      !GetVarint(in, &levels) || levels > kMaxLevels || random_ == 0) {
+      !GetVarint(in, &levels) || levels > kMaxLevels || random_ == 0 ||
+      (n_ > 0) != (levels > 0)) {
     return bad;
   }
-  levels_.resize(levels);
+  if (levels > 1) upper_.resize(levels - 1);
   uint64_t weight = 0;
+  uint64_t items = 0;
   for (size_t h = 0; h < levels; ++h) {
     uint64_t size = 0;
     if (!GetVarint(in, &size) || in->size() / 8 < size) return bad;
-    levels_[h].resize(size);
-    for (double& v : levels_[h]) GetF64(in, &v);
-    items_ += size;
+    std::vector<double>& level = Level(h);
+    level.resize(size);
+    for (double& v : level) GetF64(in, &v);
+    items += size;
     weight += size << h;
   }
-  if (weight != n_ || (n_ > 0) != (levels > 0)) return bad;
-  for (size_t h = 0; h < levels_.size(); ++h) capacity_ += Capacity(h);
+  if (weight != n_ || items > 8 * kK) return bad;
+  items_ = static_cast<uint32_t>(items);
+  UpdateCapacity();
   return Status::OK();
 }
 

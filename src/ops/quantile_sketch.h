@@ -35,13 +35,18 @@ class QuantileSketch {
 
   /// The number of values added (and merged).
   uint64_t count() const { return n_; }
-  /// The values at 1-based ranks `ranks` (each in [1, count()]), ascending or not: the
-  /// smallest value whose estimated rank (the weight of the items not above it) reaches the
-  /// rank. Rank 1 is the exact minimum and rank count() the exact maximum.
-  /// Requires: count() > 0.
-  std::vector<double> ValuesAtRanks(std::span<const uint64_t> ranks) const;
+  /// Write to values[i] the value at 1-based rank ranks[i] (each in [1, count()], in any
+  /// order): the smallest value whose estimated rank (the weight of the items not above it)
+  /// reaches the rank. Rank 1 is the exact minimum and rank count() the exact maximum.
+  /// Requires: count() > 0, values.size() == ranks.size().
+  void ValuesAtRanks(std::span<const uint64_t> ranks, std::span<double> values) const;
+  std::vector<double> ValuesAtRanks(std::span<const uint64_t> ranks) const {
+    std::vector<double> values(ranks.size());
+    ValuesAtRanks(ranks, values);
+    return values;
+  }
   /// Whether every value is still kept (queries are exact).
-  bool exact() const { return levels_.size() <= 1; }
+  bool exact() const { return upper_.empty(); }
   /// The items kept, for tests of the memory bound.
   size_t items() const { return items_; }
 
@@ -52,15 +57,22 @@ class QuantileSketch {
   Status ReadFrom(std::string_view* in);
 
  private:
+  size_t levels() const { return 1 + upper_.size(); }
+  std::vector<double>& Level(size_t h) { return h == 0 ? level0_ : upper_[h - 1]; }
+  const std::vector<double>& Level(size_t h) const { return h == 0 ? level0_ : upper_[h - 1]; }
   uint32_t Capacity(size_t level) const;
+  void UpdateCapacity();
   void Compress();  // compact levels until the items fit the capacities
   void CompactLevel(size_t level);
   bool CoinFlip();
 
-  std::vector<std::vector<double>> levels_;  // level h: items of weight 2^h, unsorted
+  // Level h holds items of weight 2^h, unsorted: level 0 apart, so that a sketch that is still
+  // exact holds one buffer.
+  std::vector<double> level0_;
+  std::vector<std::vector<double>> upper_;  // levels 1, 2, ...
   uint64_t n_ = 0;
-  size_t items_ = 0;     // items in all levels
-  size_t capacity_ = 0;  // the sum of the levels' capacities (0 before the first value)
+  uint32_t items_ = 0;       // items in all levels
+  uint32_t capacity_ = kK;   // the sum of the levels' capacities
   double min_ = 0;
   double max_ = 0;
   uint64_t random_ = 0x853c49e6748fea9bULL;  // xorshift64 state, never 0
