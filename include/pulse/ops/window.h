@@ -65,7 +65,7 @@ struct AggSpec {
 /// (an aggregate over an expression reads a computed field); a field that is missing or JSON
 /// null is no input. Numbers are JSON numbers and strings that spell a decimal number ("12" is
 /// the integer 12, "2.5" the double 2.5). Every aggregate merges (sessions) and checkpoints.
-/// Results (docs/expressions.md, "Aggregates"):
+/// Results (docs/aggregates.md):
 ///
 /// | kind | result |
 /// |---|---|
@@ -74,7 +74,7 @@ struct AggSpec {
 /// | kAvg | a double; null without numbers |
 /// | kMin, kMax | the smallest / largest number as it came (an integer stays an integer; the first of equal ones); null without numbers |
 /// | kDistinct | the number of distinct JSON values (exact; 1 and "1" differ) |
-/// | kApproxDistinct | the same, estimated (HyperLogLog, 2^14 registers: relative standard error 0.81 %; exact below 2048 distinct values) |
+/// | kApproxDistinct | the same, estimated (HyperLogLog, 2^14 registers: relative standard error 0.81 %; exact up to 1024 distinct values) |
 /// | kQuantile | the number at rank ⌈q·n⌉ (1-based; the smallest for q = 0) of the window's n numbers, as DuckDB's quantile_disc: exact up to 1024 numbers, then from a KLL sketch (rank error under 1 %); an integer when every number was one; null without numbers |
 /// | kQuantiles | an array: kQuantile at each of `quantiles`, in their order |
 /// | kFirst, kLast | the non-null value (any JSON type, as it came) with the smallest / largest event time; ties: the first / last in input order |
