@@ -229,6 +229,27 @@ TEST_P(WindowAggregatesTest, SessionMergesEveryState) {
                 R"("ysum":null,"ymin":null,"yq":null)")}));
 }
 
+// Results come in the aggregates' order, not by name, also when several aggregates share a
+// state (sum and avg of x, its quantiles, its stddev and variance) and when a field repeats.
+TEST_P(WindowAggregatesTest, ResultsInTheAggregatesOrder) {
+  const std::vector<Aggregate> aggregates = {
+      Aggregate::Of("z_avg", Kind::kAvg, "x"),     Aggregate::Quantile("y_p50", "x", 0.5),
+      Aggregate::Count("x_n"),                     Aggregate::Of("w_sum", Kind::kSum, "x"),
+      Aggregate::Of("v_var", Kind::kVariance, "x"), Aggregate::Quantile("u_max", "x", 1),
+      Aggregate::Of("t_sd", Kind::kStddev, "x"),
+  };
+  const std::vector<Record> in = {R(1, R"({"k":"a","x":2})"), R(2, R"({"k":"a","x":4})"),
+                                  R(3, R"({"k":"a","x":9})"), R(14, R"({"k":"a","x":1})")};
+  EXPECT_EQ(Run(in, Named(WindowSpec::Tumbling(10), aggregates), 2),
+            (std::vector<std::string>{
+                Row(0, 10, "a",
+                    R"("z_avg":5.0,"y_p50":4,"x_n":3,"w_sum":15,"v_var":13.0,"u_max":9,)"
+                    R"("t_sd":3.605551275463989)"),
+                Row(10, 20, "a",
+                    R"("z_avg":1.0,"y_p50":1,"x_n":1,"w_sum":1,"v_var":null,"u_max":1,)"
+                    R"("t_sd":null)")}));
+}
+
 // The same bytes for any worker count and batch size, and in every store, on out-of-order data
 // with late records and sessions that merge; the heap with one worker is the reference.
 class NamedDeterminism
