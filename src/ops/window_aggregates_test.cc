@@ -326,8 +326,10 @@ TEST(NamedAggregates, InputFieldsAndDescription) {
   std::unique_ptr<KeyedOperatorFactory> f = WindowedAggregate(Named(
       WindowSpec::Tumbling(60000),
       {Aggregate::Count("requests"), Aggregate::Quantile("p99", "latency_s", 0.99),
-       Aggregate::Of("users", Kind::kApproxDistinct, "user"), Aggregate::Of("bytes", Kind::kSum, "bytes"),
-       Aggregate::Of("avg_latency", Kind::kAvg, "latency_s"), Aggregate::TopK("paths", "path", 5)}));
+       Aggregate::Of("users", Kind::kApproxDistinct, "user"),
+       Aggregate::Of("bytes", Kind::kSum, "bytes"),
+       Aggregate::Of("avg_latency", Kind::kAvg, "latency_s"),
+       Aggregate::TopK("paths", "path", 5)}));
   EXPECT_EQ(f->InputFields(), (std::vector<std::string>{"latency_s", "user", "bytes", "path"}));
   EXPECT_EQ(f->Describe(),
             "tumbling 1m, requests = count(*), p99 = quantile(latency_s, 0.99), users = "
