@@ -24,6 +24,7 @@ import sys
 DEPS = {
     "metrics": [],
     "core": ["metrics"],
+    "expr": ["core"],
     "state": ["core"],
     "state_rocksdb": ["state"],
     "ops": ["state"],
@@ -71,6 +72,7 @@ SRC_MODULES = [
     ("state/rocksdb", "state_rocksdb"),
     ("metrics", "metrics"),
     ("core", "core"),
+    ("expr", "expr"),
     ("state", "state"),
     ("ops", "ops"),
     ("io", "io"),
@@ -85,6 +87,7 @@ PUBLIC_MODULES = [
     ("pulse/state/rocksdb_backend.h", "state_rocksdb"),
     ("pulse/metrics/", "metrics"),
     ("pulse/core/", "core"),
+    ("pulse/expr/", "expr"),
     ("pulse/state/", "state"),
     ("pulse/ops/", "ops"),
     ("pulse/io/", "io"),
