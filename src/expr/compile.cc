@@ -678,12 +678,14 @@ class Compiler {
       }
       return Status::OK();
     }
-    if (Any(t & (Types::kNumber | Types::kString | Types::kNull))) return Status::OK();
+    if (Any(t & (Types::kNumber | Types::kString)) || NonNull(t) == Types::kNone) {
+      return Status::OK();
+    }
     return ErrorAt(operand, fmt::format("{} needs numbers; got {}", op, DescribeTypes(t)));
   }
 
   static Status CheckCondition(const Node& operand, Types t, std::string_view op) {
-    if (Any(t & (Types::kBool | Types::kNull))) return Status::OK();
+    if (Any(t & Types::kBool) || NonNull(t) == Types::kNone) return Status::OK();
     return ErrorAt(operand, fmt::format("{} needs a condition (true or false); got {}", op,
                                         DescribeTypes(t)));
   }
@@ -762,12 +764,12 @@ class Compiler {
     PULSE_ASSIGN_OR_RETURN(CompiledCall a, Compile(*n.args[0]));
     PULSE_ASSIGN_OR_RETURN(CompiledCall p, Compile(*n.args[1]));
     const std::string_view word = n.case_insensitive ? "'ilike'" : "'like'";
-    if (!Any(p.types & (Types::kString | Types::kNull))) {
+    if (!Any(p.types & Types::kString) && NonNull(p.types) != Types::kNone) {
       return ErrorAt(*n.args[1], fmt::format("{} needs a string pattern; got {}", word,
                                              DescribeTypes(p.types)));
     }
-    const Types scalars = Types::kNull | Types::kBool | Types::kNumber | Types::kString;
-    if (!Any(a.types & scalars)) {
+    const Types scalars = Types::kBool | Types::kNumber | Types::kString;
+    if (!Any(a.types & scalars) && NonNull(a.types) != Types::kNone) {
       return ErrorAt(*n.args[0], fmt::format("{} needs a string; got {}", word,
                                              DescribeTypes(a.types)));
     }

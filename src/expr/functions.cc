@@ -50,8 +50,6 @@ constexpr Types kScalars = Types::kBool | Types::kNumber | Types::kString;
 constexpr Types kNumeric = Types::kNumber | Types::kString;  // strings may hold numbers
 constexpr Types kTimes = Types::kNumber | Types::kString;    // epoch ms or RFC 3339 text
 
-Types NonNull(Types t) { return static_cast<Types>(static_cast<uint8_t>(t) & ~1u); }
-
 Result<CompiledCall> Done(const Node& call, std::vector<Arg> args, CallFn fn, Types types) {
   (void)call;
   return CompiledCall{std::make_unique<CallNode>(fn, std::move(args)), types};
@@ -456,7 +454,8 @@ Result<CompiledCall> MakeNullIf(const Node& call, std::vector<Arg> args) {
 Result<CompiledCall> MakeNumeric(const Node& call, std::vector<Arg> args, CallFn fn,
                                  Types result) {
   for (size_t i = 0; i < args.size(); ++i) {
-    PULSE_RETURN_IF_ERROR(CheckArg(call, args[i], i, kNumeric, "a number"));
+    PULSE_RETURN_IF_ERROR(
+        CheckArg(call, args[i], i, kNumeric, "a number", LiteralText::kNumber));
   }
   return Done(call, std::move(args), fn, result);
 }
@@ -881,15 +880,15 @@ const Value* LiteralOf(const Arg& arg) {
 }
 
 Status CheckArg(const Node& call, const Arg& arg, size_t index, Types wanted,
-                std::string_view what) {
+                std::string_view what, LiteralText literal_text) {
   const Value* literal = LiteralOf(arg);
-  if (literal != nullptr && literal->is_string() && wanted == kNumeric &&
+  if (literal != nullptr && literal->is_string() && literal_text == LiteralText::kNumber &&
       !ParseNumber(literal->as_string())) {
     // A number argument given as a string literal must hold a number.
     return ErrorAt(*arg.node, fmt::format("{} expects {} as argument {}; '{}' is not a number",
                                           call.name, what, index + 1, literal->as_string()));
   }
-  if (Any(arg.types & (wanted | Types::kNull))) return Status::OK();
+  if (Any(arg.types & wanted) || NonNull(arg.types) == Types::kNone) return Status::OK();
   return ErrorAt(*arg.node, fmt::format("{} expects {} as argument {}; got {}", call.name, what,
                                         index + 1, DescribeTypes(arg.types)));
 }

@@ -47,10 +47,17 @@ std::vector<std::string_view> ScalarFunctionNames();
 /// Every aggregate function's name.
 std::vector<std::string_view> AggregateFunctionNames();
 
-/// InvalidArgument unless `arg` may hold one of `wanted` (null always may): "<function>
-/// expects <what> as argument <n>; got <types>".
+/// What a string literal given for an argument must hold.
+enum class LiteralText : uint8_t { kAny, kNumber };
+
+/// InvalidArgument unless `arg` may hold one of `wanted` (or is the null literal): "<function>
+/// expects <what> as argument <n>; got <types>"; with LiteralText::kNumber a string literal
+/// must also be a number.
 Status CheckArg(const Node& call, const Arg& arg, size_t index, Types wanted,
-                std::string_view what);
+                std::string_view what, LiteralText literal_text = LiteralText::kAny);
+
+/// `t` without null.
+inline Types NonNull(Types t) { return static_cast<Types>(static_cast<uint8_t>(t) & ~1u); }
 
 /// The literal value of `arg`, or nullptr when it is not a literal.
 const Value* LiteralOf(const Arg& arg);

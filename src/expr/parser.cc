@@ -593,7 +593,8 @@ class Parser {
           PULSE_RETURN_IF_ERROR(Expect(")"));
           return inner;
         }
-        if (t.text == "*") {
+        // The * of count(*): alone in an argument list.
+        if (t.text == "*" && Previous().text == "(" && IsSymbol(")", 1)) {
           Next();
           return NodePtr(Make(NodeKind::kStar, start));
         }
