@@ -28,14 +28,15 @@ DEPS = {
     "state": ["core"],
     "state_rocksdb": ["state"],
     "ops": ["state"],
+    "plan": ["expr", "ops"],
     "io": ["core"],
     "io_parquet": ["io"],
     "io_kafka": ["io"],
     "metrics_http": ["metrics", "core"],
     "golden": ["io"],
-    "cli": ["golden", "ops", "io_parquet", "io_kafka", "state_rocksdb", "metrics_http"],
+    "cli": ["golden", "plan", "io_parquet", "io_kafka", "state_rocksdb", "metrics_http"],
     "testing": ["core"],
-    "umbrella": ["core", "io", "ops"],  # include/pulse/pulse.h
+    "umbrella": ["core", "io", "ops", "expr", "plan"],  # include/pulse/pulse.h
     "build_config": [],  # include/pulse/config.h, generated: build facts anyone may read
 }
 
@@ -75,6 +76,7 @@ SRC_MODULES = [
     ("expr", "expr"),
     ("state", "state"),
     ("ops", "ops"),
+    ("plan", "plan"),
     ("io", "io"),
     ("golden", "golden"),
     ("cli", "cli"),
@@ -90,6 +92,7 @@ PUBLIC_MODULES = [
     ("pulse/expr/", "expr"),
     ("pulse/state/", "state"),
     ("pulse/ops/", "ops"),
+    ("pulse/plan/", "plan"),
     ("pulse/io/", "io"),
     ("pulse/pulse.h", "umbrella"),
     ("pulse/config.h", "build_config"),

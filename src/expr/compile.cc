@@ -635,6 +635,7 @@ class Compiler {
   }
 
   std::vector<std::string> TakeFields() { return std::move(fields_); }
+  std::vector<std::string> TakeNames() { return std::move(names_); }
 
  private:
   const Scope::Name* FindName(std::string_view name) const {
@@ -650,6 +651,9 @@ class Compiler {
     // A dotted name may also be the whole name of a result field ("user.id" as a key).
     if (known == nullptr && n.path.size() > 1) {
       if (const Scope::Name* whole = FindName(PathText(n.path))) {
+        if (std::find(names_.begin(), names_.end(), whole->name) == names_.end()) {
+          names_.push_back(whole->name);
+        }
         std::vector<PathStep> path = {PathStep{whole->name, 0, false}};
         return CompiledCall{std::make_unique<FieldNode>(std::move(path)),
                             whole->types | Types::kNull};
@@ -664,6 +668,7 @@ class Compiler {
     Types types = Types::kAny;
     if (known != nullptr) {
       types = n.path.size() == 1 ? known->types | Types::kNull : Types::kAny;
+      if (std::find(names_.begin(), names_.end(), top) == names_.end()) names_.push_back(top);
     } else if (std::find(fields_.begin(), fields_.end(), top) == fields_.end()) {
       fields_.push_back(top);
     }
@@ -823,6 +828,17 @@ class Compiler {
   }
 
   Result<CompiledCall> CompileCall(const Node& n) {
+    if (IsAggregateFunction(n.name) && !scope_.aggregates.empty()) {
+      const std::string text = ToText(n);
+      for (const auto& [call, name] : scope_.aggregates) {
+        if (call != text) continue;
+        const Scope::Name* known = FindName(name);
+        if (std::find(names_.begin(), names_.end(), name) == names_.end()) names_.push_back(name);
+        std::vector<PathStep> path = {PathStep{name, 0, false}};
+        return CompiledCall{std::make_unique<FieldNode>(std::move(path)),
+                            known != nullptr ? known->types | Types::kNull : Types::kAny};
+      }
+    }
     if (IsAggregateFunction(n.name)) {
       return ErrorAt(n, fmt::format("aggregate function '{}' is not allowed in {}; aggregates "
                                     "go in [ops.aggregates]",
@@ -875,6 +891,7 @@ class Compiler {
 
   const Scope& scope_;
   std::vector<std::string> fields_;
+  std::vector<std::string> names_;
 };
 
 }  // namespace
@@ -908,7 +925,9 @@ Result<Compiled> Compiled::Make(const Expr& e, const Scope& scope) {
   PULSE_ASSIGN_OR_RETURN(internal::CompiledCall c, compiler.Compile(e.node()));
   auto impl = std::make_shared<Impl>();
   impl->root = std::move(c.eval);
-  return Compiled(std::move(impl), c.types, compiler.TakeFields(), e.ToString());
+  std::vector<std::string> fields = compiler.TakeFields();
+  return Compiled(std::move(impl), c.types, std::move(fields), compiler.TakeNames(),
+                  e.ToString());
 }
 
 Value Compiled::Evaluate(const Record& record) const {

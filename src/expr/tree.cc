@@ -316,6 +316,58 @@ std::string ToText(const Node& node) {
 
 Expr::Expr() : node_(std::make_shared<Node>()) {}
 
+Expr::Kind Expr::kind() const {
+  switch (node_->kind) {
+    case NodeKind::kLiteral:
+      return Kind::kLiteral;
+    case NodeKind::kField:
+      return Kind::kField;
+    case NodeKind::kStar:
+      return Kind::kStar;
+    case NodeKind::kCall:
+      return Kind::kCall;
+    default:
+      return Kind::kOther;
+  }
+}
+
+std::string Expr::name() const {
+  if (node_->kind == NodeKind::kField) return PathText(node_->path);
+  return node_->name;
+}
+
+bool Expr::IsTopLevelField() const {
+  return node_->kind == NodeKind::kField && node_->path.size() == 1 && node_->error.ok();
+}
+
+bool Expr::distinct() const { return node_->distinct; }
+
+std::vector<Expr> Expr::args() const {
+  std::vector<Expr> out;
+  for (const NodePtr& a : node_->args) out.emplace_back(a);
+  return out;
+}
+
+const Value& Expr::literal() const { return node_->value; }
+
+Status Expr::Error(std::string_view message) const { return ErrorAt(*node_, message); }
+
+namespace {
+void CollectAggregateCalls(const NodePtr& n, std::vector<Expr>* out) {
+  if (n->kind == NodeKind::kCall && IsAggregateFunction(n->name)) {
+    out->emplace_back(n);
+    return;
+  }
+  for (const NodePtr& a : n->args) CollectAggregateCalls(a, out);
+}
+}  // namespace
+
+std::vector<Expr> AggregateCalls(const Expr& e) {
+  std::vector<Expr> out;
+  CollectAggregateCalls(e.node_ptr(), &out);
+  return out;
+}
+
 std::string Expr::ToString() const { return ToText(*node_); }
 
 Expr Expr::Eq(Expr rhs) const { return Binary(BinaryOp::kEq, *this, rhs); }

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "pulse/core/record.h"
@@ -55,6 +56,9 @@ struct Scope {
   bool names_only = false;
   /// What the expression is ("ops.where"), for the message that forbids aggregates there.
   std::string_view role = "an expression";
+  /// Aggregate calls that stand for a name of `names` (in `having`: "count(*)" → "requests"),
+  /// by their canonical text (Expr::ToString). Other aggregate calls are errors.
+  std::vector<std::pair<std::string, std::string>> aggregates;
 };
 
 /// A type-checked expression ready to evaluate. Copyable (copies share the immutable compiled
@@ -83,21 +87,26 @@ class Compiled {
   /// names of the scope.
   const std::vector<std::string>& fields() const { return fields_; }
 
+  /// The names of the scope the expression reads (computed fields, in order of first use).
+  const std::vector<std::string>& names() const { return names_; }
+
   /// The expression's canonical text (Expr::ToString).
   const std::string& text() const { return text_; }
 
  private:
   struct Impl;
   Compiled(std::shared_ptr<const Impl> impl, Types types, std::vector<std::string> fields,
-           std::string text)
+           std::vector<std::string> names, std::string text)
       : impl_(std::move(impl)),
         types_(types),
         fields_(std::move(fields)),
+        names_(std::move(names)),
         text_(std::move(text)) {}
 
   std::shared_ptr<const Impl> impl_;
   Types types_ = Types::kAny;
   std::vector<std::string> fields_;
+  std::vector<std::string> names_;
   std::string text_;
 };
 

@@ -57,6 +57,23 @@ class Expr {
   Expr Like(std::string pattern) const;
   Expr Cast(CastType type) const;
 
+  // Inspection, for plans that give calls and fields a meaning of their own (aggregates).
+  enum class Kind : uint8_t { kLiteral, kField, kStar, kCall, kOther };
+  Kind kind() const;
+  /// kField: the path's text ("user.id"); kCall: the function's name in lower case.
+  std::string name() const;
+  /// kField: true if the path is one plain name (no '.' or '[ ]').
+  bool IsTopLevelField() const;
+  /// kCall: true for count(distinct x).
+  bool distinct() const;
+  /// kCall: the arguments.
+  std::vector<Expr> args() const;
+  /// kLiteral: the value.
+  const Value& literal() const;
+  /// InvalidArgument "<message>" pointing at this part of its text (as Parse's errors), or
+  /// quoting the tree when it was built.
+  Status Error(std::string_view message) const;
+
   const Node& node() const { return *node_; }
   const std::shared_ptr<const Node>& node_ptr() const { return node_; }
 
@@ -96,6 +113,10 @@ struct NamedExpr {
 
 /// Parse "<expression> [as <name>]". Errors as Parse.
 Result<NamedExpr> ParseNamed(std::string_view text, const Origin& origin);
+
+/// The aggregate calls in `e` (outermost first, left to right), e.g. count(*) in
+/// "count(*) >= 10"; calls inside an aggregate call are not listed.
+std::vector<Expr> AggregateCalls(const Expr& e);
 
 /// The names of the functions the language knows (scalar and aggregate), for messages.
 std::vector<std::string_view> FunctionNames();

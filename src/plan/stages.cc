@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: MIT
+// The stages a plan adds to a pipeline: the record stage (where, computed fields), the key and
+// the result stage (named keys and aggregates, having).
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "plan/plan_internal.h"
+#include "pulse/core/operator.h"
+
+namespace pulse::plan::internal {
+namespace {
+
+// Before the key, on the source thread. Not thread-safe (one per pipeline).
+class RecordStage final : public Operator {
+ public:
+  RecordStage(std::shared_ptr<const CompiledPlan::Impl> plan, std::shared_ptr<FieldCheck> check)
+      : plan_(std::move(plan)), check_(std::move(check)) {}
+
+  std::string name() const override {
+    return plan_->where.has_value() ? "where" : "computed fields";
+  }
+
+  Status Process(Record in, Collector& out) override {
+    if (check_ != nullptr) check_->Observe(in.value);
+    const bool object = in.value.is_object();
+    for (const ComputedField& f : plan_->fields) {
+      if (f.before_where && object) in.value.Set(f.name, f.expression.Evaluate(in));
+    }
+    if (plan_->where.has_value() && plan_->where->Test(in) != expr::Truth::kTrue) {
+      return Status::OK();
+    }
+    for (const ComputedField& f : plan_->fields) {
+      if (!f.before_where && object) in.value.Set(f.name, f.expression.Evaluate(in));
+    }
+    out.Emit(std::move(in));
+    return Status::OK();
+  }
+
+ private:
+  std::shared_ptr<const CompiledPlan::Impl> plan_;
+  std::shared_ptr<FieldCheck> check_;
+};
+
+// After the window, on the sink thread: {"window_start_ms","window_end_ms","key",<aggs>} →
+// {"window_start_ms","window_end_ms",<keys by name>,<aggregates by name>}, then `having`.
+class ResultStage final : public Operator {
+ public:
+  explicit ResultStage(std::shared_ptr<const CompiledPlan::Impl> plan) : plan_(std::move(plan)) {}
+
+  std::string name() const override { return plan_->having ? "having" : "result names"; }
+
+  Status Process(Record in, Collector& out) override {
+    if (!in.value.is_object()) {
+      out.Emit(std::move(in));
+      return Status::OK();
+    }
+    Object& members = in.value.as_object();
+    Object result;
+    result.reserve(2 + plan_->keys.size() + plan_->aggregates.size());
+    Value key;
+    for (auto& [name, value] : members) {
+      if (name == "window_start_ms" || name == "window_end_ms") {
+        result.emplace_back(name, std::move(value));
+      } else if (name == "key") {
+        key = std::move(value);
+      }
+    }
+    if (plan_->keys.size() == 1) {
+      result.emplace_back(plan_->keys[0].name, std::move(key));
+    } else {
+      for (size_t i = 0; i < plan_->keys.size(); ++i) {
+        Value part;
+        if (key.is_array() && i < key.as_array().size()) part = std::move(key.as_array()[i]);
+        result.emplace_back(plan_->keys[i].name, std::move(part));
+      }
+    }
+    for (const AggregateCall& a : plan_->aggregates) {
+      const std::string& member = plan_->original_window ? plan_->original_agg_member : a.name;
+      Value v;
+      for (auto& [name, value] : members) {
+        if (name == member) {
+          v = std::move(value);
+          break;
+        }
+      }
+      result.emplace_back(a.name, std::move(v));
+    }
+    in.value = Value(std::move(result));
+    if (plan_->having && plan_->having->Test(in) != expr::Truth::kTrue) return Status::OK();
+    // Aggregates added only for `having` come last and are not part of the output.
+    Object& shaped = in.value.as_object();
+    for (const AggregateCall& a : plan_->aggregates) {
+      if (a.hidden) shaped.pop_back();
+    }
+    out.Emit(std::move(in));
+    return Status::OK();
+  }
+
+ private:
+  std::shared_ptr<const CompiledPlan::Impl> plan_;
+};
+
+}  // namespace
+
+std::unique_ptr<Operator> MakeRecordStage(std::shared_ptr<const CompiledPlan::Impl> plan,
+                                          std::shared_ptr<FieldCheck> check) {
+  return std::make_unique<RecordStage>(std::move(plan), std::move(check));
+}
+
+KeySelector MakeKeySelector(std::shared_ptr<const CompiledPlan::Impl> plan,
+                            std::shared_ptr<FieldCheck> check) {
+  return [plan = std::move(plan), check = std::move(check)](const Record& r) -> Value {
+    if (check != nullptr) check->Observe(r.value);
+    if (plan->keys.size() == 1) return plan->keys[0].expression.Evaluate(r);
+    Array parts;
+    parts.reserve(plan->keys.size());
+    for (const KeyPart& k : plan->keys) parts.push_back(k.expression.Evaluate(r));
+    return Value(std::move(parts));
+  };
+}
+
+std::unique_ptr<Operator> MakeResultStage(std::shared_ptr<const CompiledPlan::Impl> plan) {
+  return std::make_unique<ResultStage>(std::move(plan));
+}
+
+}  // namespace pulse::plan::internal
