@@ -64,10 +64,17 @@ zeta = "a * 10"
 alpha = "zeta + 1"
 [ops.aggregates]
 zz = "max(alpha)"
+n = "count(*)"
+total = "sum(a)"
+mean_a = "avg(a)"
+first_alpha = "first(alpha)"
+mid = "median(alpha)"
 )X"),
             (std::vector<std::string>{
-                R"({"window_start_ms":0,"window_end_ms":60000,"b":"x0","zz":41.0})",
-                R"({"window_start_ms":0,"window_end_ms":60000,"b":"x1","zz":31.0})"}));
+                R"({"window_start_ms":0,"window_end_ms":60000,"b":"x0","zz":41,"n":2,"total":6,)"
+                R"("mean_a":3.0,"first_alpha":21,"mid":21})",
+                R"({"window_start_ms":0,"window_end_ms":60000,"b":"x1","zz":31,"n":2,"total":4,)"
+                R"("mean_a":2.0,"first_alpha":11,"mid":11})"}));
   Result<PipelineConfig> c = LoadConfigString(Config(R"X([ops]
 key = "b"
 [ops.aggregates]

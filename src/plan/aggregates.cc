@@ -160,4 +160,15 @@ std::optional<ops::AggSpec> OriginalAggSpec(const AggregateCall& call) {
   return std::nullopt;
 }
 
+ops::Aggregate WindowAggregate(const AggregateCall& call, std::string name) {
+  ops::Aggregate a;
+  a.name = std::move(name);
+  // CompileAggregate gives only the window operator's function names.
+  a.kind = ops::Aggregate::KindNamed(call.function).value_or(ops::Aggregate::Kind::kCount);
+  a.field = call.field;
+  a.quantiles = call.quantiles;
+  a.k = call.k;
+  return a;
+}
+
 }  // namespace pulse::plan::internal

@@ -191,6 +191,11 @@ class Compiler {
                                                 "column otherwise",
                                                 name));
     }
+    if (name.rfind("__", 0) == 0) {
+      return PlanError(source, key, fmt::format("names starting with __ are reserved; name the "
+                                                "column '{}' otherwise",
+                                                name));
+    }
     if (std::find(output_names_.begin(), output_names_.end(), name) != output_names_.end()) {
       return PlanError(source, key, fmt::format("the output already has a column '{}'", name));
     }
@@ -304,27 +309,24 @@ class Compiler {
   Status CompileWindow() {
     impl_->window = plan_.window();
     impl_->window.agg = ops::AggSpec::Count();
-    if (impl_->aggregates.size() == 1) {
-      if (std::optional<ops::AggSpec> spec = internal::OriginalAggSpec(impl_->aggregates[0])) {
-        impl_->window.agg = *spec;
-        impl_->original_window = true;
-        impl_->original_agg_member = std::string(spec->OutputName());
-      }
-    }
-    if (!impl_->original_window) {
-      std::vector<std::string> calls;
-      for (const AggregateCall& a : impl_->aggregates) calls.push_back(a.text);
-      impl_->window_error = Status::InvalidArgument(fmt::format(
-          "several aggregates, or an aggregate other than count(*), sum, avg, min, max and "
-          "count(distinct) of a field, need the window operator's named aggregates (issue 17, "
-          "item 2), which this build does not have yet; got {}",
-          fmt::join(calls, ", ")));
-    }
+    impl_->window.aggregates.clear();
     if (impl_->original_output) {
-      if (!impl_->original_window || impl_->keys.size() != 1 || impl_->having) {
+      // The original form: its one aggregation, with its output byte for byte.
+      std::optional<ops::AggSpec> spec;
+      if (impl_->aggregates.size() == 1) spec = internal::OriginalAggSpec(impl_->aggregates[0]);
+      if (!spec || impl_->keys.size() != 1 || impl_->having) {
         return Status::InvalidArgument(
             "the original output form needs one key, one of count, sum, avg, min, max or "
             "distinct, and no having");
+      }
+      impl_->window.agg = *spec;
+      impl_->original_agg_member = std::string(spec->OutputName());
+    } else {
+      // The result stage finds each aggregate by its position, so the window's names need
+      // only be unique; "key" is the window's own member.
+      for (const AggregateCall& a : impl_->aggregates) {
+        impl_->window.aggregates.push_back(
+            internal::WindowAggregate(a, a.name == "key" ? "__key" : a.name));
       }
     }
     if (Status st = impl_->window.Validate(); !st.ok()) return st;
@@ -349,7 +351,6 @@ Result<CompiledPlan> CompiledPlan::Make(const LogicalPlan& plan) {
 }
 
 Status CompiledPlan::AddTo(Pipeline& pipeline) const {
-  PULSE_RETURN_IF_ERROR(impl_->window_error);
   const bool record_stage = impl_->where.has_value() || !impl_->fields.empty();
   if (record_stage) pipeline.Apply(internal::MakeRecordStage(impl_, field_check_));
   // Without a record stage the key observes records for the field check, and the source may

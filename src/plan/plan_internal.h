@@ -60,6 +60,9 @@ Result<AggregateCall> CompileAggregate(const std::string& name, const expr::Expr
 /// avg, min, max, distinct of a field).
 std::optional<ops::AggSpec> OriginalAggSpec(const AggregateCall& call);
 
+/// The window operator's named aggregate for `call`, under the name `name`.
+ops::Aggregate WindowAggregate(const AggregateCall& call, std::string name);
+
 /// The record stage: observes records for the field check, computes the fields `where` uses,
 /// drops the records `where` does not keep, computes the other fields.
 std::unique_ptr<Operator> MakeRecordStage(std::shared_ptr<const CompiledPlan::Impl> plan,
@@ -84,16 +87,14 @@ struct CompiledPlan::Impl {
   std::vector<internal::AggregateCall> aggregates;  // visible (in order), then hidden
   std::optional<expr::Compiled> having;
   std::string having_text;
+  /// The window's options: with the original output, the one aggregation of the original form
+  /// (window.agg, whose result member is `original_agg_member`: "count", "sum", ...);
+  /// otherwise the plan's aggregates as named aggregates (window.aggregates), in the plan's
+  /// order, each result member at position 3 + its index.
   ops::WindowOptions window;
-  /// The window computes the one aggregate in the original form (window.agg), whose result
-  /// member is `original_agg_member` ("count", "sum", ...).
-  bool original_window = false;
   std::string original_agg_member;
   bool original_output = false;
   std::vector<std::pair<std::string, std::string>> data_fields;  // field, first use
-  /// Set when the window operator of this build cannot compute the aggregates (several of them,
-  /// or a kind the original form lacks): AddTo returns it.
-  Status window_error;
 };
 
 }  // namespace pulse::plan

@@ -108,6 +108,37 @@ TEST(PlanTest, AggregateOverAnExpressionAndHaving) {
                 R"({"window_start_ms":60000,"window_end_ms":120000,"region":"us","kb":0.003})"}));
 }
 
+TEST(PlanTest, SeveralAggregatesInTheirOrderWithTypedNumbers) {
+  LogicalPlan plan;
+  plan.Key("region")
+      .Window(ops::WindowSpec::Tumbling(60'000))
+      .Aggregate("requests", "count(*)")
+      .Aggregate("bytes", "sum(bytes)")
+      .Aggregate("p50", "quantile(latency_ms, 0.5)")
+      .Aggregate("hosts", "approx_distinct(host)")
+      .Aggregate("worst", "max(latency_ms)")
+      .Aggregate("first_status", "first(status)")
+      .Aggregate("methods", "top_k(method, 2)")
+      .Aggregate("sd", "stddev(latency_ms)")
+      .Aggregate("key", "count(distinct lower(host))");
+  for (int workers : {1, 3}) {
+    EXPECT_EQ(
+        RunPlan(plan, Requests(), workers),
+        (std::vector<std::string>{
+            R"({"window_start_ms":0,"window_end_ms":60000,"region":"eu","requests":3,"bytes":157,)"
+            R"("p50":250,"hosts":3,"worst":900,"first_status":503,"methods":[{"value":"GET",)"
+            R"("count":2},{"value":"POST","count":1}],"sd":456.39894828976105,"key":1})",
+            R"({"window_start_ms":0,"window_end_ms":60000,"region":"us","requests":2,"bytes":3,)"
+            R"("p50":30,"hosts":1,"worst":40,"first_status":502,"methods":[{"value":"GET",)"
+            R"("count":1},{"value":"PUT","count":1}],"sd":7.0710678118654755,"key":1})",
+            R"({"window_start_ms":60000,"window_end_ms":120000,"region":"us","requests":1,)"
+            R"("bytes":3,"p50":50,"hosts":1,"worst":50,"first_status":500,"methods":[{"value":)"
+            R"("GET","count":1}],"sd":null,"key":1})",
+        }))
+        << workers;
+  }
+}
+
 TEST(PlanTest, HavingWithAnAggregateCall) {
   LogicalPlan plan;
   plan.Key("region").Window(ops::WindowSpec::Tumbling(60'000))
@@ -257,10 +288,10 @@ TEST(PlanTest, Errors) {
             "only those above it");
   EXPECT_EQ(Error(base().Aggregate("n", "count(*)").Field("a", "1").Field("a", "2")),
             "fields.a: the computed field 'a' is defined twice");
-  EXPECT_EQ(Error(base().Aggregate("n", "count(*)").Aggregate("m", "sum(x)")),
-            "several aggregates, or an aggregate other than count(*), sum, avg, min, max and "
-            "count(distinct) of a field, need the window operator's named aggregates (issue 17, "
-            "item 2), which this build does not have yet; got count(*), sum(x)");
+  EXPECT_EQ(Error(base().Aggregate("__n", "count(*)")),
+            "aggregates.__n: names starting with __ are reserved; name the column '__n' "
+            "otherwise");
+  EXPECT_EQ(Error(base().Aggregate("n", "count(*)").Aggregate("m", "sum(x)")), "no error");
   LogicalPlan bad_window;
   bad_window.Aggregate("n", "count(*)");
   EXPECT_EQ(Error(bad_window), "window.size must be greater than 0");

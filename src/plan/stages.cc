@@ -43,8 +43,9 @@ class RecordStage final : public Operator {
   std::shared_ptr<FieldCheck> check_;
 };
 
-// After the window, on the sink thread: {"window_start_ms","window_end_ms","key",<aggs>} →
-// {"window_start_ms","window_end_ms",<keys by name>,<aggregates by name>}, then `having`.
+// After the window, on the sink thread: {"window_start_ms","window_end_ms","key",<aggregates
+// in the plan's order>} → {"window_start_ms","window_end_ms",<keys by name>,<aggregates by
+// name>}, then `having`.
 class ResultStage final : public Operator {
  public:
   explicit ResultStage(std::shared_ptr<const CompiledPlan::Impl> plan) : plan_(std::move(plan)) {}
@@ -52,21 +53,18 @@ class ResultStage final : public Operator {
   std::string name() const override { return plan_->having ? "having" : "result names"; }
 
   Status Process(Record in, Collector& out) override {
-    if (!in.value.is_object()) {
+    constexpr size_t kFirstAggregate = 3;  // after window_start_ms, window_end_ms and key
+    if (!in.value.is_object() ||
+        in.value.as_object().size() != kFirstAggregate + plan_->aggregates.size()) {
       out.Emit(std::move(in));
       return Status::OK();
     }
     Object& members = in.value.as_object();
     Object result;
     result.reserve(2 + plan_->keys.size() + plan_->aggregates.size());
-    Value key;
-    for (auto& [name, value] : members) {
-      if (name == "window_start_ms" || name == "window_end_ms") {
-        result.emplace_back(name, std::move(value));
-      } else if (name == "key") {
-        key = std::move(value);
-      }
-    }
+    result.emplace_back(std::move(members[0]));
+    result.emplace_back(std::move(members[1]));
+    Value& key = members[2].second;
     if (plan_->keys.size() == 1) {
       result.emplace_back(plan_->keys[0].name, std::move(key));
     } else {
@@ -76,16 +74,9 @@ class ResultStage final : public Operator {
         result.emplace_back(plan_->keys[i].name, std::move(part));
       }
     }
-    for (const AggregateCall& a : plan_->aggregates) {
-      const std::string& member = plan_->original_window ? plan_->original_agg_member : a.name;
-      Value v;
-      for (auto& [name, value] : members) {
-        if (name == member) {
-          v = std::move(value);
-          break;
-        }
-      }
-      result.emplace_back(a.name, std::move(v));
+    for (size_t i = 0; i < plan_->aggregates.size(); ++i) {
+      result.emplace_back(plan_->aggregates[i].name,
+                          std::move(members[kFirstAggregate + i].second));
     }
     in.value = Value(std::move(result));
     if (plan_->having && plan_->having->Test(in) != expr::Truth::kTrue) return Status::OK();
