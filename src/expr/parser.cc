@@ -212,7 +212,9 @@ class Parser {
         return Unexpected("a name after 'as'");
       }
     } else if (e->kind == NodeKind::kField) {
-      named.name = PathText(e->path);
+      // A top-level field is named as the data spells it ("odd name"), a path by its text.
+      named.name = e->path.size() == 1 && !e->path[0].is_index ? e->path[0].name
+                                                                : PathText(e->path);
     }
     if (Peek().kind != Tok::kEnd) {
       return Unexpected(named.aliased ? "the end of the expression"

@@ -340,6 +340,10 @@ bool Expr::IsTopLevelField() const {
   return node_->kind == NodeKind::kField && node_->path.size() == 1 && node_->error.ok();
 }
 
+std::string Expr::FieldName() const {
+  return IsTopLevelField() ? node_->path[0].name : std::string();
+}
+
 bool Expr::distinct() const { return node_->distinct; }
 
 std::vector<Expr> Expr::args() const {

@@ -118,7 +118,7 @@ Result<AggregateCall> CompileAggregate(const std::string& name, const Expr& call
       return arg.Error("'*' is only allowed in count(*)");
     }
   } else if (arg.IsTopLevelField()) {
-    out.field = arg.name();
+    out.field = arg.FieldName();
   } else {
     // An expression: computed into a hidden field of the record that the window reads.
     expr::Scope arg_scope = scope;

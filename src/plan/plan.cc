@@ -211,9 +211,12 @@ class Compiler {
       expr::NamedExpr named;
       if (source.tree) {
         named.expr = *source.tree;
-        named.name = keys[i].name.empty() && source.tree->kind() == expr::Expr::Kind::kField
-                         ? source.tree->name()
-                         : keys[i].name;
+        const expr::Expr& tree = *source.tree;
+        if (!keys[i].name.empty() || tree.kind() != expr::Expr::Kind::kField) {
+          named.name = keys[i].name;
+        } else {
+          named.name = tree.IsTopLevelField() ? tree.FieldName() : tree.name();
+        }
       } else {
         expr::Origin origin = source.origin;
         if (origin.key.empty()) origin.key = key;
@@ -229,7 +232,10 @@ class Compiler {
       s.role = key;
       PULSE_ASSIGN_OR_RETURN(expr::Compiled c, expr::Compiled::Make(named.expr, s));
       AddDataFields(c, key);
-      impl_->keys.push_back(KeyPart{named.name, std::move(c), named.expr.ToString()});
+      // A top-level field (of the data or computed, which the record stage has stored).
+      std::string field = named.expr.FieldName();
+      impl_->keys.push_back(
+          KeyPart{named.name, std::move(c), named.expr.ToString(), std::move(field)});
     }
     return Status::OK();
   }

@@ -31,7 +31,8 @@ struct ComputedField {
 struct KeyPart {
   std::string name;
   expr::Compiled expression;
-  std::string text;  // as written (without its `as` name)
+  std::string text;   // as written (without its `as` name)
+  std::string field;  // set when the part is a top-level field: read directly, not evaluated
 };
 
 /// One aggregate of the plan, in the form of ops::Aggregate (the window operator's named

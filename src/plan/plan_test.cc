@@ -139,6 +139,19 @@ TEST(PlanTest, SeveralAggregatesInTheirOrderWithTypedNumbers) {
   }
 }
 
+TEST(PlanTest, FieldsWithNamesThatNeedQuotes) {
+  LogicalPlan plan;
+  plan.Key(R"("user id")")
+      .Window(ops::WindowSpec::Tumbling(60'000))
+      .Aggregate("bytes", R"(sum("bytes sent"))")
+      .Aggregate("first_end", R"(first("end"))");
+  EXPECT_EQ(RunPlan(plan, Records({{1000, R"({"user id":"a","bytes sent":5,"end":1})"},
+                                   {2000, R"({"user id":"a","bytes sent":7,"end":2})"}})),
+            (std::vector<std::string>{
+                R"({"window_start_ms":0,"window_end_ms":60000,"user id":"a","bytes":12,)"
+                R"("first_end":1})"}));
+}
+
 TEST(PlanTest, HavingWithAnAggregateCall) {
   LogicalPlan plan;
   plan.Key("region").Window(ops::WindowSpec::Tumbling(60'000))

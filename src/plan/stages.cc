@@ -102,12 +102,18 @@ std::unique_ptr<Operator> MakeRecordStage(std::shared_ptr<const CompiledPlan::Im
 
 KeySelector MakeKeySelector(std::shared_ptr<const CompiledPlan::Impl> plan,
                             std::shared_ptr<FieldCheck> check) {
-  return [plan = std::move(plan), check = std::move(check)](const Record& r) -> Value {
+  // A part that is a top-level field is looked up, not evaluated (the count_by form's key).
+  auto part = [](const KeyPart& k, const Record& r) -> Value {
+    if (k.field.empty()) return k.expression.Evaluate(r);
+    const Value* v = r.value.Find(k.field);
+    return v != nullptr ? *v : Value();
+  };
+  return [plan = std::move(plan), check = std::move(check), part](const Record& r) -> Value {
     if (check != nullptr) check->Observe(r.value);
-    if (plan->keys.size() == 1) return plan->keys[0].expression.Evaluate(r);
+    if (plan->keys.size() == 1) return part(plan->keys[0], r);
     Array parts;
     parts.reserve(plan->keys.size());
-    for (const KeyPart& k : plan->keys) parts.push_back(k.expression.Evaluate(r));
+    for (const KeyPart& k : plan->keys) parts.push_back(part(k, r));
     return Value(std::move(parts));
   };
 }

@@ -64,6 +64,8 @@ class Expr {
   std::string name() const;
   /// kField: true if the path is one plain name (no '.' or '[ ]').
   bool IsTopLevelField() const;
+  /// With IsTopLevelField(): the field's name as the data spells it (`"odd name"` → odd name).
+  std::string FieldName() const;
   /// kCall: true for count(distinct x).
   bool distinct() const;
   /// kCall: the arguments.
