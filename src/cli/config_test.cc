@@ -467,7 +467,9 @@ path = "late.jsonl"
   EXPECT_TRUE(c.warnings.empty());
   ASSERT_OK_AND_ASSIGN(Pipeline p, BuildPipeline(c));
   EXPECT_OK(p.Validate());
-  EXPECT_EQ(p.parts().key_field, std::optional<std::string>("user"));
+  // The key is the plan's (a selector reading the field "user", so that sources may project).
+  EXPECT_TRUE(p.parts().key_selector != nullptr);
+  EXPECT_EQ(p.parts().key_selector_fields, (std::vector<std::string>{"user"}));
   EXPECT_EQ(p.parts().watermarks.max_out_of_orderness, std::optional<DurationMs>(500));
   EXPECT_EQ(p.parts().bad_records.on_error, OnError::kFail);
   EXPECT_EQ(p.parts().bad_records.dead_letter_path, "bad.jsonl");
@@ -508,10 +510,11 @@ TEST(ConfigErrorTest, UnknownKeySuggestsTheNearestOne) {
             "type, size, slide, gap");
   EXPECT_EQ(LoadError(Replace(kMinimal, "count_by", "countby")),
             "pipeline.toml:10: unknown key 'countby' in [ops] (did you mean 'count_by'?); "
-            "allowed: count_by, agg, agg_field");
+            "allowed: count_by, agg, agg_field, key, where, having, fields, aggregates");
   EXPECT_EQ(LoadError(Replace(kMinimal, "count_by = \"word\"",
                               "count_by = \"word\"\ncolour = \"red\"")),
-            "pipeline.toml:11: unknown key 'colour' in [ops]; allowed: count_by, agg, agg_field");
+            "pipeline.toml:11: unknown key 'colour' in [ops]; allowed: count_by, agg, agg_field, "
+            "key, where, having, fields, aggregates");
   // The first unknown key in the file is reported, whatever the table's key order.
   EXPECT_EQ(LoadError(Replace(kMinimal, "path = \"input.jsonl\"",
                               "zpath = \"input.jsonl\"\napath = 1")),

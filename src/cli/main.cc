@@ -220,8 +220,9 @@ int RunCommand(const RunFlags& flags) {
   if (flags.fresh && config->checkpoint.dir.value.empty()) {
     return Fail(kExitUsage, "--fresh needs checkpoints: set [checkpoint] dir or --checkpoint-dir");
   }
-  pulse::Result<pulse::Pipeline> pipeline = pulse::cli::BuildPipeline(*config);
-  if (!pipeline.ok()) return Fail(kExitUsage, pipeline.status().message());
+  pulse::Result<pulse::cli::BuiltPipeline> built = pulse::cli::BuildRun(*config);
+  if (!built.ok()) return Fail(kExitUsage, built.status().message());
+  pulse::Pipeline* pipeline = &built->pipeline;
 
   // Before any thread starts (the HTTP server's too), so that every thread blocks the signals.
   StopSignals stop_signals;
@@ -238,6 +239,15 @@ int RunCommand(const RunFlags& flags) {
 
   pulse::RunOptions options;
   options.metrics = &(*observability)->registry();
+  // Fields the plan reads that the data does not have: a warning each, a metric, the summary.
+  const std::shared_ptr<pulse::plan::FieldCheck> field_check = built->field_check;
+  if (field_check != nullptr) {
+    field_check->OnWarning([](std::string_view w) { spdlog::warn("{}", w); });
+    field_check->CountIn(&options.metrics->GetCounter(
+        "pulse_plan_missing_fields_total",
+        "Fields that the pipeline reads (where, key, aggregates) and that none of the first "
+        "10000 records has"));
+  }
   options.history = (*observability)->history();
   if (spdlog::should_log(spdlog::level::debug)) options.on_span = pulse::cli::LogSpan;
   options.workers = flags.workers;
@@ -258,7 +268,7 @@ int RunCommand(const RunFlags& flags) {
                 flags.workers == 0 ? std::string("one per core") : std::to_string(flags.workers),
                 flags.batch_size);
 
-  pulse::Result<pulse::RunProgress> result = pulse::Run(std::move(pipeline).value(), options);
+  pulse::Result<pulse::RunProgress> result = pulse::Run(std::move(*pipeline), options);
   progress_line.Clear();
   const pulse::Status report = (*observability)->WriteReport(result);
   if (!report.ok() && !result.ok()) spdlog::error("{}", report.message());
@@ -275,10 +285,15 @@ int RunCommand(const RunFlags& flags) {
     }
     return Fail(code, message);
   }
+  std::string summary = pulse::cli::FormatSummary(*result);
+  if (field_check != nullptr) {
+    field_check->Finish();
+    summary += pulse::cli::FormatMissingFields(field_check->missing());
+  }
   if (g_log_format == pulse::cli::LogFormat::kJson) {
-    spdlog::info("{}", pulse::cli::FormatSummary(*result));
+    spdlog::info("{}", summary);
   } else {
-    fmt::print(stderr, "{}\n", pulse::cli::FormatSummary(*result));
+    fmt::print(stderr, "{}\n", summary);
   }
   (*observability)->Finish();
   if (!report.ok()) return Fail(kExitRuntimeError, report.message());

@@ -5,7 +5,10 @@
 #include <cstdint>
 #include <string>
 
+#include <vector>
+
 #include "pulse/core/executor.h"
+#include "pulse/plan/plan.h"
 
 namespace pulse::cli {
 
@@ -17,6 +20,10 @@ std::string FormatBytes(uint64_t bytes);
 /// invalid_json 1); late 3". Bad reasons are listed in BadReason order, only when non-zero;
 /// records dropped by the channel bound and a cancelled run are noted when they happen.
 std::string FormatSummary(const RunProgress& progress);
+
+/// What the summary adds for fields the pipeline reads but the data never had: "" when none,
+/// else e.g. "; missing field 'stauts' (ops.where; did you mean 'status'?)".
+std::string FormatMissingFields(const std::vector<plan::FieldCheck::Missing>& missing);
 
 /// The progress line (no carriage return or newline), e.g.
 /// "pulse: 1200000 records, 45.3 MB/s, 12 results, watermark 2024-01-01T00:00:40.000Z".

@@ -118,7 +118,7 @@ tolerance = 2
                        file.pipeline.build(std::make_unique<testing::VectorSource>(
                                                std::vector<Record>()),
                                            std::make_unique<testing::CollectingSink>(&results)));
-  EXPECT_EQ(pipeline.parts().key_field, std::optional<std::string>("k"));
+  EXPECT_EQ(pipeline.parts().key_selector_fields, (std::vector<std::string>{"k"}));
   ASSERT_EQ(file.cases.size(), 2u);
   const TestCase& c = file.cases[0];
   EXPECT_EQ(c.name, "one");
