@@ -805,9 +805,9 @@ TEST(ConfigTest, WarningsForKeysWithNoEffect) {
 }
 
 TEST(ConfigTest, BuildRejectsWhatTheFileSourceRejects) {
-  std::string follow_glob = Replace(kMinimal, "path = \"input.jsonl\"",
-                                    "path = \"logs/*.jsonl\"\nfollow = true");
-  std::string message = BuildError(follow_glob);
+  std::string follow_stdin =
+      Replace(kMinimal, "path = \"input.jsonl\"", "path = \"-\"\nfollow = true");
+  std::string message = BuildError(follow_stdin);
   EXPECT_EQ(message.rfind("pipeline.toml:1: ", 0), 0u) << message;
   EXPECT_NE(message.find("follow"), std::string::npos) << message;
 }
