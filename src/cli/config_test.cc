@@ -348,6 +348,8 @@ TEST(ConfigTest, Defaults) {
   EXPECT_FALSE(c.source.IsSet("time_field"));
   EXPECT_EQ(c.source.String("format"), "jsonl");
   EXPECT_FALSE(c.source.Bool("follow"));
+  EXPECT_EQ(c.source.Duration("poll_interval"), 100);
+  EXPECT_EQ(c.source.Duration("rotate_wait"), 10'000);
   EXPECT_EQ(c.source.Int("max_line_bytes"), 16 << 20);
   EXPECT_EQ(c.source.String("on_error"), "skip");
   EXPECT_EQ(c.time.line, 0);
@@ -516,8 +518,8 @@ TEST(ConfigErrorTest, UnknownKeySuggestsTheNearestOne) {
   EXPECT_EQ(LoadError(Replace(kMinimal, "path = \"input.jsonl\"",
                               "zpath = \"input.jsonl\"\napath = 1")),
             "pipeline.toml:3: unknown key 'zpath' in [source] (did you mean 'path'?); allowed: "
-            "kind, path, time_field, format, follow, max_line_bytes, on_error, "
-            "decode_threads");
+            "kind, path, time_field, format, follow, poll_interval, rotate_wait, "
+            "max_line_bytes, on_error, decode_threads");
 }
 
 TEST(ConfigErrorTest, UnknownKeyListsTheKeysOfTheKind) {
