@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -54,6 +55,10 @@ Result<std::string> ReadHead(int fd, const std::string& name, size_t max = kFing
   }
   head.resize(got);
   return head;
+}
+
+int64_t MtimeNs(const struct stat& st) {
+  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
 }
 
 std::string DirectoryOf(const std::string& path) {
@@ -201,8 +206,7 @@ Result<std::unique_ptr<FollowedFile>> FileFollower::Locate(const FollowPosition&
     const bool candidate = pos.fingerprint_bytes > 0 && same_start(file) &&
                            ::fstat(file.fd, &st) == 0 &&
                            static_cast<uint64_t>(st.st_size) >= pos.offset;
-    const int64_t mtime_ns =
-        static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+    const int64_t mtime_ns = MtimeNs(st);
     if (candidate && (copy == nullptr || mtime_ns > copy_mtime_ns)) {
       if (copy != nullptr) ::close(copy->fd);
       copy = std::move(f).value();
@@ -215,13 +219,15 @@ Result<std::unique_ptr<FollowedFile>> FileFollower::Locate(const FollowPosition&
 }
 
 void FileFollower::AddFollowed(std::unique_ptr<FollowedFile> file) {
+  file->order = next_order_++;
   files_.push_back(std::move(file));
 }
 
 bool FileFollower::IsCopy(const std::string& head) const {
   if (head.size() < kFingerprintBytes) return false;
-  return std::any_of(files_.begin(), files_.end(),
-                     [&](const std::unique_ptr<FollowedFile>& f) { return f->head == head; });
+  return std::any_of(files_.begin(), files_.end(), [&](const std::unique_ptr<FollowedFile>& f) {
+    return !f->copy && f->head == head;
+  });
 }
 
 Status FileFollower::Open(Clock& clock, const std::atomic<bool>* stop,
@@ -260,7 +266,7 @@ Status FileFollower::Open(Clock& clock, const std::atomic<bool>* stop,
   return Status::OK();
 }
 
-// Look at the names again: renamed and removed files, new files.
+// Look at the files and names again: truncated, renamed and removed files, new files.
 Status FileFollower::Scan() {
   PULSE_ASSIGN_OR_RETURN(const std::vector<std::string> names, MatchingFiles(options_.path));
   std::map<Identity, std::string> named;
@@ -271,6 +277,11 @@ Status FileFollower::Scan() {
                   name);
   }
   const Clock::TimePoint now = clock_->Now();
+  // Truncated files that have not grown since (TryFile checks the others when they grow).
+  for (size_t i = 0, n = files_.size(); i < n; ++i) {
+    PULSE_ASSIGN_OR_RETURN(const Check check, CheckFile(*files_[i], /*even_if_same_size=*/true));
+    if (check == Check::kTruncated) PULSE_RETURN_IF_ERROR(Truncated(i));
+  }
   for (const std::unique_ptr<FollowedFile>& file : files_) {
     FollowedFile& f = *file;
     auto it = named.find(Identity{f.device, f.inode});
@@ -284,26 +295,29 @@ Status FileFollower::Scan() {
       FindNewName(f);
     }
   }
-  // New files, unless they are copies of followed ones.
+  // New files, unless they are copies of followed ones; the least recently modified first.
+  std::vector<std::pair<std::pair<int64_t, std::string>, std::unique_ptr<FollowedFile>>> found;
   for (const auto& [id, name] : named) {
-    auto copy = copies_.find(id);
     Result<std::unique_ptr<FollowedFile>> opened = OpenFile(name);
     if (!opened.ok()) {
       if (opened.status().code() == StatusCode::kNotFound) continue;  // gone meanwhile
       return opened.status();
     }
     std::unique_ptr<FollowedFile> file = std::move(opened).value();
-    if (copy != copies_.end() && copy->second == file->head) {
-      ::close(file->fd);
-      continue;
-    }
-    if (IsCopy(file->head)) {
-      copies_[id] = file->head;
-      ::close(file->fd);
-      continue;
-    }
-    if (copy != copies_.end()) copies_.erase(copy);
-    PULSE_RETURN_IF_ERROR(StartAt(*file, 0, 1));
+    struct stat st {};
+    const int64_t mtime_ns = ::fstat(file->fd, &st) == 0 ? MtimeNs(st) : 0;
+    found.emplace_back(std::make_pair(mtime_ns, name), std::move(file));
+  }
+  std::sort(found.begin(), found.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [key, file] : found) {
+    // A copy of a followed file (copytruncate's, a backup) is followed from its end: its
+    // lines come from the file it copies (or, once that is truncated, from where it stopped).
+    file->copy = IsCopy(file->head);
+    struct stat st {};
+    const uint64_t end =
+        file->copy && ::fstat(file->fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+    PULSE_RETURN_IF_ERROR(StartAt(*file, end, 1));
     AddFollowed(std::move(file));
   }
   Reorder();
@@ -324,11 +338,10 @@ void FileFollower::FindNewName(FollowedFile& f) {
   }
 }
 
-// Rotated files first, in the order they were found rotated; the others by name.
+// In the order the files began to be read: older lines first.
 void FileFollower::Reorder() {
-  auto live = std::stable_partition(files_.begin(), files_.end(),
-                                    [](const auto& f) { return f->rotated; });
-  std::sort(live, files_.end(), [](const auto& a, const auto& b) { return *a->name < *b->name; });
+  std::stable_sort(files_.begin(), files_.end(),
+                   [](const auto& a, const auto& b) { return a->order < b->order; });
   current_ = 0;
 }
 
@@ -336,39 +349,58 @@ void FileFollower::Reorder() {
 // where reading stopped, and read the file again from its start.
 Status FileFollower::Truncated(size_t index) {
   FollowedFile& f = *files_[index];
-  if (f.offset > 0 && !f.head.empty()) {
-    std::unique_ptr<FollowedFile> copy;
-    int64_t copy_mtime_ns = 0;
+  if (!f.head.empty()) {  // it had lines, maybe not all read (maybe none)
+    // The newest file of its directory that begins as it began and holds at least what was
+    // read of it: followed already as a copy (read nothing of yet), or not followed at all.
+    FollowedFile* tracked = nullptr;
+    std::unique_ptr<FollowedFile> opened;
+    int64_t newest_ns = 0;
     for (const std::string& name : FilesIn(DirectoryOf(*f.name))) {
       struct stat st {};
-      if (::stat(name.c_str(), &st) != 0 || static_cast<uint64_t>(st.st_size) <= f.offset) {
-        continue;  // nothing left to read in it
-      }
-      const Identity id{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
-      const bool followed = std::any_of(files_.begin(), files_.end(), [&](const auto& g) {
-        return Identity{g->device, g->inode} == id;
-      });
-      const int64_t mtime_ns =
-          static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
-      if (followed || (copy != nullptr && mtime_ns <= copy_mtime_ns)) continue;
-      Result<std::unique_ptr<FollowedFile>> candidate = OpenFile(name);
-      if (!candidate.ok()) continue;
-      if ((*candidate)->head.compare(0, f.head.size(), f.head) != 0) {
-        ::close((*candidate)->fd);
+      if (::stat(name.c_str(), &st) != 0 || static_cast<uint64_t>(st.st_size) < f.offset) {
         continue;
       }
-      if (copy != nullptr) ::close(copy->fd);
-      copy = std::move(candidate).value();
-      copy_mtime_ns = mtime_ns;
+      const int64_t mtime_ns = MtimeNs(st);
+      if ((tracked != nullptr || opened != nullptr) && mtime_ns <= newest_ns) continue;
+      const Identity id{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+      auto followed = std::find_if(files_.begin(), files_.end(), [&](const auto& g) {
+        return Identity{g->device, g->inode} == id;
+      });
+      if (followed != files_.end()) {
+        if (!(*followed)->copy || (*followed)->head.compare(0, f.head.size(), f.head) != 0) {
+          continue;
+        }
+        tracked = followed->get();
+        opened.reset();
+      } else {
+        Result<std::unique_ptr<FollowedFile>> candidate = OpenFile(name);
+        if (!candidate.ok()) continue;
+        if ((*candidate)->head.compare(0, f.head.size(), f.head) != 0) {
+          ::close((*candidate)->fd);
+          continue;
+        }
+        if (opened != nullptr) ::close(opened->fd);
+        opened = std::move(candidate).value();
+        tracked = nullptr;
+      }
+      newest_ns = mtime_ns;
     }
+    // Followed from where reading of `f` stopped, even if that is its end: remembered in
+    // positions, so that a later run does not take it for a new file.
+    FollowedFile* copy = tracked != nullptr ? tracked : opened.get();
     if (copy != nullptr) {
-      copies_.erase(Identity{copy->device, copy->inode});
       copy->csv_schema = f.csv_schema;
-      PULSE_RETURN_IF_ERROR(StartAt(*copy, f.offset, f.next_line));
+      copy->copy = false;
       copy->rotated = true;
-      AddFollowed(std::move(copy));
+      PULSE_RETURN_IF_ERROR(StartAt(*copy, f.offset, f.next_line));
+      if (opened != nullptr) {
+        AddFollowed(std::move(opened));
+      } else {
+        copy->order = next_order_++;
+      }
     }
   }
+  f.order = next_order_++;  // its new lines come after those of its copy
   PULSE_ASSIGN_OR_RETURN(f.head, ReadHead(f.fd, *f.name));
   f.csv_schema.reset();
   return StartAt(f, 0, 1);
@@ -395,22 +427,29 @@ Result<FileFollower::Try> FileFollower::TryFile(size_t index, bool drain, Line* 
   PULSE_ASSIGN_OR_RETURN(const Try buffered, take(AtEnd::kBuffered));
   if (buffered == Try::kLine) return buffered;
   // Before reading more: did the file grow, or was it truncated (and maybe written again)?
-  struct stat st {};
-  if (::fstat(f.fd, &st) != 0) return Errno("stat", *f.name, errno);
-  const uint64_t size = static_cast<uint64_t>(st.st_size);
-  if (size == f.reader->offset()) return Try::kNone;
-  bool truncated = size < f.reader->offset();
-  if (!truncated) {
-    PULSE_ASSIGN_OR_RETURN(std::string head, ReadHead(f.fd, *f.name));
-    truncated = head.compare(0, f.head.size(), f.head) != 0;
-    if (!truncated) f.head = std::move(head);  // it may have grown: a longer fingerprint
-  }
-  if (truncated) {
+  PULSE_ASSIGN_OR_RETURN(const Check check, CheckFile(f, /*even_if_same_size=*/false));
+  if (check == Check::kUnchanged) return Try::kNone;
+  if (check == Check::kTruncated) {
     PULSE_RETURN_IF_ERROR(Truncated(index));
     Reorder();
     return Try::kReordered;
   }
   return take(AtEnd::kHold);
+}
+
+// Whether `file` has more to read, or was truncated: shorter than what was read, or no longer
+// beginning with the bytes it began with. A file whose size is what was read is taken as
+// unchanged unless `even_if_same_size` (a rewrite to the same length shows in its first bytes).
+Result<FileFollower::Check> FileFollower::CheckFile(FollowedFile& f, bool even_if_same_size) {
+  struct stat st {};
+  if (::fstat(f.fd, &st) != 0) return Errno("stat", *f.name, errno);
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (size < f.reader->offset()) return Check::kTruncated;
+  if (size == f.reader->offset() && !even_if_same_size) return Check::kUnchanged;
+  PULSE_ASSIGN_OR_RETURN(std::string head, ReadHead(f.fd, *f.name));
+  if (head.compare(0, f.head.size(), f.head) != 0) return Check::kTruncated;
+  f.head = std::move(head);  // it may have grown: a longer fingerprint
+  return size == f.reader->offset() ? Check::kUnchanged : Check::kGrown;
 }
 
 void FileFollower::CloseFile(size_t index) {
@@ -468,9 +507,15 @@ Result<bool> FileFollower::Next(bool drain, Line* line, FollowedFile** file) {
   return false;
 }
 
-std::vector<FollowPosition> FileFollower::Positions() const {
+std::vector<FollowPosition> FileFollower::Positions() {
   std::vector<FollowPosition> positions;
   for (const std::unique_ptr<FollowedFile>& f : files_) {
+    // A longer fingerprint if the file has grown (lines not read yet count too): a later run
+    // then tells the file from what replaced it even if it was empty when first seen.
+    if (f->head.size() < kFingerprintBytes) {
+      Result<std::string> head = ReadHead(f->fd, *f->name);
+      if (head.ok() && head->compare(0, f->head.size(), f->head) == 0) f->head = *head;
+    }
     positions.push_back(FollowPosition{*f->name, true, f->device, f->inode, Fingerprint(f->head),
                                        f->head.size(), f->offset, f->next_line});
   }

@@ -7,7 +7,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -61,6 +60,11 @@ struct FollowedFile {
   /// copytruncate left): read to its end, then closed once quiet for rotate_wait.
   bool rotated = false;
   Clock::TimePoint last_active{};  // when it last gave bytes, or was found rotated
+  uint64_t order = 0;  // files are read in this order: when each began to be read
+  /// A copy of another followed file (the same first kFingerprintBytes bytes), followed from
+  /// the end it had when found, until the file it copies is truncated (copytruncate) and it
+  /// continues that file instead.
+  bool copy = false;
   uint64_t read_offset = 0;        // reader->offset() when last looked at
 };
 
@@ -70,14 +74,18 @@ struct FollowedFile {
 /// - a name that leads to another file (rename and create) or to none: the file it had is
 ///   rotated, read to its end and closed once it has not grown for rotate_wait; the new file
 ///   is read from its start;
-/// - a new file that matches the glob is followed, unless its first kFingerprintBytes bytes
-///   equal a followed file's (a copy of it, which would repeat its lines).
+/// - a new file that matches the glob is followed from its start, unless its first
+///   kFingerprintBytes bytes equal a followed file's: a copy of it, followed from its end (its
+///   lines would repeat those of the file it copies).
 /// Before reading more of a file it checks it: one that shrank or whose first bytes changed
-/// (copytruncate, or rewritten in place) has its copy (a file in the same directory that
-/// starts with the bytes it started with) read from where reading stopped, as a rotated file,
-/// and is itself read again from its start.
-/// Lines come out file by file: rotated files first (oldest rotation first), then the others
-/// in name order; a file is read as far as it goes before the next is looked at.
+/// (copytruncate, or rewritten in place) has its copy (the newest file in the same directory
+/// that starts with the bytes it started with) read from where reading stopped, as a rotated
+/// file, and is itself read again from its start.
+/// Lines come out file by file, in the order the files began to be read (a renamed file before
+/// the one created under its name, a copy before the truncated file; new files found together,
+/// and the files of a fresh start, from the least recently modified, then by name; a resumed
+/// run keeps the order of its position); a file is read as far as it goes before the next is
+/// looked at.
 /// Not thread-safe: every call on the source thread.
 class FileFollower {
  public:
@@ -114,8 +122,9 @@ class FileFollower {
   /// names (see above) when a poll interval has passed. Errors: IOError.
   Result<bool> Next(bool drain, Line* line, FollowedFile** file);
 
-  /// Where each open file was read up to (after the last line Next returned).
-  std::vector<FollowPosition> Positions() const;
+  /// Where each open file was read up to (after the last line Next returned), each with the
+  /// fingerprint of as many of its first bytes as it has now (up to kFingerprintBytes).
+  std::vector<FollowPosition> Positions();
 
   /// The files open now (for tests and the summary).
   size_t size() const { return files_.size(); }
@@ -131,6 +140,7 @@ class FileFollower {
   Result<std::unique_ptr<FollowedFile>> Locate(const FollowPosition& pos) const;
   Status StartAt(FollowedFile& file, uint64_t offset, uint64_t next_line);
   enum class Try : uint8_t { kLine, kNone, kReordered };
+  enum class Check : uint8_t { kUnchanged, kGrown, kTruncated };
 
   Status Scan();
   void FindNewName(FollowedFile& file);
@@ -139,6 +149,7 @@ class FileFollower {
   void AddFollowed(std::unique_ptr<FollowedFile> file);
   bool IsCopy(const std::string& head) const;
   Result<Try> TryFile(size_t index, bool drain, Line* line);
+  Result<Check> CheckFile(FollowedFile& file, bool even_if_same_size);
   void CloseFile(size_t index);
 
   const Options options_;
@@ -146,11 +157,11 @@ class FileFollower {
   const std::atomic<bool>* stop_ = nullptr;
   std::atomic<uint64_t>* bytes_read_ = nullptr;
   ContinueHook on_continue_;
-  // Rotated files first (in the order they were found rotated), then the others by name.
+  // In the order they began to be read (FollowedFile::order).
   std::vector<std::unique_ptr<FollowedFile>> files_;
-  std::map<Identity, std::string> copies_;  // files not read as copies of one, by their head
   size_t current_ = 0;                      // the file Next read last
   Clock::TimePoint next_scan_{};
+  uint64_t next_order_ = 0;
 };
 
 }  // namespace pulse::io::internal

@@ -196,6 +196,16 @@ TEST_F(FollowTest, CopyTruncate) {
   EXPECT_EQ(PositionFiles(), (std::vector<std::string>{"app.log"}));
 }
 
+// copytruncate before anything of the file was read: all of it comes from the copy.
+TEST_F(FollowTest, CopyTruncateBeforeAnythingWasRead) {
+  const std::string path = dir_.file("app.log");
+  pulse::testing::WriteFile(path, Lines({1, 2, 3}));
+  Start(Options(path));
+  CopyTruncate(path, dir_.file("app.log.1"));
+  Append(path, Line(4));
+  EXPECT_EQ(Read(4), (Times{1, 2, 3, 4}));
+}
+
 // A truncated file that has grown past the old offset again before the next look is still
 // recognised (by its first bytes) and read from its start.
 TEST_F(FollowTest, TruncatedAndRewrittenLongerThanBefore) {
@@ -226,7 +236,10 @@ TEST_F(FollowTest, GlobPicksUpNewFiles) {
   std::sort(both.begin(), both.end());
   EXPECT_EQ(both, (Times{61, 101}));
   EXPECT_EQ(ReadFor(1500ms), Times{});
-  EXPECT_EQ(PositionFiles(), (std::vector<std::string>{"b.log", "z.log"}));
+  std::vector<std::string> files = PositionFiles();
+  std::sort(files.begin(), files.end());
+  // copy.log is followed from its end (so that a later run does not read it as new).
+  EXPECT_EQ(files, (std::vector<std::string>{"b.log", "copy.log", "z.log"}));
 }
 
 // The position names each file by identity: a run resumed after rename-and-create happened
@@ -270,6 +283,42 @@ TEST_F(FollowTest, ResumeAcrossCopyTruncate) {
   Append(path, Lines({4, 5, 6}));  // longer than before: only its first bytes tell
   Start(Options(path), &position);
   EXPECT_EQ(Read(4), (Times{3, 4, 5, 6}));
+}
+
+// Several files with lines to read: the least recently modified first, whatever the names
+// (logrotate numbers app.log.1 as older than app.log).
+TEST_F(FollowTest, OlderFilesFirst) {
+  pulse::testing::WriteFile(dir_.file("app.log.1"), Lines({1, 2}));
+  const auto old_time = fs::last_write_time(dir_.file("app.log.1")) - 1h;
+  fs::last_write_time(dir_.file("app.log.1"), old_time);
+  pulse::testing::WriteFile(dir_.file("app.log"), Lines({3, 4}));
+  Start(Options(dir_.file("app.log*")));
+  EXPECT_EQ(Read(4), (Times{1, 2, 3, 4}));
+}
+
+// With a glob that matches the rotated generations, a run resumed after several rotations
+// reads each generation once: the rest of the one it was in, the ones made meanwhile, then
+// the current file.
+TEST_F(FollowTest, ResumeAcrossSeveralRotationsWithAGlob) {
+  const std::string path = dir_.file("app.log");
+  pulse::testing::WriteFile(path, Lines({1, 2}));
+  Start(Options(dir_.file("app.log*")));
+  EXPECT_EQ(Read(2), (Times{1, 2}));
+  ASSERT_OK_AND_ASSIGN(Value position, source_->AsCheckpointed()->Position());
+  ASSERT_OK(source_->Close());
+  source_.reset();
+  Append(path, Line(3));
+  fs::rename(path, dir_.file("app.log.1"));
+  pulse::testing::WriteFile(path, Lines({4, 5}));
+  const auto earlier = fs::last_write_time(path) - 1min;
+  fs::last_write_time(dir_.file("app.log.1"), earlier - 1min);
+  fs::last_write_time(path, earlier);
+  CopyTruncate(path, dir_.file("app.log.2"));
+  fs::last_write_time(dir_.file("app.log.2"), earlier);
+  Append(path, Line(6));
+  Start(Options(dir_.file("app.log*")), &position);
+  EXPECT_EQ(Read(4), (Times{3, 4, 5, 6}));
+  EXPECT_EQ(ReadFor(500ms), Times{});
 }
 
 // CSV: each file has its header; the copy of a truncated file and a resumed file keep theirs.

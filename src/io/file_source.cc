@@ -285,13 +285,14 @@ class FileSourceImpl final : public Source, public CheckpointedSource {
     return OpenNextFile();
   }
 
-  // A followed file, and a pipe or terminal (not a regular file) on standard input, never
-  // end by themselves.
+  // A followed file, and a pipe, socket or terminal on standard input, never end by
+  // themselves (a regular file or /dev/null on standard input does).
   bool Unbounded() const override {
     if (options_.follow) return true;
     if (options_.path != "-") return false;
     struct stat st {};
-    return ::fstat(STDIN_FILENO, &st) == 0 && !S_ISREG(st.st_mode);
+    if (::fstat(STDIN_FILENO, &st) != 0) return false;
+    return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || ::isatty(STDIN_FILENO) == 1;
   }
 
   // Standard input cannot be read again after a restart.
