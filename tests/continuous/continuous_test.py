@@ -20,11 +20,13 @@ import pty
 import random
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import termios
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 START_MS = 1_700_000_000_000
@@ -211,14 +213,43 @@ def follow_visible(pulse, work):
     report(latencies, "follow")
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def records_read(port):
+    """pulse_source_records_read_total as /metrics shows it now (None if not reachable)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+            text = r.read().decode()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith('pulse_source_records_read_total{source="source"}'):
+            return int(float(line.split()[-1]))
+    return None
+
+
+def wait_for_records_read(port, want, proc):
+    deadline = time.monotonic() + WAIT_S
+    while records_read(port) != want:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            fail(f"records_read is {records_read(port)}, want {want}")
+        time.sleep(0.005)
+
+
 def stdin_visible(pulse, work):
     """A pipe on stdin, with one worker and with parallel decoding: each chunk's closed
-    windows are in out.jsonl before the next is written; the end of the input closes the rest
-    and publishes exactly the bounded run's output."""
+    windows are in out.jsonl, and /metrics counts each chunk's records, before the next chunk
+    is written; the end of the input closes the rest and publishes exactly the bounded run's
+    output."""
     for workers in (1, 3):
         c = Case(pulse, Path(work) / f"workers{workers}", make_events(3000, seed=2),
                  source_name="-")
-        proc = c.start(workers=workers, stdin=subprocess.PIPE)
+        port = free_port()
+        proc = c.start("--http-port", str(port), workers=workers, stdin=subprocess.PIPE)
         written, latencies = [], []
         for chunk in chunks(c.lines, 30):
             written += chunk
@@ -226,6 +257,7 @@ def stdin_visible(pulse, work):
             proc.stdin.write("".join(chunk))
             proc.stdin.flush()
             latencies.append(c.wait_for_output(want, proc, "stdin", time.monotonic()))
+            wait_for_records_read(port, sum(1 for l in written if l.startswith("{")), proc)
         proc.stdin.close()
         if proc.wait(timeout=120) != 0:
             fail(f"pulse exited {proc.returncode}: {proc.log.read_text()}")

@@ -101,8 +101,9 @@ class Source {
   /// True if the input does not end by itself, so that the run lasts until it is stopped: a
   /// followed file, a pipe or terminal on standard input, Kafka without stop_at. The executor
   /// tells the sink (SinkContext::unbounded), which then makes each result visible as it is
-  /// written (docs/running-continuously.md). Called by the executor before Open, on the thread
-  /// that calls Run(); the answer may not change afterwards. Default: false (the input ends).
+  /// written (docs/running-continuously.md). Called by the executor after Open, before the sink
+  /// opens, on the thread that calls Run(); it may be called at any time and gives the same
+  /// answer throughout a run. Default: false (the input ends).
   virtual bool Unbounded() const { return false; }
 
   /// The source's side of checkpoints, or null if it cannot be resumed (e.g. standard input);
