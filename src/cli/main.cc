@@ -195,6 +195,7 @@ struct RunFlags {
   std::string checkpoint_dir;       // overrides [checkpoint] dir
   std::string checkpoint_interval;  // overrides [checkpoint] interval
   bool fresh = false;
+  std::string report_path;  // --report: the run report written at the end
 };
 
 // Bad flags are usage errors (2); an address that cannot be bound is a runtime failure (1).
@@ -225,7 +226,8 @@ int RunCommand(const RunFlags& flags) {
   // Before any thread starts (the HTTP server's too), so that every thread blocks the signals.
   StopSignals stop_signals;
   pulse::Result<std::unique_ptr<pulse::cli::RunObservability>> observability =
-      pulse::cli::RunObservability::Start(flags.http, flags.config_path, *pipeline);
+      pulse::cli::RunObservability::Start(flags.http, flags.config_path, *pipeline,
+                                          flags.report_path);
   if (!observability.ok()) {
     return Fail(ExitCodeFor(observability.status()), observability.status().message());
   }
@@ -236,6 +238,7 @@ int RunCommand(const RunFlags& flags) {
 
   pulse::RunOptions options;
   options.metrics = &(*observability)->registry();
+  options.history = (*observability)->history();
   if (spdlog::should_log(spdlog::level::debug)) options.on_span = pulse::cli::LogSpan;
   options.workers = flags.workers;
   options.batch_size = flags.batch_size;
@@ -257,6 +260,8 @@ int RunCommand(const RunFlags& flags) {
 
   pulse::Result<pulse::RunProgress> result = pulse::Run(std::move(pipeline).value(), options);
   progress_line.Clear();
+  const pulse::Status report = (*observability)->WriteReport(result);
+  if (!report.ok() && !result.ok()) spdlog::error("{}", report.message());
   if (!result.ok()) {
     // A checkpoint of another pipeline, or a stage that cannot be checkpointed, is a usage
     // error (2) found only once the run starts; anything else is a runtime failure (1).
@@ -276,6 +281,7 @@ int RunCommand(const RunFlags& flags) {
     fmt::print(stderr, "{}\n", pulse::cli::FormatSummary(*result));
   }
   (*observability)->Finish();
+  if (!report.ok()) return Fail(kExitRuntimeError, report.message());
   return kExitOk;
 }
 
@@ -360,6 +366,9 @@ int main(int argc, char** argv) {
                   "Time between checkpoints, e.g. 10s ([checkpoint] interval)");
   run->add_flag("--fresh", run_flags.fresh,
                 "Ignore existing checkpoints and start over (they are replaced)");
+  run->add_option("--report", run_flags.report_path,
+                  "When the run ends (also when it fails or is stopped), write the status page "
+                  "with the run's history to FILE as one self-contained HTML file");
 
   pulse::cli::HttpFlags serve_flags;
   serve_flags.port = 9898;

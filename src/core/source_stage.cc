@@ -66,6 +66,7 @@ Status SourceStage::Process() {
       watermark_ = std::max(watermark_, marks[next_mark].watermark);
     }
     const EventTime before = watermark_;
+    newest_event_ = std::max(newest_event_, record.time);
     if (options_.max_out_of_orderness) {
       watermark_ = std::max(watermark_, record.time - *options_.max_out_of_orderness);
     }
@@ -144,6 +145,7 @@ Result<bool> SourceStage::Emit(bool more, bool stopped) {
   if (!more) ctx_.state.stopped.store(stopped);
   const EventTime batch_watermark = (!more && !stopped) ? kMaxWatermark : watermark_;
   ctx_.state.source_watermark.store(batch_watermark, std::memory_order_relaxed);
+  ctx_.state.newest_event.store(newest_event_, std::memory_order_relaxed);
   std::shared_ptr<Barrier> barrier;
   if (checkpoints_ != nullptr && checkpoints_->Due(!more)) {
     PULSE_ASSIGN_OR_RETURN(barrier, checkpoints_->Begin(batch_watermark));
