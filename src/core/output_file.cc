@@ -197,15 +197,10 @@ Result<Value> OutputFile::PrepareCommit() {
   if (done_) return Status::Internal(fmt::format("output '{}' already closed", final_path_));
   PULSE_RETURN_IF_ERROR(Flush());
   if (Status synced = file_->Sync(); !synced.ok()) return Error("fsync", synced);
-  std::string name = std::filesystem::path(temp_path_).filename().string();
-  Object info;
-  if (in_place()) {
-    info.emplace_back("file", Value(std::move(name)));
-  } else {
-    info.emplace_back("temp", Value(std::move(name)));
-  }
-  info.emplace_back("length", Value(static_cast<int64_t>(bytes_written_)));
-  return Value(std::move(info));
+  // The final file itself ("file") in place, else the temporary one ("temp").
+  return Value(Object{{in_place() ? "file" : "temp",
+                       Value(std::filesystem::path(temp_path_).filename().string())},
+                      {"length", Value(static_cast<int64_t>(bytes_written_))}});
 }
 
 Status OutputFile::Recover(const Value* info) {

@@ -41,7 +41,7 @@ struct SourceContext {
   int parallelism = 1;
   /// The pipeline's bounded out-of-orderness (WatermarkOptions), for a source that
   /// GeneratesWatermarks() and applies it itself (e.g. per Kafka partition).
-  std::optional<DurationMs> max_out_of_orderness;
+  std::optional<DurationMs> max_out_of_orderness{};
   /// Where a source may register metrics of its own (e.g. per Kafka partition); null when the
   /// caller keeps none. It outlives the run.
   metrics::Registry* metrics = nullptr;
@@ -164,7 +164,7 @@ struct SinkContext {
   metrics::Registry* metrics = nullptr;
   /// Receives warnings worth a user's attention (e.g. a recovery that had to redo work); may
   /// be empty.
-  std::function<void(std::string_view)> on_warning;
+  std::function<void(std::string_view)> on_warning{};
   /// Processing time and files (file age, flush timeouts). Null means Env::Default() (a sink
   /// opened outside a run); the executor always sets it.
   Env* env = nullptr;
