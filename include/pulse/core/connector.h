@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <optional>
@@ -196,9 +197,14 @@ class Sink {
     return Status::OK();
   }
 
-  /// Called on the sink thread about once a second, whatever the data rate, so
+  /// Called on the sink thread about every TickInterval(), whatever the data rate, so
   /// that a sink can act on processing time, e.g. roll files by age. Default: nothing.
   virtual Status Tick() { return Status::OK(); }
+
+  /// How long the sink may wait for its next Tick(); asked after each Write and Tick. A sink
+  /// with work pending on time (e.g. delivery reports still to collect) asks for a short one.
+  /// Default: a second.
+  virtual std::chrono::milliseconds TickInterval() const { return std::chrono::seconds(1); }
 
   /// Flush and make the output visible (e.g. rename temporary files into place).
   virtual Status Close() = 0;
