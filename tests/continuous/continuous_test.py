@@ -143,6 +143,26 @@ class Case:
         RUNNING.append(proc)
         return proc
 
+    def wait_until_open(self, proc, path):
+        """Wait until `proc` holds `path` open: a followed name is followed from when Pulse
+        opens it (as with tail -F), so a rotation before that is not Pulse's to see."""
+        want = os.path.realpath(path)
+        deadline = time.monotonic() + WAIT_S
+        while True:
+            try:
+                fds = os.listdir(f"/proc/{proc.pid}/fd")
+            except OSError:
+                fds = []
+            for fd in fds:
+                try:
+                    if os.readlink(f"/proc/{proc.pid}/fd/{fd}") == want:
+                        return
+                except OSError:
+                    pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                fail(f"pulse did not open {path}: {proc.log.read_text()}")
+            time.sleep(0.005)
+
     def start_checkpointed(self, workers):
         return self.start("--checkpoint-dir", str(self.ckdir), "--checkpoint-interval", "30ms",
                           "--batch-size", "256", workers=workers)
@@ -356,6 +376,7 @@ def follow_rotation(pulse, work):
     c = Case(pulse, work, make_events(6000, seed=4))
     c.input.write_text("")
     proc = c.start()
+    c.wait_until_open(proc, c.input)
     writer = Writer(c.input, c.lines, n_chunks=40, pause_s=0.05, rotate=True)
     writer.start()
     writer.join()
