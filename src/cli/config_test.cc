@@ -348,6 +348,8 @@ TEST(ConfigTest, Defaults) {
   EXPECT_FALSE(c.source.IsSet("time_field"));
   EXPECT_EQ(c.source.String("format"), "jsonl");
   EXPECT_FALSE(c.source.Bool("follow"));
+  EXPECT_EQ(c.source.Duration("poll_interval"), 100);
+  EXPECT_EQ(c.source.Duration("rotate_wait"), 10'000);
   EXPECT_EQ(c.source.Int("max_line_bytes"), 16 << 20);
   EXPECT_EQ(c.source.String("on_error"), "skip");
   EXPECT_EQ(c.time.line, 0);
@@ -519,8 +521,8 @@ TEST(ConfigErrorTest, UnknownKeySuggestsTheNearestOne) {
   EXPECT_EQ(LoadError(Replace(kMinimal, "path = \"input.jsonl\"",
                               "zpath = \"input.jsonl\"\napath = 1")),
             "pipeline.toml:3: unknown key 'zpath' in [source] (did you mean 'path'?); allowed: "
-            "kind, path, time_field, format, follow, max_line_bytes, on_error, "
-            "decode_threads");
+            "kind, path, time_field, format, follow, poll_interval, rotate_wait, "
+            "max_line_bytes, on_error, decode_threads");
 }
 
 TEST(ConfigErrorTest, UnknownKeyListsTheKeysOfTheKind) {
@@ -808,9 +810,9 @@ TEST(ConfigTest, WarningsForKeysWithNoEffect) {
 }
 
 TEST(ConfigTest, BuildRejectsWhatTheFileSourceRejects) {
-  std::string follow_glob = Replace(kMinimal, "path = \"input.jsonl\"",
-                                    "path = \"logs/*.jsonl\"\nfollow = true");
-  std::string message = BuildError(follow_glob);
+  std::string follow_stdin =
+      Replace(kMinimal, "path = \"input.jsonl\"", "path = \"-\"\nfollow = true");
+  std::string message = BuildError(follow_stdin);
   EXPECT_EQ(message.rfind("pipeline.toml:1: ", 0), 0u) << message;
   EXPECT_NE(message.find("follow"), std::string::npos) << message;
 }

@@ -265,8 +265,8 @@ TEST_F(TestFileTest, PipelineErrorsNameThePipelineFile) {
   WriteFile(dir_.file("bad.toml"), config);
   EXPECT_EQ(LoadError("pipeline = \"bad.toml\"\n"),
             "bad.toml:3: unknown key 'pth' in [source] (did you mean 'path'?); allowed: kind, "
-            "path, time_field, format, follow, max_line_bytes, on_error, "
-            "decode_threads");
+            "path, time_field, format, follow, poll_interval, rotate_wait, max_line_bytes, "
+            "on_error, decode_threads");
 }
 
 TEST_F(TestFileTest, CaseKeyErrors) {

@@ -99,6 +99,14 @@ class Source {
   /// One line for `pulse validate` and logs, e.g. "file jsonl data/*.jsonl".
   virtual std::string Describe() const = 0;
 
+  /// True if the input does not end by itself, so that the run lasts until it is stopped: a
+  /// followed file, a pipe or terminal on standard input, Kafka without stop_at. The executor
+  /// tells the sink (SinkContext::unbounded), which then makes each result visible as it is
+  /// written (docs/running-continuously.md). Called by the executor after Open, before the sink
+  /// opens, on the thread that calls Run(); it may be called at any time and gives the same
+  /// answer throughout a run. Default: false (the input ends).
+  virtual bool Unbounded() const { return false; }
+
   /// The source's side of checkpoints, or null if it cannot be resumed (e.g. standard input);
   /// a run with checkpoints refuses a source without one. Owned by the source (usually the
   /// source itself) and valid as long as it; the same pointer at every call, before or after
@@ -161,6 +169,13 @@ struct SinkContext {
   /// Processing time and files (file age, flush timeouts). Null means Env::Default() (a sink
   /// opened outside a run); the executor always sets it.
   Env* env = nullptr;
+  /// The run's source does not end by itself (Source::Unbounded()): results should become
+  /// visible soon after Write rather than at Close (the JSON-lines file sink appends to its
+  /// final path and flushes every batch; Parquet still publishes whole files).
+  bool unbounded = false;
+  /// The run takes checkpoints: CheckpointedSink::Recover follows Open, so Open must leave
+  /// what an earlier run wrote for Recover to continue or cut back.
+  bool checkpoints = false;
 };
 
 /// Consumes results in order. Lifecycle: Open → (Write | OnWatermark | Tick)… → Close, or Abort

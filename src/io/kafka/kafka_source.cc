@@ -173,6 +173,9 @@ class KafkaSourceImpl final : public Source, public CheckpointedSource {
 
   bool GeneratesWatermarks() const override { return true; }
 
+  // Without stop_at a topic has no end: the run lasts until it is stopped.
+  bool Unbounded() const override { return options_.stop_at == KafkaStopAt::kNever; }
+
   Status Close() override {
     if (consumer_ == nullptr) return Status::OK();
     // Without checkpoints the group's offsets are all that remembers progress.
