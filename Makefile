@@ -21,7 +21,7 @@ BENCH_ARGS ?= --peers
 # Seconds per fuzz target for `make fuzz`.
 FUZZ_LONG_SECONDS ?= 600
 
-.PHONY: help deps build run test asan tsan fuzz install consumer examples format clean bench bench-micro \
+.PHONY: help deps build run test asan tsan fuzz install dist consumer examples format clean bench bench-micro \
         kafka-demo
 
 help:
@@ -34,6 +34,7 @@ help:
 	@echo "  make fuzz       build the fuzzers with clang, run each for $(FUZZ_LONG_SECONDS) s"
 	@echo "  make deps       only install the Debian packages (apt-get, as root or via sudo)"
 	@echo "  make install    install bin/pulse, headers, libraries, CMake package to PREFIX=$(PREFIX)"
+	@echo "  make dist       .tar.gz and .deb of bin/pulse and its Arrow libraries (build/dist)"
 	@echo "  make consumer   install to a scratch prefix, build and run examples/consumer"
 	@echo "  make examples   run the C++ example programs on the bundled data"
 	@echo "  make kafka-demo a Kafka broker, an event generator and a pipeline with its status page"
@@ -79,6 +80,12 @@ fuzz: deps
 
 install: build
 	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
+
+# The relocatable release archive and the .deb, packed by CPack from build/release (nothing is
+# recompiled; docs/install.md).
+dist: build
+	cpack --config $(BUILD_DIR)/CPackConfig.cmake -B build/dist
+	@ls -l build/dist/*.tar.gz build/dist/*.deb
 
 consumer: build
 	bash scripts/consumer.sh

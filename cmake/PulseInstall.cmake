@@ -60,15 +60,21 @@ foreach(t IN LISTS _pulse_targets)
 endforeach()
 list(JOIN _pulse_find_deps "\n" PULSE_FIND_DEPENDENCIES)
 
+# Two components: `runtime` (bin/pulse and the Arrow/Parquet libraries it loads; what the release
+# archive and the .deb hold, cmake/PulsePackaging.cmake) and `devel` (static libraries, headers,
+# CMake package). A plain `cmake --install` installs both.
 install(TARGETS ${_pulse_targets} EXPORT PulseTargets
-        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT devel
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT devel)
 if(TARGET pulse)
-  install(TARGETS pulse RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  install(TARGETS pulse RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)
   if(PULSE_ARROW_RUNTIME_LIBS)
-    # Arrow/Parquet from the pyarrow wheel: install its shared libraries beside Pulse, so that the
-    # installed binary does not depend on the build's virtualenv.
-    install(FILES ${PULSE_ARROW_RUNTIME_LIBS} DESTINATION ${CMAKE_INSTALL_LIBDIR}/pulse)
+    # Arrow/Parquet from the pyarrow wheel: install its shared libraries beside Pulse, in a
+    # private directory (lib/pulse, not lib: a .deb must not put a second libarrow on the
+    # system's library path), found through an $ORIGIN-relative RUNPATH, so that the installed
+    # tree works wherever it is moved and does not depend on the build's virtualenv.
+    install(FILES ${PULSE_ARROW_RUNTIME_LIBS} DESTINATION ${CMAKE_INSTALL_LIBDIR}/pulse
+            COMPONENT runtime)
     set_target_properties(pulse PROPERTIES
       INSTALL_RPATH "$ORIGIN/../${CMAKE_INSTALL_LIBDIR}/pulse")
   elseif(TARGET pulse_io_parquet)
@@ -82,10 +88,11 @@ foreach(h IN LISTS PULSE_INTERNAL_HEADERS)
   list(APPEND _pulse_header_excludes REGEX "/${h}$" EXCLUDE)
 endforeach()
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/pulse DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
-        FILES_MATCHING PATTERN "*.h" ${_pulse_header_excludes})
+        COMPONENT devel FILES_MATCHING PATTERN "*.h" ${_pulse_header_excludes})
 install(FILES ${PROJECT_BINARY_DIR}/include/pulse/config.h
-        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/pulse)
-install(EXPORT PulseTargets NAMESPACE pulse:: DESTINATION ${PULSE_INSTALL_CMAKEDIR})
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/pulse COMPONENT devel)
+install(EXPORT PulseTargets NAMESPACE pulse:: DESTINATION ${PULSE_INSTALL_CMAKEDIR}
+        COMPONENT devel)
 
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/PulseConfig.cmake.in
   ${PROJECT_BINARY_DIR}/PulseConfig.cmake INSTALL_DESTINATION ${PULSE_INSTALL_CMAKEDIR})
@@ -93,4 +100,6 @@ configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/PulseConfig.cmake.in
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/PulseConfigVersion.cmake
   COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/PulseConfig.cmake ${PROJECT_BINARY_DIR}/PulseConfigVersion.cmake
-        DESTINATION ${PULSE_INSTALL_CMAKEDIR})
+        DESTINATION ${PULSE_INSTALL_CMAKEDIR} COMPONENT devel)
+
+include(PulsePackaging)

@@ -5,8 +5,10 @@
 # Python packages (pyarrow, whose Arrow/Parquet C++ libraries the Parquet sink links, and duckdb
 # for the Parquet tests) go into the project-local virtualenv .venv/, pinned, also idempotently.
 #
-# Usage: scripts/setup.sh [--deps-only]
+# Usage: scripts/setup.sh [--deps-only] [--minimal]
 #   --deps-only   install the packages, do not build
+#   --minimal     only what building `pulse` needs (no test tools, browsers, JRE, Kafka jars or
+#                 DuckDB); configures without tests (the Dockerfile uses it, docs/install.md)
 # Environment: PULSE_JOBS=N limits parallel compile jobs (default: Ninja's choice).
 set -euo pipefail
 
@@ -14,13 +16,15 @@ readonly ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # Everything the build and the tests use. rocksdb, rdkafka and cpp-httplib are for the state,
 # Kafka and metrics parts; python3 for scripts/ and test helpers.
-readonly PACKAGES=(
+readonly BUILD_PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libsimdjson-dev libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
   libre2-dev  # the regular expressions of expressions (docs/expressions.md)
   libcpp-httplib-dev librocksdb-dev librdkafka-dev
   python3 python3-venv
+)
+readonly TEST_PACKAGES=(
+  libgtest-dev libgmock-dev libbenchmark-dev
   libxml2-utils  # xmllint: the tests validate `pulse test --junit` output against a schema
   wrk chromium   # the observability tests: a scrape load, the status page in headless Chromium
   clang-19 libclang-rt-19-dev  # libFuzzer for scripts/fuzz.sh (docs/hardening.md)
@@ -30,19 +34,28 @@ readonly PACKAGES=(
 # Pinned Python packages for .venv/ (see docs/parquet.md). pyarrow ships Arrow C++ (headers and
 # libarrow/libparquet) in its manylinux_2_28 wheel, built with the C++11 string ABI like Debian's.
 readonly VENV="$ROOT/.venv"
-readonly PY_PACKAGES=(pyarrow==26.0.1 duckdb==1.5.6)
+readonly PY_BUILD_PACKAGES=(pyarrow==26.0.1)
+readonly PY_TEST_PACKAGES=(duckdb==1.5.6)
 
 step() { printf '\n==> %s\n' "$*"; }
 die() { printf 'setup.sh: error: %s\n' "$*" >&2; exit 1; }
 
 deps_only=false
+minimal=false
 for arg in "$@"; do
   case "$arg" in
     --deps-only) deps_only=true ;;
-    -h|--help) sed -n '3,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --minimal) minimal=true ;;
+    -h|--help) sed -n '3,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$arg' (try --help)" ;;
   esac
 done
+PACKAGES=("${BUILD_PACKAGES[@]}")
+PY_PACKAGES=("${PY_BUILD_PACKAGES[@]}")
+if ! $minimal; then
+  PACKAGES+=("${TEST_PACKAGES[@]}")
+  PY_PACKAGES+=("${PY_TEST_PACKAGES[@]}")
+fi
 
 install_packages() {
   command -v dpkg-query >/dev/null 2>&1 ||
@@ -129,7 +142,10 @@ build() {
   cd "$ROOT"
   step "Configure: cmake --preset release (build/release)"
   # PULSE_WERROR=ON (set by .ci/run) makes every warning in Pulse's code an error.
-  cmake --preset release --log-level=NOTICE "-DPULSE_WERROR=${PULSE_WERROR:-OFF}"
+  local tests=ON
+  $minimal && tests=OFF
+  cmake --preset release --log-level=NOTICE "-DPULSE_WERROR=${PULSE_WERROR:-OFF}" \
+    "-DPULSE_BUILD_TESTS=$tests"
   step "Build: cmake --build --preset release"
   cmake --build --preset release ${PULSE_JOBS:+--parallel "$PULSE_JOBS"}
   step "Built: $ROOT/build/release/bin/pulse"
@@ -137,8 +153,10 @@ build() {
 
 install_packages
 install_python_packages
-install_promtool
-install_kafka
+if ! $minimal; then
+  install_promtool
+  install_kafka
+fi
 if ! $deps_only; then
   build
 fi
