@@ -27,6 +27,7 @@
 #include "io/file_source_internal.h"
 #include "io/json_record.h"
 #include "io/line_reader.h"
+#include "pulse/core/env.h"
 #include "pulse/core/json_reader.h"
 #include "pulse/io/file.h"
 
@@ -401,7 +402,8 @@ class FileSourceImpl final : public Source, public CheckpointedSource {
       fd_ = ::open(origin_->c_str(), O_RDONLY | O_CLOEXEC);
       if (fd_ < 0) {
         const int err = errno;
-        std::string msg = fmt::format("cannot open '{}': {}", *origin_, std::strerror(err));
+        std::string msg = fmt::format("cannot open '{}': {}{}", *origin_, std::strerror(err),
+                                      AbsolutePathNote(*origin_));
         return err == ENOENT || err == ENOTDIR ? Status::NotFound(std::move(msg))
                                                : Status::IOError(std::move(msg));
       }
@@ -409,7 +411,8 @@ class FileSourceImpl final : public Source, public CheckpointedSource {
       struct stat st {};
       if (::fstat(fd_, &st) == 0 && S_ISDIR(st.st_mode)) {
         CloseFile();
-        return Status::IOError(fmt::format("cannot read '{}': it is a directory", *origin_));
+        return Status::IOError(fmt::format("cannot read '{}': it is a directory{}", *origin_,
+                                           AbsolutePathNote(*origin_)));
       }
     }
     reader_.Reset(fd_, ctx_.stop, &ctx_.counters->bytes);
