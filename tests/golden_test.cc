@@ -173,6 +173,9 @@ TEST_P(GoldenTest, Matches) {
   if (has("expected_stdout")) {
     EXPECT_EQ(run.out, read_case("expected_stdout"));
   }
+  if (has("expected_stderr")) {
+    EXPECT_EQ(run.err, read_case("expected_stderr"));
+  }
   if (has("expected_stderr_contains")) {
     for (const std::string& line : Lines(read_case("expected_stderr_contains"))) {
       EXPECT_NE(run.err.find(line), std::string::npos) << "stderr lacks: " << line;

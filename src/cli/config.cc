@@ -19,6 +19,7 @@
 #include <toml++/toml.h>
 
 #include "cli/connectors.h"
+#include "cli/guardrails.h"
 #include "cli/ops_config.h"
 #include "cli/toml_util.h"
 
@@ -102,6 +103,12 @@ constexpr ConfigKey kWindowKeys[] = {
      .type = ConfigType::kDuration,
      .doc = "session: the inactivity that closes a session",
      .default_doc = "—",
+     .min = 1},
+    {.name = "max_windows_per_record",
+     .type = ConfigType::kInt,
+     .doc = "sliding: the most windows one record may fall in (⌈size / slide⌉); a larger "
+            "figure is an error, as each record updates that many windows",
+     .default_number = kDefaultMaxWindowsPerRecord,
      .min = 1},
 };
 constexpr ConfigKey kOpsKeys[] = {
@@ -537,6 +544,9 @@ class Loader {
                                      qualified, DescribeNode(*node)));
     }
     const std::string& text = node->as_string()->get();
+    if (std::string bare = BareDurationMessage(text); !bare.empty()) {
+      return Error(line, fmt::format("{}: {}", qualified, bare));
+    }
     Result<DurationMs> d = ParseDuration(text);
     if (!d.ok()) return Error(line, fmt::format("{}: {}", qualified, d.status().message()));
     if (sign == Sign::kPositive && *d <= 0) {
@@ -779,6 +789,7 @@ class Loader {
                        fmt::format("window.slide ({}) must not be greater than window.size ({})",
                                    FormatDuration(c.slide.value), FormatDuration(c.size.value)));
         }
+        PULSE_RETURN_IF_ERROR(CheckWindowsPerRecord(t, c));
         WarnIgnored(t, kGap, "for a sliding window");
         break;
       case ops::WindowSpec::Kind::kSession:
@@ -787,6 +798,21 @@ class Loader {
         break;
     }
     return c;
+  }
+
+  // ⌈size / slide⌉ windows per record, at most window.max_windows_per_record.
+  Status CheckWindowsPerRecord(const TableView& t, const WindowConfig& c) const {
+    PULSE_ASSIGN_OR_RETURN(
+        Setting<int64_t> limit,
+        GetInt(t, "max_windows_per_record", Setting<int64_t>{kDefaultMaxWindowsPerRecord, 0}, 1));
+    const int64_t per_record = WindowsPerRecord(c.size.value, c.slide.value);
+    if (per_record <= limit.value) return Status::OK();
+    return Error(c.slide.line,
+                 fmt::format("window.size {} / window.slide {} puts every record in {} windows, "
+                             "more than the limit of {}: use a larger slide, or raise "
+                             "window.max_windows_per_record",
+                             FormatDuration(c.size.value), FormatDuration(c.slide.value),
+                             per_record, limit.value));
   }
 
   Result<OpsConfig> LoadOps(const TableView& t) {

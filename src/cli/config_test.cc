@@ -484,7 +484,7 @@ TEST(ConfigTest, Durations) {
     DurationMs ms;
   };
   for (const Case& c : {Case{"500ms", 500}, Case{"10s", 10'000}, Case{"2m", 120'000},
-                        Case{"1h", 3'600'000}, Case{"42", 42'000}, Case{"1h30m", 5'400'000},
+                        Case{"1h", 3'600'000}, Case{"1h30m", 5'400'000},
                         Case{"1d", 86'400'000}}) {
     ASSERT_OK_AND_ASSIGN(
         PipelineConfig config,
@@ -492,6 +492,9 @@ TEST(ConfigTest, Durations) {
                          "pipeline.toml"));
     EXPECT_EQ(config.window.size.value, c.ms) << c.text;
   }
+  // The original read a bare number as seconds ("42" = 42s); here it needs a unit.
+  EXPECT_EQ(LoadError(Replace(kMinimal, "size = \"60s\"", "size = \"42\"")),
+            "pipeline.toml:7: window.size: 42: add a unit: 42ms, or 42s?");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -509,7 +512,7 @@ TEST(ConfigErrorTest, TomlSyntax) {
 TEST(ConfigErrorTest, UnknownKeySuggestsTheNearestOne) {
   EXPECT_EQ(LoadError(Replace(kMinimal, "size = \"60s\"", "sise = \"60s\"")),
             "pipeline.toml:7: unknown key 'sise' in [window] (did you mean 'size'?); allowed: "
-            "type, size, slide, gap");
+            "type, size, slide, gap, max_windows_per_record");
   EXPECT_EQ(LoadError(Replace(kMinimal, "count_by", "countby")),
             "pipeline.toml:10: unknown key 'countby' in [ops] (did you mean 'count_by'?); "
             "allowed: count_by, agg, agg_field, key, where, having, fields, aggregates");
@@ -573,7 +576,8 @@ TEST(ConfigErrorTest, UnknownAndMissingTables) {
                       Replace(kMinimal, "[window]\ntype = \"tumbling\"\nsize = \"60s\"\n", "")),
             "pipeline.toml:1: window must be a table ([window]); got string \"tumbling\"");
   EXPECT_EQ(LoadError(Replace(kMinimal, "[window]", "[window.inner]\nx = 1\n[window]")),
-            "pipeline.toml:5: unknown key 'inner' in [window]; allowed: type, size, slide, gap");
+            "pipeline.toml:5: unknown key 'inner' in [window]; allowed: type, size, slide, gap, "
+            "max_windows_per_record");
 }
 
 TEST(ConfigErrorTest, Source) {

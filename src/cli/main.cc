@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -22,6 +23,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/config.h"
+#include "cli/flag_hints.h"
 #include "cli/observability.h"
 #include "cli/reference.h"
 #include "cli/summary.h"
@@ -144,6 +146,10 @@ std::string OneLine(std::string text) {
 }
 
 int Fail(int code, const std::string& message) {
+  if (g_log_format == pulse::cli::LogFormat::kJson) {
+    spdlog::error("{}", OneLine(message));
+    return code;
+  }
   fmt::print(stderr, "error: {}\n", OneLine(message));
   return code;
 }
@@ -219,6 +225,10 @@ int RunCommand(const RunFlags& flags) {
   }
   if (flags.fresh && config->checkpoint.dir.value.empty()) {
     return Fail(kExitUsage, "--fresh needs checkpoints: set [checkpoint] dir or --checkpoint-dir");
+  }
+  if (!flags.checkpoint_interval.empty() && config->checkpoint.dir.value.empty()) {
+    return Fail(kExitUsage, "--checkpoint-interval needs checkpoints: add --checkpoint-dir DIR "
+                            "or set [checkpoint] dir");
   }
   pulse::Result<pulse::cli::BuiltPipeline> built = pulse::cli::BuildRun(*config);
   if (!built.ok()) return Fail(kExitUsage, built.status().message());
@@ -417,11 +427,23 @@ int main(int argc, char** argv) {
       "config-reference", "Print the configuration reference (Markdown) of every key");
   reference->group("");
 
+  const std::vector<std::string> args(argv + 1, argv + argc);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version: stdout, exit 0
-    return Fail(kExitUsage, std::string(e.what()) + " (see 'pulse --help')");
+    // The error is a log line like any other: JSON under --log-format json.
+    for (size_t i = 0; i < args.size(); ++i) {
+      if (args[i] == "--log-format=json" ||
+          (args[i] == "--log-format" && i + 1 < args.size() && args[i + 1] == "json")) {
+        log_format = "json";
+      }
+    }
+    if (log_format == "json") {
+      g_log_format = pulse::cli::LogFormat::kJson;
+      pulse::cli::SetLogFormat(g_log_format);
+    }
+    return Fail(kExitUsage, pulse::cli::DescribeParseError(app, args, e));
   }
 
   if (log_format == "json") {

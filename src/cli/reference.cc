@@ -28,8 +28,10 @@ constexpr std::string_view kHeader =
     "errors that name the key and its line (with a \"did you mean\" for near misses). In "
     "`[source]` and `[sink]`, `kind` selects the connector; a key of another kind is accepted "
     "and has no effect (a warning names it). Durations are `<n>ms`, `<n>s`, `<n>m`, `<n>h`, "
-    "`<n>d` or compounds like `\"1h30m\"`; a bare number means seconds. `pulse validate` checks "
-    "a file and prints its plan.\n";
+    "`<n>d` or compounds like `\"1h30m\"`; a number without a unit is an error that suggests "
+    "its readings (the original read it as seconds; see [migrating](migrating.md)). A sliding "
+    "window may put each record in at most `window.max_windows_per_record` windows "
+    "(⌈size / slide⌉, default 10000). `pulse validate` checks a file and prints its plan.\n";
 
 // Markdown table cells cannot hold a bare '|'.
 std::string Cell(std::string_view text) {

@@ -56,7 +56,8 @@ Result<std::string> ReadTextFile(const std::string& path, std::string_view what)
   Result<std::string> text = ReadFileToString(Env::Default(), path);
   if (!text.ok()) {
     return Status::InvalidArgument(
-        fmt::format("cannot read {} '{}': {}", what, path, text.status().message()));
+        fmt::format("cannot read {} '{}': {}{}", what, path, text.status().message(),
+                    AbsolutePathNote(path)));
   }
   return text;
 }

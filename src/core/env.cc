@@ -343,6 +343,14 @@ Status RenameDurably(Env& env, const std::string& from, const std::string& to,
   return Status::OK();
 }
 
+std::string AbsolutePathNote(std::string_view path) {
+  if (path.empty() || path == "-" || path.front() == '/') return "";
+  std::error_code ec;
+  const std::filesystem::path absolute = std::filesystem::absolute(std::filesystem::path(path), ec);
+  if (ec) return "";
+  return fmt::format(" (absolute path: {})", absolute.lexically_normal().string());
+}
+
 namespace internal {
 
 std::unique_ptr<WritableFile> NewStdoutFile() {

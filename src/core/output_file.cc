@@ -44,7 +44,8 @@ Result<std::unique_ptr<OutputFile>> OutputFile::Create(std::string final_path, E
   if (!dir.empty()) {
     if (Status st = CreateDirs(env, dir.string()); !st.ok()) {
       return Status::IOError(
-          fmt::format("cannot create directory '{}': {}", dir.string(), st.message()));
+          fmt::format("cannot create directory '{}': {}{}", dir.string(), st.message(),
+                      AbsolutePathNote(dir.string())));
     }
   }
   std::string name = final_fs.filename().string();
@@ -87,7 +88,8 @@ Result<std::unique_ptr<OutputFile>> OutputFile::Create(std::string final_path, E
     last = file.status();
     if (!env.Stat(temp).ok()) break;  // not a clash with an existing name: trying again is futile
   }
-  return Status::IOError(fmt::format("cannot create '{}': {}", final_path, last.message()));
+  return Status::IOError(fmt::format("cannot create '{}': {}{}", final_path, last.message(),
+                                     AbsolutePathNote(final_path)));
 }
 
 std::unique_ptr<OutputFile> OutputFile::Stdout() {

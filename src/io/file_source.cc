@@ -29,6 +29,7 @@
 #include "io/file_source_internal.h"
 #include "io/json_record.h"
 #include "io/line_reader.h"
+#include "pulse/core/env.h"
 #include "pulse/core/json_reader.h"
 #include "pulse/io/file.h"
 
@@ -449,7 +450,8 @@ class FileSourceImpl final : public Source, public CheckpointedSource {
       fd_ = ::open(origin_->c_str(), O_RDONLY | O_CLOEXEC);
       if (fd_ < 0) {
         const int err = errno;
-        std::string msg = fmt::format("cannot open '{}': {}", *origin_, std::strerror(err));
+        std::string msg = fmt::format("cannot open '{}': {}{}", *origin_, std::strerror(err),
+                                      AbsolutePathNote(*origin_));
         return err == ENOENT || err == ENOTDIR ? Status::NotFound(std::move(msg))
                                                : Status::IOError(std::move(msg));
       }
@@ -459,7 +461,8 @@ class FileSourceImpl final : public Source, public CheckpointedSource {
     if (::fstat(fd_, &st) == 0 && S_ISDIR(st.st_mode)) {
       const std::string name = *origin_;
       CloseFile();
-      return Status::IOError(fmt::format("cannot read '{}': it is a directory", name));
+      return Status::IOError(
+          fmt::format("cannot read '{}': it is a directory{}", name, AbsolutePathNote(name)));
     }
     // A pipe, terminal or socket: records move as they arrive (AtEnd::kAvailable).
     stream_ = ::fstat(fd_, &st) == 0 && !S_ISREG(st.st_mode);

@@ -449,6 +449,15 @@ def case_examples(env):
     want = [(o["window_start_ms"], o["window_end_ms"], o["key"], o["distinct_count"]) for o in expected]
     check_eq(got, want, "clicks_parquet rows vs examples/expected/page_visitors.jsonl")
     check_eq(codecs(con, glob), ["ZSTD"], "clicks_parquet codec")
+    # Every SQL query of the README's Parquet section runs on these files as written.
+    readme = (env.source_dir / "README.md").read_text()
+    section = readme.split("### Parquet output", 1)[1].split("\n### ", 1)[0]
+    queries = [block.split("```", 1)[0] for block in section.split("```sql\n")[1:]]
+    check_eq(len(queries) > 0, True, "the README's Parquet section has a SQL query")
+    for query in queries:
+        sql = "\n".join(line for line in query.splitlines() if not line.startswith("--"))
+        rows = duckdb.connect().execute(sql.replace("'out/", f"'{cwd}/out/")).fetchall()
+        check_eq(len(rows), len(want), f"rows of the README query {sql.strip()}")
 
 
 def file_sizes(con, out):

@@ -217,6 +217,11 @@ Result<std::string> ReadToEnd(ReadableFile& file);
 /// The whole contents of the file at `path`. Errors: NotFound, IOError.
 Result<std::string> ReadFileToString(Env& env, const std::string& path);
 
+/// For messages about a path the user wrote: " (absolute path: /dir/of/run/x.jsonl)" when
+/// `path` is relative (resolved against the working directory), "" when it is absolute, empty
+/// or "-" (standard input or output).
+std::string AbsolutePathNote(std::string_view path);
+
 /// Write `data` as the whole contents of `path` (created or emptied as `mode` says) and close
 /// it; fsync it first when `fsync` is kYes. Not atomic (see OutputFile for that). Errors: as
 /// the file operations, from any step.
