@@ -43,6 +43,8 @@ struct RunState {
   std::atomic<EventTime> sink_watermark{kMinWatermark};    // the sink stage
   /// Set by the source stage at the end of the input: it ended because of the stop flag.
   std::atomic<bool> stopped{false};
+  /// The source stage: the watermark follows processing time (the input is idle).
+  std::atomic<bool> source_idle{false};
   std::vector<WorkerGauges> workers;  // one per keyed worker, each written by its worker
 };
 

@@ -42,6 +42,12 @@ struct SourceContext {
   /// The pipeline's bounded out-of-orderness (WatermarkOptions), for a source that
   /// GeneratesWatermarks() and applies it itself (e.g. per Kafka partition).
   std::optional<DurationMs> max_out_of_orderness;
+  /// The pipeline's idleness (Pipeline::Idleness), for a source that
+  /// GeneratesWatermarks() and applies it itself: once it is caught up (nothing left to read
+  /// for now) and no record has arrived for this long, it declares watermarks that advance with
+  /// processing time from its own (largest event time − bound), as the executor does for other
+  /// sources. nullopt: off.
+  std::optional<DurationMs> idle_timeout = std::nullopt;
   /// Where a source may register metrics of its own (e.g. per Kafka partition); null when the
   /// caller keeps none. It outlives the run.
   metrics::Registry* metrics = nullptr;
