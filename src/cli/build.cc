@@ -131,6 +131,11 @@ OnError SourceOnError(const PipelineConfig& c) {
   return c.source.String("on_error") == "fail" ? OnError::kFail : OnError::kSkip;
 }
 
+std::string UnboundedSource(const PipelineConfig& c) {
+  const ConnectorDeclaration* d = c.source.declaration();
+  return d != nullptr && d->unbounded != nullptr ? d->unbounded(c.source) : std::string();
+}
+
 Result<Pipeline> BuildPipeline(const PipelineConfig& c) {
   const ConnectorBuildContext context = BuildContext(c);
   PULSE_ASSIGN_OR_RETURN(std::unique_ptr<Source> source,
@@ -144,6 +149,10 @@ Result<Pipeline> BuildPipeline(const PipelineConfig& c) {
       .Apply(ops::WindowedAggregate(std::move(window)))
       .To(std::move(sink));
   pipeline.Watermarks(WatermarkOptions{c.time.max_out_of_orderness.value});
+  // Idleness only for an input that pauses rather than ends (the config warned otherwise).
+  if (c.time.idle_timeout.value && !UnboundedSource(c).empty()) {
+    pipeline.Idleness(*c.time.idle_timeout.value);
+  }
   pipeline.BadRecords(BadRecordHandler::Options{SourceOnError(c), c.dead_letter.path.value});
   if (!c.late_output.path.value.empty()) pipeline.LateOutput(c.late_output.path.value);
   if (Status st = pipeline.Validate(); !st.ok()) return ErrorAt(c, 0, st.message());
@@ -221,6 +230,20 @@ std::string DescribePlan(const PipelineConfig& c) {
                                    FormatDuration(*c.time.max_out_of_orderness.value)));
   } else {
     line("watermark:", "none until the end of input, which flushes every window");
+  }
+  const std::string unbounded = UnboundedSource(c);
+  if (!unbounded.empty()) {
+    if (c.time.idle_timeout.value) {
+      const std::string idle = FormatDuration(*c.time.idle_timeout.value);
+      line("idle:", fmt::format("after {} without a record, W = largest event time - {} + the "
+                                "time since the last record (processing time)",
+                                idle, FormatDuration(c.time.max_out_of_orderness.value.value_or(0))));
+    } else {
+      line("idle:", "none: while the input pauses, W waits for the next record");
+    }
+    line("stop:", fmt::format("the input never ends ({}): Ctrl-C/SIGTERM stop the run (--drain "
+                              "closes every window first)",
+                              unbounded));
   }
 
   const WindowConfig& w = c.window;

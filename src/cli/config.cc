@@ -80,6 +80,14 @@ constexpr ConfigKey kTimeKeys[] = {
             "input ends",
      .default_doc = "unset",
      .min = 0},
+    {.name = "idle_timeout",
+     .type = ConfigType::kDuration,
+     .doc = "T (unbounded sources; needs `max_out_of_orderness`): once no record has arrived for "
+            "T, W follows processing time from the largest event time − B, so that the windows "
+            "of the last burst close while the input pauses "
+            "([running continuously](running-continuously.md)); unset: W moves only with records",
+     .default_doc = "unset",
+     .min = 1},
 };
 constexpr ConfigKey kWindowKeys[] = {
     {.name = "type",
@@ -275,6 +283,7 @@ class Loader {
     PULSE_ASSIGN_OR_RETURN(config.source,
                            LoadConnector(View(root, "source"), ConnectorRole::kSource));
     PULSE_ASSIGN_OR_RETURN(config.time, LoadTime(View(root, "time")));
+    PULSE_RETURN_IF_ERROR(CheckTimeForSource(config));
     PULSE_ASSIGN_OR_RETURN(config.window, LoadWindow(View(root, "window")));
     PULSE_ASSIGN_OR_RETURN(config.ops, LoadOps(View(root, "ops")));
     PULSE_ASSIGN_OR_RETURN(config.sink,
@@ -718,7 +727,38 @@ class Loader {
         Setting<DurationMs> bound,
         GetDuration(t, "max_out_of_orderness", Setting<DurationMs>{}, Sign::kNonNegative));
     if (bound.is_set()) c.max_out_of_orderness = {bound.value, bound.line};
+    PULSE_ASSIGN_OR_RETURN(
+        Setting<DurationMs> idle,
+        GetDuration(t, "idle_timeout", Setting<DurationMs>{}, Sign::kPositive));
+    if (idle.is_set()) c.idle_timeout = {idle.value, idle.line};
     return c;
+  }
+
+  // What the watermark can do with this source: idleness needs a bound to continue from; an
+  // unbounded source without a bound never closes a window while it runs; idleness has no
+  // effect on an input that ends by itself.
+  Status CheckTimeForSource(const PipelineConfig& c) {
+    const TimeConfig& time = c.time;
+    if (time.idle_timeout.is_set() && !time.max_out_of_orderness.value) {
+      return Error(time.idle_timeout.line,
+                   "time.idle_timeout needs time.max_out_of_orderness: the idle watermark "
+                   "continues from the largest event time minus that bound; set both");
+    }
+    const std::string unbounded = UnboundedSource(c);
+    if (!unbounded.empty() && !time.max_out_of_orderness.value) {
+      Warn(c.source.line(),
+           fmt::format("the source never ends by itself ({}) and time.max_out_of_orderness is "
+                       "not set, so no window closes while the pipeline runs: results come "
+                       "only when it is stopped with --drain; set time.max_out_of_orderness "
+                       "(and time.idle_timeout for pauses)",
+                       unbounded));
+    }
+    if (unbounded.empty() && time.idle_timeout.is_set()) {
+      Warn(time.idle_timeout.line,
+           "time.idle_timeout has no effect: the source's input ends by itself (idleness is for "
+           "follow = true, standard input and Kafka without stop_at)");
+    }
+    return Status::OK();
   }
 
   Result<WindowConfig> LoadWindow(const TableView& t) {

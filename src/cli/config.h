@@ -38,6 +38,9 @@ struct TimeConfig {
   Setting<DurationMs> allowed_lateness;  // >= 0, default 0
   /// nullopt: no watermark until the end of input (the original's behaviour).
   Setting<std::optional<DurationMs>> max_out_of_orderness;
+  /// > 0; nullopt: the watermark moves only with records (Pipeline::Idleness). Requires
+  /// max_out_of_orderness; applied only to an unbounded source (UnboundedSource).
+  Setting<std::optional<DurationMs>> idle_timeout;
 };
 
 /// [window].
@@ -152,6 +155,10 @@ std::span<const ConfigTable> ConfigTables();
 
 /// The source's bad-record policy (its `on_error`; "skip" for kinds without one).
 OnError SourceOnError(const PipelineConfig& config);
+
+/// Why the configured source never ends by itself (its declaration's `unbounded`, e.g.
+/// "follow = true"), or "" when its input ends.
+std::string UnboundedSource(const PipelineConfig& config);
 
 /// Names used in messages and plans.
 std::string_view WindowKindName(ops::WindowSpec::Kind kind);

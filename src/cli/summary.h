@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "pulse/core/executor.h"
 
@@ -17,6 +18,12 @@ std::string FormatBytes(uint64_t bytes);
 /// invalid_json 1); late 3". Bad reasons are listed in BadReason order, only when non-zero;
 /// records dropped by the channel bound and a cancelled run are noted when they happen.
 std::string FormatSummary(const RunProgress& progress);
+
+/// For a run stopped by a signal (progress.cancelled; empty otherwise), one line (no trailing
+/// newline) on what the stop did with the open windows and the outputs, by progress.end, e.g.
+/// "pulse: stopped by SIGTERM: the final checkpoint keeps 9 open windows; the output stays in
+/// progress and the next run continues it". `signal` names the signal ("SIGINT").
+std::string FormatStop(const RunProgress& progress, std::string_view signal);
 
 /// The progress line (no carriage return or newline), e.g.
 /// "pulse: 1200000 records, 45.3 MB/s, 12 results, watermark 2024-01-01T00:00:40.000Z".
