@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -53,12 +54,12 @@ std::string Events(int n, int64_t from, int64_t step) {
   return out;
 }
 
-// A pipeline config: tumbling 10 s counts by "k" with a bound of 1 s, from `source_lines` to
-// `sink_lines`, plus `extra` tables.
+// A pipeline config: tumbling 10 s counts by "k" with a bound of 1 s (and `time_lines`), from
+// `source_lines` to `sink_lines`, plus `extra` tables.
 std::string Config(const std::string& source_lines, const std::string& sink_lines,
-                   const std::string& extra = "") {
+                   const std::string& extra = "", const std::string& time_lines = "") {
   return "[source]\nkind = \"file\"\n" + source_lines +
-         "[time]\nmax_out_of_orderness = \"1s\"\n"
+         "[time]\nmax_out_of_orderness = \"1s\"\n" + time_lines +
          "[window]\ntype = \"tumbling\"\nsize = \"10s\"\n[ops]\ncount_by = \"k\"\n"
          "[sink]\nkind = \"file\"\n" +
          sink_lines + extra;
@@ -163,6 +164,7 @@ class SignalTest : public ::testing::TestWithParam<int> {
 
 // A followed file read to its end, standard output: the windows the watermark completed are
 // written, the incomplete one is discarded and said so, and the exit code is 130 or 143.
+// (A followed file is unbounded: what the output holds stays.)
 TEST_P(SignalTest, StopWithoutCheckpointsWritesOnlyCompleteWindowsAndExitsWithTheSignal) {
   Write("p.toml", Config("path = \"in.jsonl\"\nfollow = true\n", ""));  // stdout
   // With a bound of 1 s: W = 24 s after 25 s; [0,10s) and [10s,20s) are complete, [20s,30s)
@@ -179,7 +181,8 @@ TEST_P(SignalTest, StopWithoutCheckpointsWritesOnlyCompleteWindowsAndExitsWithTh
   const std::string err = RunStderr();
   EXPECT_NE(err.find("read 5 records"), std::string::npos) << err;
   EXPECT_NE(err.find("pulse: stopped by " + Name() + " without checkpoints: 1 open window "
-                     "discarded and the output not published"),
+                     "discarded; the output holds the 2 results of the windows closed before "
+                     "the stop"),
             std::string::npos)
       << err;
 }
@@ -199,7 +202,9 @@ TEST_P(SignalTest, StoppedBoundedRunPublishesNoPartialOutputFile) {
   fifo.close();
   EXPECT_FALSE(fs::exists(dir_ / "out.jsonl"));
   EXPECT_FALSE(HasInProgressFile());
-  EXPECT_NE(RunStderr().find("stopped by " + Name() + " without checkpoints"), std::string::npos)
+  EXPECT_NE(RunStderr().find("stopped by " + Name() + " before the end of the input, without "
+                             "checkpoints"),
+            std::string::npos)
       << RunStderr();
 }
 
@@ -243,6 +248,23 @@ TEST_P(SignalTest, StopWithCheckpointsThenResumeContinuesExactly) {
   ASSERT_EQ(Stop(SIGTERM), 0) << RunStderr();
   EXPECT_NE(RunStderr().find("resumed from checkpoint"), std::string::npos) << RunStderr();
   EXPECT_EQ(ReadFile(dir_ / "out.jsonl"), FinishedRun(first + second));
+}
+
+// time.idle_timeout through the binary: the input pauses after a burst whose records leave
+// the watermark before the end of their window; with idleness the window closes while the
+// input is open (without, it would wait for the next record or the stop).
+TEST_P(SignalTest, IdleTimeoutClosesTheLastWindowsWhileTheInputPauses) {
+  const std::string input = Events(10, 0, 1000);  // one window, [0, 10 s); W = 8 s
+  Write("p.toml", Config("path = \"in.jsonl\"\nfollow = true\n", "", "",
+                         "idle_timeout = \"300ms\"\n"));
+  Write("in.jsonl", input);
+  Start({}, "out.jsonl");
+  const std::string expected = FinishedRun(input);
+  ASSERT_EQ(std::count(expected.begin(), expected.end(), '\n'), 3);
+  EXPECT_TRUE(WaitFor([&] { return ReadFile(dir_ / "out.jsonl") == expected; }))
+      << ReadFile(dir_ / "out.jsonl") << RunStderr();
+  ASSERT_EQ(Stop(GetParam()), Code()) << RunStderr();
+  EXPECT_EQ(ReadFile(dir_ / "out.jsonl"), expected);
 }
 
 INSTANTIATE_TEST_SUITE_P(IntAndTerm, SignalTest, ::testing::Values(SIGINT, SIGTERM),

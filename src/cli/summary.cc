@@ -59,11 +59,17 @@ std::string FormatStop(const RunProgress& p, std::string_view signal) {
       return fmt::format("pulse: stopped by {} and drained: every window closed and written; "
                          "the output is published",
                          signal);
+    case RunEnd::kStopped:
+      return fmt::format("pulse: stopped by {} without checkpoints: {} discarded; the output "
+                         "holds the {} result{} of the windows closed before the stop (--drain "
+                         "closes and writes the open ones too, checkpoints keep them for the "
+                         "next run)",
+                         signal, windows, p.results_written, p.results_written == 1 ? "" : "s");
     case RunEnd::kDiscarded:
-      return fmt::format("pulse: stopped by {} without checkpoints: {} discarded and the output "
-                         "not published, so a file sink leaves no partial file ({} result{} "
-                         "written before the stop; what went to standard output or Kafka "
-                         "stays); --drain closes and publishes every window, checkpoints let "
+      return fmt::format("pulse: stopped by {} before the end of the input, without "
+                         "checkpoints: {} discarded and the output not published, as it would "
+                         "be partial (a file sink leaves no file; {} result{} written before "
+                         "the stop); --drain closes and publishes every window, checkpoints let "
                          "the next run continue",
                          signal, windows, p.results_written,
                          p.results_written == 1 ? " was" : "s were");

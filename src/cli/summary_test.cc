@@ -87,16 +87,21 @@ TEST(SummaryTest, Stop) {
   EXPECT_EQ(FormatStop(p, "SIGTERM"),
             "pulse: stopped by SIGTERM: the final checkpoint keeps 9 open windows; the output "
             "stays in progress and the next run continues it");
+  p.end = RunEnd::kStopped;
+  EXPECT_EQ(FormatStop(p, "SIGINT"),
+            "pulse: stopped by SIGINT without checkpoints: 9 open windows discarded; the output "
+            "holds the 21 results of the windows closed before the stop (--drain closes and "
+            "writes the open ones too, checkpoints keep them for the next run)");
   p.end = RunEnd::kDiscarded;
   EXPECT_EQ(FormatStop(p, "SIGINT"),
-            "pulse: stopped by SIGINT without checkpoints: 9 open windows discarded and the "
-            "output not published, so a file sink leaves no partial file (21 results were "
-            "written before the stop; what went to standard output or Kafka stays); --drain "
-            "closes and publishes every window, checkpoints let the next run continue");
+            "pulse: stopped by SIGINT before the end of the input, without checkpoints: 9 open "
+            "windows discarded and the output not published, as it would be partial (a file "
+            "sink leaves no file; 21 results were written before the stop); --drain closes "
+            "and publishes every window, checkpoints let the next run continue");
   p.open_windows = 1;
   p.results_written = 1;
   EXPECT_NE(FormatStop(p, "SIGINT").find("1 open window discarded"), std::string::npos);
-  EXPECT_NE(FormatStop(p, "SIGINT").find("(1 result was written"), std::string::npos);
+  EXPECT_NE(FormatStop(p, "SIGINT").find("leaves no file; 1 result was written"), std::string::npos);
   p.end = RunEnd::kDrained;
   p.open_windows = 0;
   EXPECT_EQ(FormatStop(p, "SIGINT"),

@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -183,6 +184,14 @@ class Execution {
                                                          *outputs_, workers_, *env_, *registry));
       // Known at once, before the first batch.
       state_.source_watermark.store(checkpoints_->start_watermark(), std::memory_order_relaxed);
+      // A checkpoint of a finished (or drained) run closed every window: whatever this run
+      // reads can only be late.
+      if (checkpoints_->start_watermark() == kMaxWatermark && options_.checkpoint.on_warning) {
+        options_.checkpoint.on_warning(
+            "resuming from checkpoint " + std::to_string(checkpoints_->resume()->manifest.id) +
+            ", taken when the input ended or a --drain closed every window: any record read "
+            "now is late; run with --fresh to start over");
+      }
     }
     return OpenConnectors(*registry);
   }
@@ -266,13 +275,15 @@ class Execution {
   RunEnd EndOf() const {
     if (!state_.stopped.load()) return RunEnd::kInputEnded;
     if (options_.on_stop == StopMode::kDrain) return RunEnd::kDrained;
-    return checkpoints_ != nullptr ? RunEnd::kSuspended : RunEnd::kDiscarded;
+    if (checkpoints_ != nullptr) return RunEnd::kSuspended;
+    return parts_.source->Unbounded() ? RunEnd::kStopped : RunEnd::kDiscarded;
   }
 
-  // Close the source and end the outputs: published when the input ended or a stop drained
-  // it; suspended when a run with checkpoints stopped leaving windows open (its final
-  // checkpoint covers everything; the next run continues); aborted when a run without
-  // checkpoints did (a partial output is never published). After an error: aborted, or
+  // Close the source and end the outputs: published when the input ended, a stop drained it,
+  // or a stop ended an unbounded input; suspended when a run with checkpoints stopped leaving
+  // windows open (its final checkpoint covers everything; the next run continues); aborted
+  // when a run without checkpoints stopped an input that would have ended by itself (a partial
+  // output is never published). After an error: aborted, or
   // suspended with checkpoints (the next run cuts them back to the last checkpoint). Returns
   // `error`, or else the first error of closing.
   Status Finish(Status error) {

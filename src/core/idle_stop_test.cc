@@ -10,8 +10,10 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <tuple>
 #include <vector>
@@ -106,7 +108,10 @@ struct FeedRun {
   SinkTrace& trace;
   KeyedJournal journal;
   metrics::Registry registry;
+  std::mutex warnings_mu;
+  std::vector<std::string> warnings;  // guarded by warnings_mu
   std::atomic<bool> stop{false};
+  bool unbounded = true;  // FeedSource's Unbounded(), read by Start
   std::optional<Result<RunProgress>> result;
   std::thread thread;
 
@@ -117,7 +122,7 @@ struct FeedRun {
     windows.size = kWindow;
     windows.journal = &journal;
     Pipeline p;
-    p.From(std::make_unique<FeedSource>(&feed)).Watermarks({kBound});
+    p.From(std::make_unique<FeedSource>(&feed, unbounded)).Watermarks({kBound});
     if (idle) p.Idleness(*idle);
     p.KeyBy("k")
         .Apply(std::make_unique<CountWindowsFactory>(windows))
@@ -130,6 +135,10 @@ struct FeedRun {
     options.on_stop = on_stop;
     options.checkpoint.dir = checkpoints;
     options.metrics = &registry;
+    options.checkpoint.on_warning = [this](std::string_view w) {
+      std::lock_guard<std::mutex> lock(warnings_mu);
+      warnings.emplace_back(w);
+    };
     thread = std::thread([this, p = std::move(p), options]() mutable {
       result = pulse::Run(std::move(p), options);
     });
@@ -357,14 +366,46 @@ TEST_P(StopModes, DrainEqualsARunOverWhatWasReadWithEveryWindowClosed) {
     EXPECT_EQ(run.trace.count("close"), 1u);
     EXPECT_EQ(run.trace.count("suspend"), 0u);
     EXPECT_EQ(run.trace.watermarks().back(), kMaxWatermark);
+    if (!checkpoints) continue;
+    // The final checkpoint is an end-of-input one: a run that resumes from it is warned that
+    // whatever it reads is late.
+    FeedRun again;
+    again.Start(workers, 16, std::nullopt, StopMode::kDrain, dir.file("chk"));
+    again.feed.Push(PartOne());  // skipped: the checkpoint is after it
+    again.Push(PartTwo());
+    again.feed.End();
+    const RunProgress late = again.Join();
+    EXPECT_EQ(late.bad[static_cast<int>(BadReason::kLate)], PartTwo().size());
+    ASSERT_EQ(again.warnings.size(), 1u);
+    EXPECT_NE(again.warnings[0].find("any record read now is late; run with --fresh"),
+              std::string::npos)
+        << again.warnings[0];
   }
 }
 
-// Without checkpoints a stop that leaves windows open cannot keep them: they are discarded,
-// and the outputs are aborted rather than published half done.
-TEST_P(StopModes, LeaveOpenWithoutCheckpointsDiscardsAndAborts) {
+// Without checkpoints a stop that leaves windows open cannot keep them: they are discarded.
+// An input that only a stop ends publishes what its outputs hold (the windows closed before).
+TEST_P(StopModes, LeaveOpenWithoutCheckpointsOnAnUnboundedInputPublishesTheClosedWindows) {
   const int workers = GetParam();
   FeedRun run;
+  run.Start(workers, 16, std::nullopt, StopMode::kLeaveOpen);
+  run.Push(PartOne());
+  run.WaitForLines(EndingBy(AllWindows(PartOne()), 790).size());
+  run.stop = true;
+  const RunProgress p = run.Join();
+  EXPECT_EQ(p.end, RunEnd::kStopped);
+  EXPECT_EQ(p.open_windows, 9u);
+  EXPECT_EQ(run.trace.lines(), EndingBy(AllWindows(PartOne()), 790));
+  EXPECT_EQ(run.trace.count("close"), 1u);
+  EXPECT_EQ(run.trace.count("abort"), 0u);
+}
+
+// An input that would have ended by itself, cut short: the outputs are aborted rather than
+// published half done.
+TEST_P(StopModes, LeaveOpenWithoutCheckpointsOnABoundedInputDiscardsAndAborts) {
+  const int workers = GetParam();
+  FeedRun run;
+  run.unbounded = false;
   run.Start(workers, 16, std::nullopt, StopMode::kLeaveOpen);
   run.Push(PartOne());
   run.WaitForLines(EndingBy(AllWindows(PartOne()), 790).size());

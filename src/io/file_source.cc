@@ -317,6 +317,8 @@ class FileSourceImpl final : public Source, public CheckpointedSource {
     return Status::OK();
   }
 
+  bool Unbounded() const override { return options_.follow || options_.path == "-"; }
+
   std::string Describe() const override {
     return fmt::format("file source {} '{}' (time field '{}'{})",
                        options_.format == FileFormat::kCsv ? "csv" : "jsonl", options_.path,

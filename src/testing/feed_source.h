@@ -67,7 +67,10 @@ class Feed {
 /// the first. Not thread-safe (the source thread), like any Source; the feed is.
 class FeedSource : public Source, public CheckpointedSource {
  public:
-  explicit FeedSource(Feed* feed) : feed_(feed) {}
+  /// `unbounded`: what Unbounded() says (whether a stop is the normal end of this input).
+  explicit FeedSource(Feed* feed, bool unbounded = true) : feed_(feed), unbounded_(unbounded) {}
+
+  bool Unbounded() const override { return unbounded_; }
 
   Status Open(const SourceContext& ctx) override {
     ctx_ = ctx;
@@ -111,6 +114,7 @@ class FeedSource : public Source, public CheckpointedSource {
 
  private:
   Feed* feed_;
+  const bool unbounded_;
   size_t next_ = 0;
   SourceContext ctx_;
 };

@@ -29,8 +29,13 @@ enum class RunEnd : uint8_t {
   /// Stopped with StopMode::kLeaveOpen and checkpoints: a final checkpoint keeps the open
   /// windows and the source position, the outputs stay in progress; the next run continues.
   kSuspended,
-  /// Stopped with StopMode::kLeaveOpen and no checkpoints: the open windows are discarded and
-  /// the outputs aborted (Sink::Abort: what a sink had not yet made visible is dropped).
+  /// Stopped with StopMode::kLeaveOpen, no checkpoints, an unbounded input
+  /// (Source::Unbounded): the open windows are discarded; the outputs, which hold every window
+  /// closed before the stop, are published (only a stop ends such an input).
+  kStopped,
+  /// Stopped with StopMode::kLeaveOpen, no checkpoints, an input that would have ended by
+  /// itself: the output would be partial, so the open windows are discarded and the outputs
+  /// aborted (Sink::Abort: what a sink had not yet made visible, e.g. a JSONL file, is dropped).
   kDiscarded,
 };
 
@@ -79,8 +84,9 @@ struct CheckpointOptions {
 enum class StopMode : uint8_t {
   /// Leave them open, as Flink's stop-with-savepoint: with checkpoints a final checkpoint keeps
   /// them with the source position and the outputs are suspended, so that the next run
-  /// continues exactly (RunEnd::kSuspended); without checkpoints they are discarded and the
-  /// outputs aborted, so that no partial output is published (RunEnd::kDiscarded).
+  /// continues exactly (RunEnd::kSuspended). Without checkpoints they are discarded; the
+  /// outputs are published for an unbounded input (RunEnd::kStopped) and aborted for one cut
+  /// short, so that no partial output is published (RunEnd::kDiscarded).
   kLeaveOpen,
   /// Close them all, as Flink's stop --drain: the input ends where the stop found it, the
   /// watermark rises past every window as at the end of a finite input, every result is

@@ -171,6 +171,8 @@ class KafkaSourceImpl final : public Source, public CheckpointedSource {
 
   bool GeneratesWatermarks() const override { return true; }
 
+  bool Unbounded() const override { return options_.stop_at == KafkaStopAt::kNever; }
+
   Status Close() override {
     if (consumer_ == nullptr) return Status::OK();
     // Without checkpoints the group's offsets are all that remembers progress.
