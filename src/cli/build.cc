@@ -241,7 +241,7 @@ std::string DescribePlan(const PipelineConfig& c) {
     } else {
       line("idle:", "none: while the input pauses, W waits for the next record");
     }
-    line("stop:", fmt::format("the input never ends ({}): Ctrl-C/SIGTERM stop the run (--drain "
+    line("stop:", fmt::format("unbounded input ({}): Ctrl-C/SIGTERM stop the run (--drain "
                               "closes every window first)",
                               unbounded));
   }

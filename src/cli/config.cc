@@ -747,10 +747,10 @@ class Loader {
     const std::string unbounded = UnboundedSource(c);
     if (!unbounded.empty() && !time.max_out_of_orderness.value) {
       Warn(c.source.line(),
-           fmt::format("the source never ends by itself ({}) and time.max_out_of_orderness is "
-                       "not set, so no window closes while the pipeline runs: results come "
-                       "only when it is stopped with --drain; set time.max_out_of_orderness "
-                       "(and time.idle_timeout for pauses)",
+           fmt::format("the source is unbounded ({}) and time.max_out_of_orderness is not "
+                       "set, so no window closes before its input ends or the run is stopped "
+                       "with --drain; set time.max_out_of_orderness (and time.idle_timeout for "
+                       "pauses)",
                        unbounded));
     }
     if (unbounded.empty() && time.idle_timeout.is_set()) {

@@ -156,8 +156,8 @@ std::span<const ConfigTable> ConfigTables();
 /// The source's bad-record policy (its `on_error`; "skip" for kinds without one).
 OnError SourceOnError(const PipelineConfig& config);
 
-/// Why the configured source never ends by itself (its declaration's `unbounded`, e.g.
-/// "follow = true"), or "" when its input ends.
+/// Why the configured source is unbounded (its declaration's `unbounded`, e.g.
+/// "follow = true"), or "" when its input ends by itself.
 std::string UnboundedSource(const PipelineConfig& config);
 
 /// Names used in messages and plans.

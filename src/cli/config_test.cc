@@ -275,10 +275,10 @@ TEST(ConfigTest, OriginalKafkaConfigLoadsAndBuilds) {
   // The original's Kafka config has no bound: no window would ever close while it runs.
   ASSERT_EQ(c.warnings.size(), 1u);
   EXPECT_EQ(c.warnings[0],
-            "pipeline.toml:1: the source never ends by itself (a Kafka topic without stop_at) "
-            "and time.max_out_of_orderness is not set, so no window closes while the pipeline "
-            "runs: results come only when it is stopped with --drain; set "
-            "time.max_out_of_orderness (and time.idle_timeout for pauses)");
+            "pipeline.toml:1: the source is unbounded (a Kafka topic without stop_at) and "
+            "time.max_out_of_orderness is not set, so no window closes before its input ends "
+            "or the run is stopped with --drain; set time.max_out_of_orderness (and "
+            "time.idle_timeout for pauses)");
   EXPECT_EQ(BuildError(kKafka), KafkaBuildResult(2, "source"));
   std::string file_source =
       Replace(kKafka, "kind = \"kafka\"\npath = \"unused\"", "kind = \"file\"\npath = \"in\"");
@@ -289,7 +289,7 @@ TEST(ConfigTest, OriginalKafkaConfigLoadsAndBuilds) {
   EXPECT_EQ(BuildError(file_source), KafkaBuildResult(22, "sink"));
 }
 
-// Idleness and unbounded sources (issue 22): an input that never ends without a bound gets a
+// Idleness and unbounded sources (issue 22): an input that may never end without a bound gets a
 // warning; idle_timeout needs a bound, is applied only to an unbounded source and is a warning
 // (no effect) on one that ends.
 TEST(ConfigTest, IdleTimeoutAndUnboundedSources) {
@@ -298,10 +298,10 @@ TEST(ConfigTest, IdleTimeoutAndUnboundedSources) {
   ASSERT_OK_AND_ASSIGN(PipelineConfig no_bound, LoadConfigString(follow, "pipeline.toml"));
   ASSERT_EQ(no_bound.warnings.size(), 1u);
   EXPECT_EQ(no_bound.warnings[0],
-            "pipeline.toml:1: the source never ends by itself (follow = true) and "
-            "time.max_out_of_orderness is not set, so no window closes while the pipeline "
-            "runs: results come only when it is stopped with --drain; set "
-            "time.max_out_of_orderness (and time.idle_timeout for pauses)");
+            "pipeline.toml:1: the source is unbounded (follow = true) and "
+            "time.max_out_of_orderness is not set, so no window closes before its input ends "
+            "or the run is stopped with --drain; set time.max_out_of_orderness (and "
+            "time.idle_timeout for pauses)");
   ASSERT_OK_AND_ASSIGN(
       PipelineConfig stdin_config,
       LoadConfigString(Replace(kMinimal, "\"input.jsonl\"", "\"-\""), "pipeline.toml"));
@@ -322,7 +322,7 @@ TEST(ConfigTest, IdleTimeoutAndUnboundedSources) {
                       "the time since the last record (processing time)\n"),
             std::string::npos)
       << plan;
-  EXPECT_NE(plan.find("stop:        the input never ends (follow = true)"), std::string::npos)
+  EXPECT_NE(plan.find("stop:        unbounded input (follow = true)"), std::string::npos)
       << plan;
 
   // A file that ends: no effect, and the pipeline does not get it.

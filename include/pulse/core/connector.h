@@ -98,11 +98,11 @@ class Source {
   /// not apply WatermarkOptions' bound to its records. Default: false.
   virtual bool GeneratesWatermarks() const { return false; }
 
-  /// True if the input never ends by itself (a followed file, standard input, Kafka without
-  /// stop_at): only a stop ends the run. A stop without checkpoints then publishes what the
-  /// outputs hold (every window closed before it) rather than aborting them as for an input that
-  /// was cut short (RunEnd). May be called before Open, on the thread that calls Run().
-  /// Default: false.
+  /// True if the input may never end (a followed file, standard input, Kafka without
+  /// stop_at), so that a stop is its normal end. A stop without checkpoints then publishes
+  /// what the outputs hold (every window closed before it) rather than aborting them as for an
+  /// input that was cut short (RunEnd). May be called before Open, on the thread that calls
+  /// Run(). Default: false.
   virtual bool Unbounded() const { return false; }
 
   /// Release resources.
