@@ -136,6 +136,27 @@ std::string UnboundedSource(const PipelineConfig& c) {
   return d != nullptr && d->unbounded != nullptr ? d->unbounded(c.source) : std::string();
 }
 
+std::vector<std::string> TimeWarnings(const PipelineConfig& c, bool unbounded) {
+  std::vector<std::string> warnings;
+  const TimeConfig& time = c.time;
+  if (unbounded && !time.max_out_of_orderness.value) {
+    std::string why = UnboundedSource(c);
+    if (why.empty()) why = "its input does not end by itself";
+    warnings.push_back(fmt::format(
+        "{}:{}: the source is unbounded ({}) and time.max_out_of_orderness is not set, so no "
+        "window closes before its input ends or the run is stopped with --drain; set "
+        "time.max_out_of_orderness (and time.idle_timeout for pauses)",
+        c.name, c.source.line(), why));
+  }
+  if (!unbounded && time.idle_timeout.is_set()) {
+    warnings.push_back(fmt::format(
+        "{}:{}: time.idle_timeout has no effect: the source's input ends by itself (idleness is "
+        "for follow = true, standard input from a pipe or terminal, and Kafka without stop_at)",
+        c.name, time.idle_timeout.line));
+  }
+  return warnings;
+}
+
 Result<Pipeline> BuildPipeline(const PipelineConfig& c) {
   const ConnectorBuildContext context = BuildContext(c);
   PULSE_ASSIGN_OR_RETURN(std::unique_ptr<Source> source,
@@ -143,16 +164,16 @@ Result<Pipeline> BuildPipeline(const PipelineConfig& c) {
   PULSE_ASSIGN_OR_RETURN(ops::WindowOptions window, MakeWindowOptions(c));
   PULSE_ASSIGN_OR_RETURN(std::unique_ptr<Sink> sink, Connectors().MakeSink(c.sink, context));
 
+  const bool unbounded = source->Unbounded();
   Pipeline pipeline;
   pipeline.From(std::move(source))
       .KeyBy(c.ops.count_by.value)
       .Apply(ops::WindowedAggregate(std::move(window)))
       .To(std::move(sink));
+  // Idleness only for an input that pauses rather than ends (TimeWarnings says so otherwise).
+  const bool idle = c.time.idle_timeout.value && unbounded;
   pipeline.Watermarks(WatermarkOptions{c.time.max_out_of_orderness.value});
-  // Idleness only for an input that pauses rather than ends (the config warned otherwise).
-  if (c.time.idle_timeout.value && !UnboundedSource(c).empty()) {
-    pipeline.Idleness(*c.time.idle_timeout.value);
-  }
+  if (idle) pipeline.Idleness(*c.time.idle_timeout.value);
   pipeline.BadRecords(BadRecordHandler::Options{SourceOnError(c), c.dead_letter.path.value});
   if (!c.late_output.path.value.empty()) pipeline.LateOutput(c.late_output.path.value);
   if (Status st = pipeline.Validate(); !st.ok()) return ErrorAt(c, 0, st.message());

@@ -734,29 +734,15 @@ class Loader {
     return c;
   }
 
-  // What the watermark can do with this source: idleness needs a bound to continue from; an
-  // unbounded source without a bound never closes a window while it runs; idleness has no
-  // effect on an input that ends by itself.
+  // Idleness needs a bound to continue from. (What an unbounded source without a bound, or
+  // idleness on a bounded one, means is for TimeWarnings: whether standard input ends is
+  // known only when the run starts.)
   Status CheckTimeForSource(const PipelineConfig& c) {
     const TimeConfig& time = c.time;
     if (time.idle_timeout.is_set() && !time.max_out_of_orderness.value) {
       return Error(time.idle_timeout.line,
                    "time.idle_timeout needs time.max_out_of_orderness: the idle watermark "
                    "continues from the largest event time minus that bound; set both");
-    }
-    const std::string unbounded = UnboundedSource(c);
-    if (!unbounded.empty() && !time.max_out_of_orderness.value) {
-      Warn(c.source.line(),
-           fmt::format("the source is unbounded ({}) and time.max_out_of_orderness is not "
-                       "set, so no window closes before its input ends or the run is stopped "
-                       "with --drain; set time.max_out_of_orderness (and time.idle_timeout for "
-                       "pauses)",
-                       unbounded));
-    }
-    if (unbounded.empty() && time.idle_timeout.is_set()) {
-      Warn(time.idle_timeout.line,
-           "time.idle_timeout has no effect: the source's input ends by itself (idleness is for "
-           "follow = true, standard input and Kafka without stop_at)");
     }
     return Status::OK();
   }

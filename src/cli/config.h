@@ -118,8 +118,9 @@ Result<PipelineConfig> LoadConfig(const std::string& path);
 Result<PipelineConfig> LoadConfigString(std::string_view text, const std::string& display_name);
 
 /// Build the pipeline a config describes:
-/// source → KeyBy(count_by) → WindowedAggregate → sink, with its watermark strategy, bad-record
-/// policy and late output; the source and sink come from the connector registry's factories.
+/// source → KeyBy(count_by) → WindowedAggregate → sink, with its watermark strategy (and
+/// time.idle_timeout when the built source is unbounded), bad-record policy and late output;
+/// the source and sink come from the connector registry's factories.
 /// Errors: InvalidArgument for parts that are configured correctly but not built into this
 /// Pulse (Kafka, Parquet, RocksDB), or that a component rejects (naming the key and its line).
 Result<Pipeline> BuildPipeline(const PipelineConfig& config);
@@ -157,8 +158,15 @@ std::span<const ConfigTable> ConfigTables();
 OnError SourceOnError(const PipelineConfig& config);
 
 /// Why the configured source is unbounded (its declaration's `unbounded`, e.g.
-/// "follow = true"), or "" when its input ends by itself.
+/// "follow = true"), or "" when its input ends by itself. From the config alone: `pulse
+/// validate`'s view (a run asks the built source, Source::Unbounded).
 std::string UnboundedSource(const PipelineConfig& config);
+
+/// The probable mistakes of [time] for a source that is `unbounded` or not, as messages like
+/// the config's warnings ("<name>:<line>: ..."): an unbounded source without
+/// time.max_out_of_orderness closes no window before its input ends or a --drain stop;
+/// time.idle_timeout has no effect on a source whose input ends by itself.
+std::vector<std::string> TimeWarnings(const PipelineConfig& config, bool unbounded);
 
 /// Names used in messages and plans.
 std::string_view WindowKindName(ops::WindowSpec::Kind kind);

@@ -220,7 +220,6 @@ int ExitCodeFor(const pulse::Status& status) {
 int RunCommand(const RunFlags& flags) {
   pulse::Result<pulse::cli::PipelineConfig> config = pulse::cli::LoadConfig(flags.config_path);
   if (!config.ok()) return Fail(kExitUsage, config.status().message());
-  for (const std::string& warning : config->warnings) spdlog::warn("{}", warning);
   if (!flags.checkpoint_dir.empty()) config->checkpoint.dir.value = flags.checkpoint_dir;
   if (!flags.checkpoint_interval.empty()) {
     pulse::Result<pulse::DurationMs> interval = pulse::ParseDuration(flags.checkpoint_interval);
@@ -236,6 +235,12 @@ int RunCommand(const RunFlags& flags) {
   }
   pulse::Result<pulse::Pipeline> pipeline = pulse::cli::BuildPipeline(*config);
   if (!pipeline.ok()) return Fail(kExitUsage, pipeline.status().message());
+  // The built source knows whether its input ends (standard input: a file or a pipe).
+  for (std::string& warning :
+       pulse::cli::TimeWarnings(*config, pipeline->parts().source->Unbounded())) {
+    config->warnings.push_back(std::move(warning));
+  }
+  for (const std::string& warning : config->warnings) spdlog::warn("{}", warning);
 
   // Before any thread starts (the HTTP server's too), so that every thread blocks the signals.
   const bool checkpoints = !config->checkpoint.dir.value.empty();
@@ -325,6 +330,11 @@ int ValidateCommand(const std::string& path) {
   pulse::Result<pulse::cli::PipelineConfig> config = pulse::cli::LoadConfig(path);
   if (!config.ok()) return Fail(kExitUsage, config.status().message());
   for (const std::string& warning : config->warnings) spdlog::warn("{}", warning);
+  // From the config alone: what a run would warn about if its input were unbounded.
+  for (const std::string& warning :
+       pulse::cli::TimeWarnings(*config, !pulse::cli::UnboundedSource(*config).empty())) {
+    spdlog::warn("{}", warning);
+  }
   pulse::Result<pulse::Pipeline> pipeline = pulse::cli::BuildPipeline(*config);
   if (!pipeline.ok()) return Fail(kExitUsage, pipeline.status().message());
   fmt::print("{}: OK\n{}", path, pulse::cli::DescribePlan(*config));

@@ -72,7 +72,7 @@ std::string FileSourceFingerprint(const ConnectorConfig& c) {
 
 std::string FileSourceUnbounded(const ConnectorConfig& c) {
   if (c.Bool("follow")) return "follow = true";
-  return c.String("path") == "-" ? "standard input" : "";
+  return c.String("path") == "-" ? "standard input, when a pipe or a terminal" : "";
 }
 
 constexpr ConfigKey kFileSinkKeys[] = {

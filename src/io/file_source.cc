@@ -317,7 +317,15 @@ class FileSourceImpl final : public Source, public CheckpointedSource {
     return Status::OK();
   }
 
-  bool Unbounded() const override { return options_.follow || options_.path == "-"; }
+  // A followed file, and a pipe, socket or terminal on standard input, never end by
+  // themselves (a regular file or /dev/null on standard input does).
+  bool Unbounded() const override {
+    if (options_.follow) return true;
+    if (options_.path != "-") return false;
+    struct stat st {};
+    if (::fstat(STDIN_FILENO, &st) != 0) return false;
+    return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || ::isatty(STDIN_FILENO) == 1;
+  }
 
   std::string Describe() const override {
     return fmt::format("file source {} '{}' (time field '{}'{})",

@@ -98,18 +98,18 @@ class Source {
   /// not apply WatermarkOptions' bound to its records. Default: false.
   virtual bool GeneratesWatermarks() const { return false; }
 
-  /// True if the input may never end (a followed file, standard input, Kafka without
-  /// stop_at), so that a stop is its normal end. A stop without checkpoints then publishes
-  /// what the outputs hold (every window closed before it) rather than aborting them as for an
-  /// input that was cut short (RunEnd). May be called before Open, on the thread that calls
-  /// Run(). Default: false.
-  virtual bool Unbounded() const { return false; }
-
   /// Release resources.
   virtual Status Close() = 0;
 
   /// One line for `pulse validate` and logs, e.g. "file jsonl data/*.jsonl".
   virtual std::string Describe() const = 0;
+
+  /// True if the input does not end by itself, so that the run lasts until it is stopped: a
+  /// followed file, a pipe or terminal on standard input, Kafka without stop_at. A stop without
+  /// checkpoints then publishes what the outputs hold (the windows closed before it) instead of
+  /// aborting them (RunEnd::kStopped). Called by the executor before Open, on the thread that
+  /// calls Run(); the answer may not change afterwards. Default: false (the input ends).
+  virtual bool Unbounded() const { return false; }
 
   /// The source's side of checkpoints, or null if it cannot be resumed (e.g. standard input);
   /// a run with checkpoints refuses a source without one. Owned by the source (usually the

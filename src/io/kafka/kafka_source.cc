@@ -171,6 +171,7 @@ class KafkaSourceImpl final : public Source, public CheckpointedSource {
 
   bool GeneratesWatermarks() const override { return true; }
 
+  // Without stop_at a topic has no end: the run lasts until it is stopped.
   bool Unbounded() const override { return options_.stop_at == KafkaStopAt::kNever; }
 
   Status Close() override {
