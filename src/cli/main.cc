@@ -209,7 +209,8 @@ struct RunFlags {
   std::string checkpoint_dir;       // overrides [checkpoint] dir
   std::string checkpoint_interval;  // overrides [checkpoint] interval
   bool fresh = false;
-  bool drain = false;  // a stop closes and writes every window (StopMode::kDrain)
+  bool drain = false;        // a stop closes and writes every window (StopMode::kDrain)
+  std::string report_path;  // --report: the run report written at the end
 };
 
 // Bad flags are usage errors (2); an address that cannot be bound is a runtime failure (1).
@@ -248,7 +249,8 @@ int RunCommand(const RunFlags& flags) {
                            : checkpoints ? "taking a final checkpoint that keeps the open windows"
                                          : "discarding the open windows (no checkpoints)");
   pulse::Result<std::unique_ptr<pulse::cli::RunObservability>> observability =
-      pulse::cli::RunObservability::Start(flags.http, flags.config_path, *pipeline);
+      pulse::cli::RunObservability::Start(flags.http, flags.config_path, *pipeline,
+                                          flags.report_path);
   if (!observability.ok()) {
     return Fail(ExitCodeFor(observability.status()), observability.status().message());
   }
@@ -259,6 +261,7 @@ int RunCommand(const RunFlags& flags) {
 
   pulse::RunOptions options;
   options.metrics = &(*observability)->registry();
+  options.history = (*observability)->history();
   if (spdlog::should_log(spdlog::level::debug)) options.on_span = pulse::cli::LogSpan;
   options.workers = flags.workers;
   options.batch_size = flags.batch_size;
@@ -281,6 +284,8 @@ int RunCommand(const RunFlags& flags) {
 
   pulse::Result<pulse::RunProgress> result = pulse::Run(std::move(pipeline).value(), options);
   progress_line.Clear();
+  const pulse::Status report = (*observability)->WriteReport(result);
+  if (!report.ok() && !result.ok()) spdlog::error("{}", report.message());
   if (!result.ok()) {
     // A checkpoint of another pipeline, or a stage that cannot be checkpointed, is a usage
     // error (2) found only once the run starts; anything else is a runtime failure (1).
@@ -309,6 +314,7 @@ int RunCommand(const RunFlags& flags) {
     }
   }
   (*observability)->Finish();
+  if (!report.ok()) return Fail(kExitRuntimeError, report.message());
   // A drained run is a normal finish (as Flink's stop --drain); any other stop reports the
   // signal.
   if (result->cancelled && result->end != pulse::RunEnd::kDrained) {
@@ -407,6 +413,9 @@ int main(int argc, char** argv) {
                 "On Ctrl-C/SIGTERM close every open window, write it and publish the output "
                 "(exit 0), instead of keeping the windows in a final checkpoint (or discarding "
                 "them without checkpoints) and exiting 130/143");
+  run->add_option("--report", run_flags.report_path,
+                  "When the run ends (also when it fails or is stopped), write the status page "
+                  "with the run's history to FILE as one self-contained HTML file");
 
   pulse::cli::HttpFlags serve_flags;
   serve_flags.port = 9898;

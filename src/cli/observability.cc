@@ -11,7 +11,10 @@
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>
 
+#include "pulse/core/env.h"
 #include "pulse/core/json.h"
+#include "pulse/core/output_file.h"
+#include "pulse/metrics/http/status_report.h"
 
 namespace pulse::cli {
 namespace {
@@ -62,30 +65,75 @@ class JsonFormatter final : public spdlog::formatter {
 std::atomic<LogFormat> g_log_format{LogFormat::kText};
 
 metrics::HttpEndpointOptions EndpointOptions(const HttpFlags& http, std::string title,
-                                             std::vector<StageInfo> stages) {
+                                             std::vector<StageInfo> stages,
+                                             const RunHistory* history = nullptr) {
   metrics::HttpEndpointOptions options;
   options.address = http.address;
   options.port = http.port;
   options.title = std::move(title);
   options.stages = std::move(stages);
+  options.history = history;
   return options;
+}
+
+// Write `contents` to `path` under a temporary name and rename it into place.
+Status WriteAtomically(const std::string& path, std::string_view contents) {
+  PULSE_ASSIGN_OR_RETURN(std::unique_ptr<OutputFile> file, OutputFile::Create(path));
+  PULSE_RETURN_IF_ERROR(file->Append(contents));
+  return file->Commit();
 }
 
 }  // namespace
 
 Result<std::unique_ptr<RunObservability>> RunObservability::Start(const HttpFlags& http,
                                                                   std::string title,
-                                                                  const Pipeline& pipeline) {
+                                                                  const Pipeline& pipeline,
+                                                                  std::string report_path) {
   std::unique_ptr<RunObservability> o(new RunObservability());
-  std::vector<StageInfo> stages = PipelineStages(pipeline);
+  o->title_ = std::move(title);
+  o->stages_ = PipelineStages(pipeline);
+  o->report_path_ = std::move(report_path);
+  if (!o->report_path_.empty()) {
+    // Fail now, not after the run, when the report cannot be written there.
+    Result<FileInfo> existing = Env::Default().Stat(o->report_path_);
+    if (existing.ok() && existing->type == FileType::kDirectory) {
+      return Status::InvalidArgument(
+          fmt::format("--report: '{}' is a directory; name the HTML file to write",
+                      o->report_path_));
+    }
+    Result<std::unique_ptr<OutputFile>> probe = OutputFile::Create(o->report_path_);
+    if (!probe.ok()) return probe.status().WithContext("--report");
+    (*probe)->Abort();
+  }
   metrics::RegisterProcessMetrics(o->registry_);
-  RegisterRunMetrics(o->registry_, stages);
+  RegisterRunMetrics(o->registry_, o->stages_);
+  if (http.port != 0 || !o->report_path_.empty()) o->history_ = std::make_unique<RunHistory>();
   if (http.port != 0) {
-    PULSE_ASSIGN_OR_RETURN(o->endpoint_,
-                           metrics::HttpEndpoint::Start(
-                               o->registry_, EndpointOptions(http, std::move(title), stages)));
+    PULSE_ASSIGN_OR_RETURN(o->endpoint_, metrics::HttpEndpoint::Start(
+                                             o->registry_, EndpointOptions(http, o->title_,
+                                                                           o->stages_,
+                                                                           o->history_.get())));
   }
   return o;
+}
+
+Status RunObservability::WriteReport(const Result<RunProgress>& result) {
+  if (report_path_.empty()) return Status::OK();
+  metrics::StatusReportOptions options;
+  options.title = title_;
+  options.stages = stages_;
+  options.history = history_.get();
+  if (!result.ok()) {
+    options.outcome = metrics::RunOutcome::kFailed;
+    options.error = result.status().message();
+  } else if (result->cancelled) {
+    options.outcome = metrics::RunOutcome::kStopped;
+  }
+  Status written =
+      WriteAtomically(report_path_, metrics::RenderStatusReport(registry_, options));
+  if (!written.ok()) return written.WithContext("--report");
+  spdlog::info("wrote the run report {}", report_path_);
+  return Status::OK();
 }
 
 RunObservability::~RunObservability() { Finish(); }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // What `pulse run` and `pulse serve` expose: the metrics registry, the HTTP endpoint
-// (--http-port / --port, --http-addr), JSON log lines and per-batch debug spans.
+// (--http-port / --port, --http-addr), the run's history and its report (--report), JSON log
+// lines and per-batch debug spans.
 #pragma once
 
 #include <atomic>
@@ -8,7 +9,9 @@
 #include <memory>
 #include <string>
 
+#include "pulse/core/executor.h"
 #include "pulse/core/pipeline.h"
+#include "pulse/core/run_history.h"
 #include "pulse/core/run_metrics.h"
 #include "pulse/core/status.h"
 #include "pulse/metrics/http/http_endpoint.h"
@@ -24,13 +27,19 @@ struct HttpFlags {
 
 /// The metrics of one `pulse run`: the process metrics and every cell of the pipeline are
 /// registered (at zero) before the endpoint starts, so the first scrape already sees them.
-/// Not thread-safe; the registry and the endpoint are.
+/// With an endpoint or a report, the run also keeps its history (RunOptions::history) for the
+/// status page. Not thread-safe; the registry, the history and the endpoint are.
 class RunObservability {
  public:
-  /// Errors: InvalidArgument for bad flags, IOError when the address cannot be bound.
+  /// `report_path`: where WriteReport() writes the run report (--report); empty: none. It is
+  /// tried at once (its directory created, a temporary file opened and removed), so that a
+  /// path that cannot be written fails before the run rather than after it.
+  /// Errors: InvalidArgument for bad flags (a report path naming a directory: "--report: ..."),
+  /// IOError when the address cannot be bound or the report cannot be written there.
   static Result<std::unique_ptr<RunObservability>> Start(const HttpFlags& http,
                                                          std::string title,
-                                                         const Pipeline& pipeline);
+                                                         const Pipeline& pipeline,
+                                                         std::string report_path = "");
   ~RunObservability();
   RunObservability(const RunObservability&) = delete;
   RunObservability& operator=(const RunObservability&) = delete;
@@ -38,6 +47,13 @@ class RunObservability {
   metrics::Registry& registry() { return registry_; }
   /// Null when no server was asked for.
   metrics::HttpEndpoint* endpoint() { return endpoint_.get(); }
+  /// For RunOptions::history; null without a server and a report.
+  RunHistory* history() { return history_.get(); }
+
+  /// Write the run report (the status page with the run's data embedded) to the report path,
+  /// atomically, saying how `result` ended: finished, stopped (RunProgress::cancelled) or
+  /// failed (with its error). Nothing without a report path. Errors: IOError naming the path.
+  Status WriteReport(const Result<RunProgress>& result);
 
   /// The run is over: /healthz answers 503, then the server stops (waiting at most its
   /// timeouts for requests in progress).
@@ -46,6 +62,10 @@ class RunObservability {
  private:
   RunObservability() = default;
   metrics::Registry registry_;
+  std::string title_;
+  std::vector<StageInfo> stages_;
+  std::string report_path_;
+  std::unique_ptr<RunHistory> history_;
   std::unique_ptr<metrics::HttpEndpoint> endpoint_;
 };
 

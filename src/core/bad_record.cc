@@ -4,6 +4,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <utility>
 
 #include <fmt/format.h>
@@ -87,6 +88,7 @@ Result<std::unique_ptr<BadRecordHandler>> BadRecordHandler::Open(Options options
 
 Status BadRecordHandler::Report(const BadRecord& bad) {
   counts_[static_cast<size_t>(bad.reason)].fetch_add(1, std::memory_order_relaxed);
+  Remember(bad);
   if (writer_ != nullptr) {
     Status st = writer_->Write(bad);
     if (!st.ok()) return st.WithContext("dead-letter output");
@@ -96,6 +98,54 @@ Status BadRecordHandler::Report(const BadRecord& bad) {
                                                BadReasonName(bad.reason), bad.error));
   }
   return Status::OK();
+}
+
+// Copy `bad` into the ring of recent records, reusing the slot's strings (no allocation once
+// they have grown). The text is made valid UTF-8 only when Recent() reads it, off the source's
+// path.
+void BadRecordHandler::Remember(const BadRecord& bad) {
+  Env& env = options_.env != nullptr ? *options_.env : Env::Default();
+  const int64_t now_ms = env.clock().UnixMillis();
+  std::string_view raw = bad.raw.substr(0, kRecentRawBytes);
+  if (raw.size() < bad.raw.size()) {
+    // Back off to the start of a character: continuation bytes are 10xxxxxx.
+    size_t cut = raw.size();
+    for (int i = 0; i < 3 && cut > 0 && (static_cast<uint8_t>(bad.raw[cut]) & 0xC0) == 0x80;
+         ++i) {
+      --cut;
+    }
+    raw = raw.substr(0, cut);
+  }
+  std::lock_guard<std::mutex> lock(recent_mu_);
+  RecentBadRecord& slot = recent_[reported_ % kRecentRecords];
+  slot.number = ++reported_;
+  slot.unix_ms = now_ms;
+  slot.reason = bad.reason;
+  slot.origin.assign(bad.origin);
+  slot.position = bad.position;
+  slot.error.assign(bad.error);
+  slot.raw.assign(raw);
+  slot.raw_truncated = raw.size() < bad.raw.size();
+}
+
+std::vector<RecentBadRecord> BadRecordHandler::Recent() const {
+  std::vector<RecentBadRecord> out;
+  {
+    std::lock_guard<std::mutex> lock(recent_mu_);
+    const uint64_t kept = std::min<uint64_t>(reported_, kRecentRecords);
+    out.reserve(kept);
+    for (uint64_t n = reported_ - kept; n < reported_; ++n) {
+      out.push_back(recent_[n % kRecentRecords]);
+    }
+  }
+  for (RecentBadRecord& r : out) {
+    for (std::string* text : {&r.origin, &r.error, &r.raw}) {
+      std::string valid;
+      AppendUtf8Lossy(*text, &valid);
+      *text = std::move(valid);
+    }
+  }
+  return out;
 }
 
 void BadRecordHandler::Count(BadReason reason, uint64_t n) {

@@ -119,6 +119,7 @@ bool CheckpointCoordinator::Due(bool last) const {
 Result<std::shared_ptr<Barrier>> CheckpointCoordinator::Begin(EventTime watermark) {
   auto barrier = std::make_shared<Barrier>();
   barrier->started = clock_.Now();
+  barrier->started_unix_ms = clock_.UnixMillis();
   {
     std::lock_guard<std::mutex> lock(store_mu_);
     PULSE_ASSIGN_OR_RETURN(barrier->pending, store_->Begin(store_->NextId()));
@@ -147,11 +148,41 @@ Status CheckpointCoordinator::Finish(Barrier& barrier) {
   Status st = Commit(barrier);
   if (!st.ok()) {
     metrics_.failures->Increment();
-    std::lock_guard<std::mutex> lock(store_mu_);
-    barrier.pending->Abort();
-    return st.WithContext(fmt::format("checkpoint {}", id));
+    {
+      std::lock_guard<std::mutex> lock(store_mu_);
+      barrier.pending->Abort();
+    }
+    st = st.WithContext(fmt::format("checkpoint {}", id));
+    Remember(id, barrier, 0, st, clock_.Now());
+    return st;
   }
   return Status::OK();
+}
+
+// Keep the attempt for Recent().
+void CheckpointCoordinator::Remember(uint64_t id, const Barrier& barrier, uint64_t bytes,
+                                     const Status& error, Clock::TimePoint done) {
+  CheckpointRecord record;
+  record.id = id;
+  record.duration_ms = Milliseconds(done - barrier.started);
+  record.started_unix_ms = barrier.started_unix_ms;
+  record.bytes = bytes;
+  record.failed = !error.ok();
+  if (!error.ok()) record.error = error.message();
+  std::lock_guard<std::mutex> lock(recent_mu_);
+  if (record.failed) ++failed_;
+  recent_.push_back(std::move(record));
+  if (recent_.size() > kRecentCheckpoints) recent_.pop_front();
+}
+
+uint64_t CheckpointCoordinator::failed() const {
+  std::lock_guard<std::mutex> lock(recent_mu_);
+  return failed_;
+}
+
+std::vector<CheckpointRecord> CheckpointCoordinator::Recent() const {
+  std::lock_guard<std::mutex> lock(recent_mu_);
+  return {recent_.begin(), recent_.end()};
 }
 
 // The manifest's parts that the barrier carries; the outputs' parts are added by Commit.
@@ -198,6 +229,7 @@ Status CheckpointCoordinator::Commit(Barrier& barrier) {
   metrics_.duration->Observe(Milliseconds(now - barrier.started));
   last_done_.store(now.time_since_epoch().count());
   committed_.fetch_add(1);
+  Remember(id, barrier, bytes, Status::OK(), now);
   in_flight_.store(false);
   return Status::OK();
 }

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -17,6 +18,7 @@
 #include "pulse/core/env.h"
 #include "pulse/core/executor.h"
 #include "pulse/core/operator.h"
+#include "pulse/core/run_history.h"
 #include "pulse/core/status.h"
 #include "pulse/metrics/registry.h"
 
@@ -32,6 +34,7 @@ struct Barrier {
   Value dead_letters;  // the dead-letter file's commit information
   EventTime watermark = kMinWatermark;
   Clock::TimePoint started;
+  int64_t started_unix_ms = 0;  // the same moment on the wall clock
   std::vector<Status> snapshots;        // per worker
   std::vector<CheckpointState> states;  // per worker
 };
@@ -100,6 +103,13 @@ class CheckpointCoordinator {
 
   /// Checkpoints committed by this run.
   uint64_t committed() const { return committed_.load(); }
+  /// Checkpoints of this run that failed.
+  uint64_t failed() const;
+  /// Attempts Recent() keeps.
+  static constexpr size_t kRecentCheckpoints = 100;
+  /// The last kRecentCheckpoints checkpoint attempts of this run (committed or failed), oldest
+  /// first: a read-only view for the status page (RunOptions::history).
+  std::vector<CheckpointRecord> Recent() const;
   /// Set pulse_checkpoint_age_seconds from the clock (the metrics sampler calls it).
   void UpdateAge() const;
 
@@ -118,6 +128,8 @@ class CheckpointCoordinator {
   void RegisterMetrics(metrics::Registry& registry);
   Status Commit(Barrier& barrier);
   CheckpointManifest ManifestOf(const Barrier& barrier) const;
+  void Remember(uint64_t id, const Barrier& barrier, uint64_t bytes, const Status& error,
+                Clock::TimePoint done);
 
   const Clock::Duration interval_;
   const PipelineFingerprint fingerprint_;
@@ -135,6 +147,9 @@ class CheckpointCoordinator {
   std::atomic<uint64_t> committed_{0};
   std::atomic<Clock::Duration::rep> last_done_{0};  // Clock::TimePoint of the last commit
   Metrics metrics_;
+  mutable std::mutex recent_mu_;
+  std::deque<CheckpointRecord> recent_;  // guarded by recent_mu_
+  uint64_t failed_ = 0;                  // guarded by recent_mu_
 };
 
 }  // namespace pulse::internal

@@ -23,6 +23,7 @@
 
 #include "core/channels.h"
 #include "core/checkpoint_coordinator.h"
+#include "core/history_sampler.h"
 #include "core/keyed_worker.h"
 #include "core/operator_chain.h"
 #include "pulse/core/output_file.h"
@@ -43,7 +44,8 @@ using internal::FirstError;
 using internal::RunProbe;
 using internal::RunState;
 
-/// How often RunOptions::on_progress is called while the run goes, on the run's clock.
+/// How often RunOptions::on_progress is called (and RunOptions::history sampled) while the
+/// run goes, on the run's clock.
 constexpr std::chrono::seconds kProgressInterval{1};
 
 /// Keyed workers of a run: RunOptions::workers (0: one per core), at most one per key group;
@@ -152,7 +154,14 @@ class Execution {
       RunProbe& probe;
       ~SamplingGuard() { probe.StopSampling(); }
     } sampling_guard{*probe_};
-    PULSE_RETURN_IF_ERROR(Finish(RunStages()));
+    if (options_.history != nullptr) {
+      history_ = std::make_unique<internal::HistorySampler>(*options_.history, state_, *bad_,
+                                                            checkpoints_.get(), clock_);
+      history_->Sample();
+    }
+    const Status finished = Finish(RunStages());
+    if (history_ != nullptr) history_->Sample();
+    PULSE_RETURN_IF_ERROR(finished);
     RunProgress final_progress = Snapshot();
     final_progress.end = EndOf();
     if (options_.on_progress) options_.on_progress(final_progress);
@@ -258,8 +267,11 @@ class Execution {
     }
     internal::SinkStage sink(*parts_.sink, after_key, *bad_, late_file_.get(), checkpoints_.get(),
                              ctx);
-    ProgressMonitor monitor(clock_, [this] { options_.on_progress(Snapshot()); });
-    if (options_.on_progress) monitor.Start();
+    ProgressMonitor monitor(clock_, [this] {
+      if (history_ != nullptr) history_->Sample();
+      if (options_.on_progress) options_.on_progress(Snapshot());
+    });
+    if (options_.on_progress || history_ != nullptr) monitor.Start();
     std::vector<std::thread> threads;
     threads.emplace_back([&] { errors_.Report(source.Run(stop())); });
     for (auto& worker : workers) {
@@ -365,6 +377,7 @@ class Execution {
   std::unique_ptr<OutputFile> late_file_;
   std::unique_ptr<internal::RunOutputs> outputs_;
   std::unique_ptr<CheckpointCoordinator> checkpoints_;
+  std::unique_ptr<internal::HistorySampler> history_;  // with RunOptions::history
   RunState state_;
   Channels channels_;
   FirstError errors_;

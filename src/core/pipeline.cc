@@ -92,6 +92,7 @@ Status Pipeline::Validate() const {
   if ((parts_.key_field || parts_.key_selector) && !parts_.keyed) {
     return Status::InvalidArgument("KeyBy without a keyed operator after it");
   }
+  if (parts_.keyed) PULSE_RETURN_IF_ERROR(parts_.keyed->Validate());
   if (parts_.watermarks.max_out_of_orderness &&
       (*parts_.watermarks.max_out_of_orderness < 0 ||
        *parts_.watermarks.max_out_of_orderness > kMaxDurationMs)) {

@@ -41,6 +41,7 @@ struct RunState {
   std::atomic<uint64_t> in_flight{0};
   std::atomic<EventTime> source_watermark{kMinWatermark};  // the source stage
   std::atomic<EventTime> sink_watermark{kMinWatermark};    // the sink stage
+  std::atomic<EventTime> newest_event{kMinWatermark};  // the source stage: largest time read
   /// Set by the source stage at the end of the input: it ended because of the stop flag.
   std::atomic<bool> stopped{false};
   /// The source stage: the watermark follows processing time (the input is idle).

@@ -78,6 +78,7 @@ Status SourceStage::Process() {
       watermark_ = std::max(watermark_, event_watermark_);
     }
     const EventTime before = watermark_;
+    newest_event_ = std::max(newest_event_, record.time);
     if (options_.max_out_of_orderness) {
       event_watermark_ =
           std::max(event_watermark_, record.time - *options_.max_out_of_orderness);
@@ -177,6 +178,7 @@ Result<bool> SourceStage::Emit(bool more, bool stopped) {
   const bool ends = !more && (!stopped || options_.on_stop == StopMode::kDrain);
   const EventTime batch_watermark = ends ? kMaxWatermark : watermark_;
   ctx_.state.source_watermark.store(batch_watermark, std::memory_order_relaxed);
+  ctx_.state.newest_event.store(newest_event_, std::memory_order_relaxed);
   std::shared_ptr<Barrier> barrier;
   if (checkpoints_ != nullptr && checkpoints_->Due(!more)) {
     PULSE_ASSIGN_OR_RETURN(barrier, checkpoints_->Begin(batch_watermark));

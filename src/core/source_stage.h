@@ -69,9 +69,9 @@ struct SourceStageOptions {
 /// idle advances); the new W goes out in an empty batch. W never goes back.
 /// Ends at the end of the input, when its queues close, or when ctx.errors reports a failure.
 /// Thread: Run() on the source thread; the object is used by that thread only.
-/// Publishes: ctx.state.source_watermark, source_idle, in_flight, stopped; counts channel_full
-/// records in `bad_records`. Errors: the source's Read (context "source"), an operator's, the
-/// checkpoint's Begin.
+/// Publishes: ctx.state.source_watermark, source_idle, newest_event, in_flight, stopped;
+/// counts channel_full records in `bad_records`. Errors: the source's Read (context "source"),
+/// an operator's, the checkpoint's Begin.
 class SourceStage {
  public:
   /// `key` null: a plain pipeline (records go to ctx.channels.plain()). `checkpoints` null: no
@@ -122,6 +122,7 @@ class SourceStage {
   uint64_t sequence_ = 0;              // position of the next record in the stream
   EventTime min_time_ = kMaxWatermark;  // of the records routed to the workers
   EventTime max_time_ = kMinWatermark;
+  EventTime newest_event_ = kMinWatermark;  // the largest event time read
   uint64_t batch_number_ = 0;
   Batch batch_;
 };

@@ -5,6 +5,7 @@
 
 #include <atomic>
 
+#include "ops/window_test_util.h"
 #include "pulse/core/executor.h"
 #include "pulse/ops/window.h"
 #include "testing/test_util.h"
@@ -13,6 +14,7 @@
 namespace pulse::ops {
 namespace {
 
+using ::pulse::ops::testing::Options;
 using ::pulse::testing::CollectingSink;
 using ::pulse::testing::VectorSource;
 
@@ -60,7 +62,7 @@ TEST(Operators, WordCountThroughFlatMapAndWindow) {
   p.From(std::make_unique<VectorSource>(Words()))
       .Apply(FlatMap(SplitWords))
       .KeyBy("word")
-      .Apply(WindowedAggregate({WindowSpec::Tumbling(60000), AggSpec::Count(), 0}))
+      .Apply(WindowedAggregate(Options(WindowSpec::Tumbling(60000), AggSpec::Count(), 0)))
       .Apply(Map([](const Value& v) { return v; }))
       .To(std::make_unique<CollectingSink>(&lines));
   RunOptions options;
@@ -79,7 +81,7 @@ TEST(Operators, KeySelectorFunction) {
   Pipeline p;
   p.From(std::make_unique<VectorSource>(Words()))
       .KeyBy([](const Record& r) { return Value(static_cast<int64_t>(r.value.Find("text")->as_string().size())); })
-      .Apply(WindowedAggregate({WindowSpec::Tumbling(60000), AggSpec::Count(), 0}))
+      .Apply(WindowedAggregate(Options(WindowSpec::Tumbling(60000), AggSpec::Count(), 0)))
       .To(std::make_unique<CollectingSink>(&lines));
   ASSERT_OK(pulse::Run(std::move(p)).status());
   EXPECT_EQ(lines, (std::vector<std::string>{
@@ -108,7 +110,7 @@ TEST(Operators, AnOperatorErrorFailsTheRun) {
 TEST(Operators, MisuseIsReportedByValidate) {
   Pipeline p;
   p.From(std::make_unique<VectorSource>(Words()))
-      .Apply(WindowedAggregate({WindowSpec::Tumbling(10), AggSpec::Count(), 0}));
+      .Apply(WindowedAggregate(Options(WindowSpec::Tumbling(10), AggSpec::Count(), 0)));
   EXPECT_EQ(p.Validate().message(), "a keyed operator needs a KeyBy before it");
   Pipeline q;
   EXPECT_EQ(q.Validate().message(), "pipeline has no source");
@@ -121,7 +123,7 @@ TEST(Operators, StopFlagEmitsOnlyCompleteWindows) {
   p.From(std::make_unique<VectorSource>(Words(), 1))
       .Watermarks({0})
       .KeyBy("text")
-      .Apply(WindowedAggregate({WindowSpec::Tumbling(1000), AggSpec::Count(), 0}))
+      .Apply(WindowedAggregate(Options(WindowSpec::Tumbling(1000), AggSpec::Count(), 0)))
       .To(std::make_unique<CollectingSink>(&lines));
   RunOptions options;
   options.stop = &stop;

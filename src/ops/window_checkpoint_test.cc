@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 // Window state through checkpoints, run through the real executor: a run that crashes (an
 // injected sink failure) at several points and restarts, with a different worker count each
-// time, ends with exactly the output of an uninterrupted run, for every window kind and both
-// state backends.
+// time, ends with exactly the output of an uninterrupted run, for every window kind and every
+// store of open windows (the heap with a memory or RocksDB mirror; windows living in a memory or
+// RocksDB backend).
 #include <gtest/gtest.h>
 
 #include <random>
 
+#include "ops/window_test_util.h"
 #include "pulse/config.h"
 #include "pulse/core/executor.h"
 #include "pulse/metrics/registry.h"
@@ -15,21 +17,22 @@
 #include "testing/manual_clock.h"
 #include "testing/test_util.h"
 #include "testing/vector_source.h"
-#if PULSE_HAVE_ROCKSDB
-#include "pulse/state/rocksdb_backend.h"
-#endif
 
 namespace pulse::ops {
 namespace {
 
 using ::pulse::testing::AdvancingSource;
+using ::pulse::ops::testing::InStore;
+using ::pulse::ops::testing::Options;
+using ::pulse::ops::testing::RocksDbIn;
+using ::pulse::ops::testing::WindowStoreKind;
 using ::pulse::testing::CollectingSink;
 using ::pulse::testing::TempDir;
 using ::pulse::testing::VectorSource;
 
 // The checkpoint interval (1 ms) passes on the run's clock at every read: a checkpoint follows
 // every batch when none is in flight, however fast the machine.
-std::unique_ptr<Source> Clocked(std::unique_ptr<Source> source, testing::ManualClock& clock) {
+std::unique_ptr<Source> Clocked(std::unique_ptr<Source> source, ::pulse::testing::ManualClock& clock) {
   return std::make_unique<AdvancingSource>(std::move(source), &clock, std::chrono::milliseconds(1));
 }
 
@@ -38,7 +41,7 @@ std::vector<Record> Input() {
   std::vector<Record> in;
   for (int i = 0; i < 6000; ++i) {
     Object o;
-    o.emplace_back("k", Value("k" + std::to_string(rng() % 61)));
+    o.emplace_back("k", Value(std::string("k").append(std::to_string(rng() % 61))));
     o.emplace_back("x", Value(static_cast<double>(rng() % 1000) / 7));
     in.push_back(Record{i * 10 - static_cast<EventTime>(rng() % 2000), Value(std::move(o))});
   }
@@ -57,7 +60,7 @@ Outcome RunWithCrashes(const WindowOptions& options, const std::string& dir,
   Outcome outcome;
   for (size_t attempt = 0; attempt <= crash_at.size(); ++attempt) {
     const size_t fail_after = attempt < crash_at.size() ? crash_at[attempt] : SIZE_MAX;
-    testing::ManualClock clock;
+    ::pulse::testing::ManualClock clock;
     EnvWithClock env(clock);
     Pipeline p;
     p.From(Clocked(std::make_unique<VectorSource>(Input(), 64), clock))
@@ -99,22 +102,10 @@ std::vector<std::string> Uninterrupted(const WindowOptions& options) {
   return lines;
 }
 
-#if PULSE_HAVE_ROCKSDB
-// A RocksDB backend per worker under `work`.
-StateBackendFactory RocksDbIn(const std::string& work) {
-  return [work](const KeyedOperatorContext& ctx) {
-    state::RocksDbBackendOptions o;
-    o.path = work + "/worker-" + std::to_string(ctx.worker);
-    o.key_groups = ctx.key_groups;
-    return state::OpenRocksDbBackend(std::move(o));
-  };
-}
-#endif
-
 struct Param {
   WindowSpec window;
   bool rocksdb;
-  bool live = false;  // the windows live in RocksDB (state_in_backend)
+  bool live = false;  // the windows live in the backend (state_in_backend): RocksDB or memory
   size_t cache_bytes = WindowOptions().state_cache_bytes;  // live tumbling/sliding windows
 };
 
@@ -122,7 +113,10 @@ class WindowCheckpoint : public ::testing::TestWithParam<Param> {};
 
 TEST_P(WindowCheckpoint, CrashesAndRestartsGiveTheUninterruptedOutput) {
   TempDir dir;
-  WindowOptions options{GetParam().window, AggSpec::Avg("x"), 300};
+  WindowOptions options = Options(GetParam().window, AggSpec::Avg("x"), 300);
+  if (!GetParam().rocksdb && GetParam().live) {
+    options = InStore(options, WindowStoreKind::kMemoryBackend, "");
+  }
   if (GetParam().rocksdb) {
 #if PULSE_HAVE_ROCKSDB
     options.state_backend = RocksDbIn(dir.file("rocksdb"));
@@ -137,7 +131,9 @@ TEST_P(WindowCheckpoint, CrashesAndRestartsGiveTheUninterruptedOutput) {
   heap.state_backend = nullptr;
   heap.state_in_backend = false;
   const std::vector<std::string> expected = Uninterrupted(heap);
-  if (GetParam().live) EXPECT_EQ(Uninterrupted(options), expected);
+  if (GetParam().live) {
+    EXPECT_EQ(Uninterrupted(options), expected);
+  }
   ASSERT_GT(expected.size(), 1000u);
   const size_t n = expected.size();
   Outcome got = RunWithCrashes(options, dir.file("chk"), {n / 7, n / 3, n / 3 + 5, n / 2, n - 3});
@@ -156,6 +152,9 @@ INSTANTIATE_TEST_SUITE_P(
                       Param{WindowSpec::Tumbling(1000), true, true},
                       Param{WindowSpec::Sliding(1000, 250), true, true},
                       Param{WindowSpec::Session(30), true, true},
+                      Param{WindowSpec::Tumbling(1000), false, true},
+                      Param{WindowSpec::Sliding(1000, 250), false, true},
+                      Param{WindowSpec::Session(30), false, true},
                       // A write-back cache of a few entries, written back every few records.
                       Param{WindowSpec::Sliding(1000, 250), true, true, 1000}),
     [](const ::testing::TestParamInfo<Param>& info) {
@@ -165,8 +164,9 @@ INSTANTIATE_TEST_SUITE_P(
       std::string cache = info.param.cache_bytes < WindowOptions().state_cache_bytes
                               ? "SmallCache"
                               : "";
-      return kind + (info.param.live ? "RocksDbLive" : info.param.rocksdb ? "RocksDb" : "Memory") +
-             cache;
+      const std::string store = info.param.rocksdb ? (info.param.live ? "RocksDbLive" : "RocksDb")
+                                                   : (info.param.live ? "MemoryLive" : "Memory");
+      return kind + store + cache;
     });
 
 #if PULSE_HAVE_ROCKSDB
@@ -177,10 +177,10 @@ TEST(WindowCheckpoint, SessionsInRocksDbMatchTheHeap) {
   for (DurationMs gap : {1, 30, 700, 5000}) {
     for (DurationMs lateness : {0, 300}) {
       TempDir dir;
-      WindowOptions live{WindowSpec::Session(gap), AggSpec::Sum("x"), lateness};
+      WindowOptions live = Options(WindowSpec::Session(gap), AggSpec::Sum("x"), lateness);
       live.state_backend = RocksDbIn(dir.file("rocksdb"));
       live.state_in_backend = true;
-      const WindowOptions heap{WindowSpec::Session(gap), AggSpec::Sum("x"), lateness};
+      const WindowOptions heap = Options(WindowSpec::Session(gap), AggSpec::Sum("x"), lateness);
       const std::vector<std::string> expected = Uninterrupted(heap);
       ASSERT_FALSE(expected.empty());
       EXPECT_EQ(Uninterrupted(live), expected) << "gap " << gap << ", lateness " << lateness;
@@ -194,7 +194,7 @@ TEST(WindowCheckpoint, SessionsInRocksDbMatchTheHeap) {
 TEST(WindowCheckpoint, FixedWindowsInRocksDbMatchTheHeapWhateverTheCache) {
   for (const WindowSpec& window : {WindowSpec::Tumbling(1000), WindowSpec::Sliding(1000, 250)}) {
     for (const AggSpec& agg : {AggSpec::Avg("x"), AggSpec::Distinct("x")}) {
-      const WindowOptions heap{window, agg, 300};
+      const WindowOptions heap = Options(window, agg, 300);
       const std::vector<std::string> expected = Uninterrupted(heap);
       ASSERT_GT(expected.size(), 1000u);
       std::vector<size_t> caches = {700};
@@ -216,11 +216,11 @@ TEST(WindowCheckpoint, FixedWindowsInRocksDbMatchTheHeapWhateverTheCache) {
 // kept in RocksDB: resuming says so instead of starting from empty state.
 TEST(WindowCheckpoint, SessionsOfTheHeapLayoutAreNotReadAsStoredSessions) {
   TempDir dir;
-  WindowOptions options{WindowSpec::Session(30), AggSpec::Sum("x"), 0};
+  WindowOptions options = Options(WindowSpec::Session(30), AggSpec::Sum("x"), 0);
   options.state_backend = RocksDbIn(dir.file("rocksdb"));
   auto run = [&](size_t fail_after) {
     std::vector<std::string> lines;
-    testing::ManualClock clock;
+    ::pulse::testing::ManualClock clock;
     EnvWithClock env(clock);
     Pipeline p;
     p.From(Clocked(std::make_unique<VectorSource>(Input(), 64), clock))
@@ -249,11 +249,11 @@ TEST(WindowCheckpoint, SessionsOfTheHeapLayoutAreNotReadAsStoredSessions) {
 
 TEST(WindowCheckpoint, AChangedPipelineIsRefusedWithWhatChanged) {
   TempDir dir;
-  WindowOptions tumbling{WindowSpec::Tumbling(1000), AggSpec::Count(), 0};
+  WindowOptions tumbling = Options(WindowSpec::Tumbling(1000), AggSpec::Count(), 0);
   std::vector<std::string> lines;
   ASSERT_EQ(RunWithCrashes(tumbling, dir.file("chk"), {100}).lines.size(),
             Uninterrupted(tumbling).size());
-  WindowOptions longer{WindowSpec::Tumbling(2000), AggSpec::Count(), 0};
+  WindowOptions longer = Options(WindowSpec::Tumbling(2000), AggSpec::Count(), 0);
   Pipeline p;
   p.From(std::make_unique<VectorSource>(Input())).KeyBy("k").Apply(WindowedAggregate(longer))
       .To(std::make_unique<CollectingSink>(&lines));
@@ -284,13 +284,13 @@ TEST(WindowCheckpoint, Metrics) {
   TempDir dir;
   metrics::Registry registry;
   std::vector<std::string> lines;
-  testing::ManualClock clock;
+  ::pulse::testing::ManualClock clock;
   EnvWithClock env(clock);
   Pipeline p;
   p.From(Clocked(std::make_unique<VectorSource>(Input(), 64), clock))
       .Watermarks({1000})
       .KeyBy("k")
-      .Apply(WindowedAggregate({WindowSpec::Tumbling(1000), AggSpec::Count(), 0}))
+      .Apply(WindowedAggregate(Options(WindowSpec::Tumbling(1000), AggSpec::Count(), 0)))
       .To(std::make_unique<CollectingSink>(&lines));
   RunOptions ro;
   ro.env = &env;

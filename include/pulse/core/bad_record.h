@@ -6,8 +6,10 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "pulse/core/env.h"
 #include "pulse/core/status.h"
@@ -47,9 +49,24 @@ struct BadRecord {
   std::string_view error;   // a short description of the problem
 };
 
-/// Counts bad records by reason, writes them to the dead-letter file, applies the policy.
-/// Report() is called from one thread at a time (the source thread); the counters may be read
-/// from any thread.
+/// A copy of a recently reported bad record (BadRecordHandler::Recent), e.g. for the status
+/// page. Value type.
+struct RecentBadRecord {
+  uint64_t number = 0;   // 1 for the first record the handler was told about, and so on
+  int64_t unix_ms = 0;   // when it was reported (the handler's Env clock)
+  BadReason reason = BadReason::kInvalidJson;
+  std::string origin;
+  uint64_t position = 0;
+  std::string error;
+  /// The start of the raw text as valid UTF-8 (invalid bytes as U+FFFD), at most
+  /// BadRecordHandler::kRecentRawBytes bytes of the original, cut at a character boundary.
+  std::string raw;
+  bool raw_truncated = false;  // the raw text was longer
+};
+
+/// Counts bad records by reason, writes them to the dead-letter file, applies the policy, and
+/// keeps copies of the last few. Report() is called from one thread at a time (the source
+/// thread); the counters and Recent() may be read from any thread.
 class BadRecordHandler {
  public:
   struct Options {
@@ -75,6 +92,13 @@ class BadRecordHandler {
   uint64_t count(BadReason reason) const;
   uint64_t total() const;
 
+  /// Bad records Recent() keeps, and bytes of each one's raw text.
+  static constexpr size_t kRecentRecords = 20;
+  static constexpr size_t kRecentRawBytes = 200;
+  /// The last kRecentRecords records passed to Report(), oldest first (records that are only
+  /// counted, late and channel_full, have no text and are not kept). Any thread.
+  std::vector<RecentBadRecord> Recent() const;
+
   /// Flush and commit the dead-letter file.
   Status Close();
 
@@ -87,10 +111,14 @@ class BadRecordHandler {
 
  private:
   explicit BadRecordHandler(Options options);
+  void Remember(const BadRecord& bad);
   class Writer;
   Options options_;
   std::unique_ptr<Writer> writer_;
   std::array<std::atomic<uint64_t>, kNumBadReasons> counts_{};
+  mutable std::mutex recent_mu_;
+  std::array<RecentBadRecord, kRecentRecords> recent_;  // a ring; guarded by recent_mu_
+  uint64_t reported_ = 0;  // records passed to Report(); guarded by recent_mu_
 };
 
 }  // namespace pulse

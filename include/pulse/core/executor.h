@@ -20,6 +20,8 @@
 
 namespace pulse {
 
+class RunHistory;
+
 /// How a run ended (RunProgress::end).
 enum class RunEnd : uint8_t {
   kRunning,     ///< not yet: a progress report during the run
@@ -123,6 +125,11 @@ struct RunOptions {
   /// Called after each batch for each stage (debug logs), on the thread running the stage, so
   /// it must be thread-safe. Unset: no spans.
   std::function<void(const StageSpan&)> on_span;
+  /// Where the run records its history for the status page and the run report
+  /// (pulse/core/run_history.h): a sample when the stages start, every second of the run's
+  /// clock and when they end (also after an error or a stop), with the last checkpoints and
+  /// bad records. Must outlive the run. nullptr: none.
+  RunHistory* history = nullptr;
   /// Checkpointing; off unless checkpoint.dir is set.
   CheckpointOptions checkpoint;
   /// At the end of a finite input the watermark rises from where it is to the largest event time

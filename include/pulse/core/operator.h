@@ -121,6 +121,9 @@ class KeyedOperatorFactory {
   /// Top-level record fields the operator reads, so that sources can skip the others;
   /// {"*"} means any field. The key is not included (the executor extracts it).
   virtual std::vector<std::string> InputFields() const = 0;
+  /// Check the options the factory was made with (Pipeline::Validate calls it, before any
+  /// instance is made). Errors: InvalidArgument naming the bad option. Default: OK.
+  virtual Status Validate() const { return Status::OK(); }
   /// A new instance for one worker. Errors: e.g. a state backend that cannot be opened.
   virtual Result<std::unique_ptr<KeyedOperator>> Make(const KeyedOperatorContext& ctx) const = 0;
 };

@@ -87,7 +87,9 @@ struct WindowOptions {
 /// count and distinct_count are integers; sum, avg, min and max are doubles, or null when the
 /// window saw no numeric value (numbers and numeric strings count; anything else is ignored).
 /// distinct counts distinct JSON values (1 and "1" differ), ignoring missing and null.
-/// Requires: options.Validate() is OK.
+/// The options are checked when the run makes the operator (KeyedOperatorFactory::Make calls
+/// options.Validate()): a bad option fails the run with InvalidArgument naming it, before any
+/// record is processed. Call options.Validate() first to learn it while building.
 std::unique_ptr<KeyedOperatorFactory> WindowedAggregate(WindowOptions options);
 
 }  // namespace pulse::ops

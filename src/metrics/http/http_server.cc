@@ -12,7 +12,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
+#include <optional>
 
 #include "metrics/http/status_json.h"
 #include "metrics/http/status_page.h"
@@ -37,6 +39,17 @@ bool IsKnownPath(const std::string& path) {
 bool HasBody(const httplib::Request& req) {
   return req.has_header("Transfer-Encoding") ||
          (req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0");
+}
+
+// The `after` parameter of /api/status: a history sequence; anything else is ignored (the
+// whole history is sent).
+std::optional<uint64_t> HistoryAfter(const httplib::Request& req) {
+  if (!req.has_param("after")) return std::nullopt;
+  const std::string value = req.get_param_value("after");
+  uint64_t after = 0;
+  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), after);
+  if (ec != std::errc() || end != value.data() + value.size()) return std::nullopt;
+  return after;
 }
 
 int64_t NowMs() {
@@ -420,13 +433,16 @@ void HttpServer::Route() {
                    "'unsafe-inline'; connect-src 'self'; img-src data:");
     res.set_content(kStatusPageHtml, "text/html; charset=utf-8");
   });
-  Get("/api/status", [this](const httplib::Request&, httplib::Response& res) {
+  Get("/api/status", [this](const httplib::Request& req, httplib::Response& res) {
     res.set_header("Cache-Control", "no-store");
     StatusContext context;
     context.title = options_.title;
     context.stages = options_.stages;
     context.running = running_.load();
+    context.state = context.running ? "running" : "finished";
     context.now_ms = NowMs();
+    context.history = options_.history;
+    context.history_after = HistoryAfter(req);
     res.set_content(StatusJson(registry_.Collect(), context), "application/json; charset=utf-8");
   });
   // Other methods: 405 on a known path, 404 elsewhere.

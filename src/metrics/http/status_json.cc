@@ -2,7 +2,10 @@
 // /api/status: the run's metrics regrouped by stage for the status page.
 #include "metrics/http/status_json.h"
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -64,6 +67,144 @@ StageKind StageOfReason(BadReason reason) {
   }
 }
 
+// Kafka's per-partition gauges (labels topic, partition), one row each.
+constexpr std::string_view kPartitionLagMetric = "pulse_kafka_partition_lag";
+constexpr std::string_view kPartitionWatermarkMetric = "pulse_kafka_partition_watermark_seconds";
+constexpr std::string_view kPartitionIdleMetric = "pulse_kafka_partition_idle";
+// Present when the run takes checkpoints.
+constexpr std::string_view kCheckpointsMetric = "pulse_checkpoints_total";
+
+// A watermark in seconds (the metrics' unit) as whole milliseconds; ±Inf as strings.
+void AppendWatermarkSeconds(double seconds, std::string* out) {
+  AppendNumber(std::isfinite(seconds) ? std::round(seconds * 1000) : seconds, out);
+}
+
+// An event time in ms; the watermark sentinels as "-Inf" and "+Inf".
+void AppendEventTime(EventTime t, std::string* out) {
+  if (t <= kMinWatermark) {
+    out->append("\"-Inf\"");
+  } else if (t >= kMaxWatermark) {
+    out->append("\"+Inf\"");
+  } else {
+    out->append(std::to_string(t));
+  }
+}
+
+// "partitions":[{"topic","partition","lag","watermark","idle"}], by topic and partition.
+void AppendPartitions(std::span<const FamilySnapshot> families, std::string* out) {
+  const FamilySnapshot* lag = FindFamily(families, kPartitionLagMetric);
+  if (lag == nullptr) return;
+  auto label = [&](const SampleSnapshot& s, std::string_view name) -> std::string {
+    for (size_t i = 0; i < lag->label_names.size() && i < s.label_values.size(); ++i) {
+      if (lag->label_names[i] == name) return s.label_values[i];
+    }
+    return "";
+  };
+  struct Row {
+    std::string topic;
+    int64_t partition = 0;
+    const SampleSnapshot* sample = nullptr;
+  };
+  std::vector<Row> rows;
+  for (const SampleSnapshot& s : lag->samples) {
+    const std::string number = label(s, "partition");
+    Row row{label(s, "topic"), 0, &s};
+    std::from_chars(number.data(), number.data() + number.size(), row.partition);
+    rows.push_back(std::move(row));
+  }
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    return std::tie(a.topic, a.partition) < std::tie(b.topic, b.partition);
+  });
+  out->append(",\"partitions\":[");
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Row& row = rows[i];
+    if (i > 0) out->push_back(',');
+    out->append("{\"topic\":");
+    AppendJsonString(row.topic, out);
+    out->append(fmt::format(",\"partition\":{},\"lag\":", row.partition));
+    AppendNumber(row.sample->value, out);
+    const SampleSnapshot* w = FindSample(families, kPartitionWatermarkMetric,
+                                         row.sample->label_values);
+    if (w != nullptr) {
+      out->append(",\"watermark\":");
+      AppendWatermarkSeconds(w->value, out);
+    }
+    const SampleSnapshot* idle =
+        FindSample(families, kPartitionIdleMetric, row.sample->label_values);
+    if (idle != nullptr) out->append(idle->value != 0 ? ",\"idle\":true" : ",\"idle\":false");
+    out->push_back('}');
+  }
+  out->push_back(']');
+}
+
+// "history":{"full","sequence","t":[...],"in":[...],...}: one array per series.
+void AppendHistory(const RunHistory::View& view, std::string* out) {
+  out->append(fmt::format(",\"history\":{{\"full\":{},\"sequence\":{}",
+                          view.full ? "true" : "false", view.sequence));
+  auto series = [&](std::string_view name, auto value) {
+    out->append(",\"");
+    out->append(name);
+    out->append("\":[");
+    for (size_t i = 0; i < view.samples.size(); ++i) {
+      if (i > 0) out->push_back(',');
+      value(view.samples[i]);
+    }
+    out->push_back(']');
+  };
+  auto number = [&](uint64_t RunSample::*field) {
+    return [out, field](const RunSample& s) { out->append(std::to_string(s.*field)); };
+  };
+  series("t", [&](const RunSample& s) { out->append(std::to_string(s.unix_ms)); });
+  series("in", number(&RunSample::records_in));
+  series("out", number(&RunSample::records_out));
+  series("late", number(&RunSample::late));
+  series("bad", number(&RunSample::bad));
+  series("watermark", [&](const RunSample& s) { AppendEventTime(s.watermark, out); });
+  series("newest", [&](const RunSample& s) { AppendEventTime(s.newest_event, out); });
+  series("open_windows", number(&RunSample::open_windows));
+  series("state", number(&RunSample::state_entries));
+  out->push_back('}');
+}
+
+// "checkpoints":{"enabled","committed","failed","recent":[...]}.
+void AppendCheckpoints(const RunHistory::View& view, bool enabled, std::string* out) {
+  out->append(fmt::format(
+      ",\"checkpoints\":{{\"enabled\":{},\"committed\":{},\"failed\":{},\"recent\":[",
+      enabled ? "true" : "false", view.checkpoints_committed, view.checkpoints_failed));
+  for (size_t i = 0; i < view.checkpoints.size(); ++i) {
+    const CheckpointRecord& c = view.checkpoints[i];
+    if (i > 0) out->push_back(',');
+    out->append(fmt::format("{{\"id\":{},\"started_ms\":{},\"duration_ms\":", c.id,
+                            c.started_unix_ms));
+    AppendNumber(c.duration_ms, out);
+    out->append(fmt::format(",\"bytes\":{},\"failed\":{},\"error\":", c.bytes,
+                            c.failed ? "true" : "false"));
+    AppendJsonString(c.error, out);
+    out->push_back('}');
+  }
+  out->append("]}");
+}
+
+// "bad_records":[{"number","time_ms","reason","origin","position","error","raw","truncated"}].
+void AppendBadRecords(const RunHistory::View& view, std::string* out) {
+  out->append(",\"bad_records\":[");
+  for (size_t i = 0; i < view.bad_records.size(); ++i) {
+    const RecentBadRecord& b = view.bad_records[i];
+    if (i > 0) out->push_back(',');
+    out->append(fmt::format("{{\"number\":{},\"time_ms\":{},\"reason\":", b.number,
+                            b.unix_ms));
+    AppendJsonString(BadReasonName(b.reason), out);
+    out->append(",\"origin\":");
+    AppendJsonString(b.origin, out);
+    out->append(fmt::format(",\"position\":{},\"error\":", b.position));
+    AppendJsonString(b.error, out);
+    out->append(",\"raw\":");
+    AppendJsonString(b.raw, out);
+    out->append(b.raw_truncated ? ",\"truncated\":true}" : ",\"truncated\":false}");
+  }
+  out->push_back(']');
+}
+
 }  // namespace
 
 std::string StatusJson(std::span<const FamilySnapshot> families, const StatusContext& context) {
@@ -71,8 +212,13 @@ std::string StatusJson(std::span<const FamilySnapshot> families, const StatusCon
   AppendJsonString(context.title, &out);
   out.append(",\"version\":");
   AppendJsonString(PULSE_VERSION, &out);
-  out.append(fmt::format(",\"running\":{},\"now_ms\":{}", context.running ? "true" : "false",
-                         context.now_ms));
+  out.append(fmt::format(",\"running\":{},\"state\":", context.running ? "true" : "false"));
+  AppendJsonString(context.running ? "running" : context.state, &out);
+  if (!context.error.empty()) {
+    out.append(",\"error\":");
+    AppendJsonString(context.error, &out);
+  }
+  out.append(fmt::format(",\"now_ms\":{}", context.now_ms));
   AppendField("start_time_s", FindSample(families, "pulse_process_start_time_seconds", {}),
               &out);
   out.append(",\"process\":{\"rss_bytes\":");
@@ -123,7 +269,7 @@ std::string StatusJson(std::span<const FamilySnapshot> families, const StatusCon
     if (const SampleSnapshot* w = FindSample(families, kOperatorWatermarkMetric, op)) {
       // Seconds in the metric, whole milliseconds here.
       out.append(",\"watermark\":");
-      AppendNumber(std::isfinite(w->value) ? std::round(w->value * 1000) : w->value, &out);
+      AppendWatermarkSeconds(w->value, &out);
     }
     AppendField("late", FindSample(families, kOperatorLateMetric, op), &out);
     AppendField("open_windows", FindSample(families, kOperatorOpenWindowsMetric, op), &out);
@@ -141,7 +287,15 @@ std::string StatusJson(std::span<const FamilySnapshot> families, const StatusCon
     AppendNumber(stage_dropped, &out);
     out.push_back('}');
   }
-  out.append("]}");
+  out.push_back(']');
+  AppendPartitions(families, &out);
+  if (context.history != nullptr) {
+    const RunHistory::View view = context.history->Read(context.history_after);
+    AppendHistory(view, &out);
+    AppendCheckpoints(view, FindFamily(families, kCheckpointsMetric) != nullptr, &out);
+    AppendBadRecords(view, &out);
+  }
+  out.push_back('}');
   return out;
 }
 

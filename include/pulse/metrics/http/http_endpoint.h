@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "pulse/core/run_history.h"
 #include "pulse/core/run_metrics.h"
 #include "pulse/core/status.h"
 #include "pulse/metrics/registry.h"
@@ -31,6 +32,9 @@ struct HttpEndpointOptions {
   /// The pipeline's stages (PipelineStages), drawn on the status page; empty for an idle
   /// process.
   std::vector<StageInfo> stages;
+  /// The run's history (RunOptions::history), drawn as charts, the checkpoint panel and the
+  /// last bad records; null: the page shows current numbers only. Must outlive the endpoint.
+  const RunHistory* history = nullptr;
 
   /// Errors: InvalidArgument for an empty address, a port outside 0..65535, threads < 1 or a
   /// timeout < 1 ms.
@@ -40,7 +44,8 @@ struct HttpEndpointOptions {
 /// An HTTP server on its own threads. Routes: GET /metrics (text/plain; version=0.0.4),
 /// GET /healthz (200 "ok" while running, 503 once SetRunning(false)), GET / (the status
 /// page: HTML, CSS and JS built into the binary, no network access needed), GET /api/status
-/// (JSON for the page). A known path with another method is 405, any other path 404.
+/// (JSON for the page; `?after=N`, N a history sequence the page has, sends only the newer
+/// samples). A known path with another method is 405, any other path 404.
 /// Serving never blocks the registry's writers: it only takes the registry's collection lock.
 /// Thread-safe. The registry must outlive the endpoint.
 class HttpEndpoint {

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+#include "ops/window_parts.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <string>
+#include <utility>
+
+#include "pulse/core/json.h"
+
+namespace pulse::ops::internal {
+
+Status CorruptWindowState(std::string_view what) {
+  return Status::Corruption(fmt::format("window state: {}", what));
+}
+
+KeyedResult MakeWindowResult(int64_t start, int64_t end, std::string_view key_text,
+                             const Value& key_value, std::string_view agg_name, Value agg_value) {
+  Object obj;
+  obj.reserve(4);
+  obj.emplace_back("window_start_ms", Value(start));
+  obj.emplace_back("window_end_ms", Value(end));
+  obj.emplace_back("key", key_value);
+  obj.emplace_back(std::string(agg_name), std::move(agg_value));
+  KeyedResult r;
+  r.order_a = end;
+  r.order_b = start;
+  r.order_key = std::string(key_text);
+  r.record.time = end - 1;
+  r.record.value = Value(std::move(obj));
+  return r;
+}
+
+Value KeyValueFromText(std::string_view text) {
+  if (text.size() >= 2 && text.front() == '"' && text.back() == '"' &&
+      text.find('\\') == std::string_view::npos) {
+    return Value(std::string(text.substr(1, text.size() - 2)));
+  }
+  if (!text.empty() && (text.front() == '-' || (text.front() >= '0' && text.front() <= '9'))) {
+    int64_t v = 0;
+    const char* end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(text.data(), end, v);
+    if (ec == std::errc() && ptr == end) return Value(v);
+  }
+  Result<Value> parsed = ParseJson(text);
+  return parsed.ok() ? std::move(parsed).value() : Value(std::string(text));
+}
+
+void AppendOrderedInt64(int64_t v, std::string* out) {
+  const uint64_t u = static_cast<uint64_t>(v) ^ (uint64_t{1} << 63);
+  char bytes[8];
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>(u >> (56 - 8 * i));
+  out->append(bytes, sizeof(bytes));  // one append: state keys are built per record and window
+}
+
+bool ReadOrderedInt64(std::string_view* in, int64_t* v) {
+  if (in->size() < 8) return false;
+  uint64_t u = 0;
+  for (size_t i = 0; i < 8; ++i) u = (u << 8) | static_cast<unsigned char>((*in)[i]);
+  in->remove_prefix(8);
+  *v = static_cast<int64_t>(u ^ (uint64_t{1} << 63));
+  return true;
+}
+
+void AppendSession(int64_t start, int64_t last, const Accumulator& acc, std::string* out) {
+  AppendOrderedInt64(start, out);
+  AppendOrderedInt64(last, out);
+  acc.AppendTo(out);
+}
+
+Status ReadSession(std::string_view* in, int64_t* start, int64_t* last, Accumulator* acc) {
+  if (!ReadOrderedInt64(in, start) || !ReadOrderedInt64(in, last)) {
+    return CorruptWindowState("short session");
+  }
+  return acc->ReadFrom(in);
+}
+
+}  // namespace pulse::ops::internal
