@@ -127,7 +127,8 @@ install_kafka() {
 build() {
   cd "$ROOT"
   step "Configure: cmake --preset release (build/release)"
-  cmake --preset release --log-level=NOTICE
+  # PULSE_WERROR=ON (set by .ci/run) makes every warning in Pulse's code an error.
+  cmake --preset release --log-level=NOTICE "-DPULSE_WERROR=${PULSE_WERROR:-OFF}"
   step "Build: cmake --build --preset release"
   cmake --build --preset release ${PULSE_JOBS:+--parallel "$PULSE_JOBS"}
   step "Built: $ROOT/build/release/bin/pulse"

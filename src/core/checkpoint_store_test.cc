@@ -281,7 +281,9 @@ TEST(CheckpointStore, KeepsTheLastN) {
   EXPECT_EQ(ids, (std::vector<uint64_t>{4, 5}));
   EXPECT_EQ(std::distance(fs::directory_iterator(tmp.path()), fs::directory_iterator()), 3);
   ASSERT_OK_AND_ASSIGN(CheckpointLoad load, store->LoadLatest(Fingerprint()));
-  EXPECT_EQ(load.checkpoint->manifest.watermark, 50);
+  ASSERT_TRUE(load.checkpoint.has_value());
+  const EventTime watermark = load.checkpoint->manifest.watermark;
+  EXPECT_EQ(watermark, 50);
 }
 
 TEST(CheckpointStore, BeginRequiresAnIdAboveAllSeen) {

@@ -259,6 +259,27 @@ TEST(ExecutorClock, SinkTickFollowsTheClock) {
   EXPECT_LT(ticks[1], writes[14]);
 }
 
+// A sink that asks for a shorter interval (e.g. a Kafka sink with deliveries in flight) gets it,
+// also while it waits for data.
+TEST(ExecutorClock, SinkTickFollowsTheSinksInterval) {
+  Harness h;
+  SourceScript script;
+  script.before_read = [&h](uint64_t read) {
+    if (read == 5) {
+      EXPECT_TRUE(WaitUntil([&] { return h.trace.count("watermark") == 4; }));
+      h.clock.Advance(10ms);
+      EXPECT_TRUE(WaitUntil([&] { return h.trace.count("tick") == 1; }));
+    }
+    if (read == 10) h.clock.Advance(9ms);  // 19 ms: not 10 ms since the tick
+  };
+  SinkScript sink;
+  sink.tick_interval = 10ms;
+  ASSERT_OK(pulse::Run(h.Plain(Input(20, 3), 1, std::move(script), std::move(sink)),
+                       h.Options(1, 1))
+                .status());
+  EXPECT_EQ(h.trace.count("tick"), 1u);
+}
+
 TEST(ExecutorClock, WithoutTimePassingTheSinkNeverTicks) {
   Harness h;
   ASSERT_OK(pulse::Run(h.Plain(Input(50, 3), 1), h.Options(1, 1)).status());

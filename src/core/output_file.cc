@@ -156,10 +156,8 @@ Result<Value> OutputFile::PrepareCommit() {
   if (done_) return Status::Internal(fmt::format("output '{}' already closed", final_path_));
   PULSE_RETURN_IF_ERROR(Flush());
   if (Status synced = file_->Sync(); !synced.ok()) return Error("fsync", synced);
-  Object info;
-  info.emplace_back("temp", Value(std::filesystem::path(temp_path_).filename().string()));
-  info.emplace_back("length", Value(static_cast<int64_t>(bytes_written_)));
-  return Value(std::move(info));
+  return Value(Object{{"temp", Value(std::filesystem::path(temp_path_).filename().string())},
+                      {"length", Value(static_cast<int64_t>(bytes_written_))}});
 }
 
 Status OutputFile::Recover(const Value* info) {

@@ -59,17 +59,19 @@ Status SinkStage::Run() {
   }
 }
 
-// Pop from `queue`, calling the sink's Tick() every kTickInterval of the clock while waiting and
-// between batches. Returns nullopt when the queue is closed.
+// Pop from `queue`, calling the sink's Tick() every Sink::TickInterval() of the clock while
+// waiting and between batches. Returns nullopt when the queue is closed.
 template <typename T>
 Result<std::optional<T>> SinkStage::PopTicking(BlockingQueue<T>& queue) {
   while (true) {
     const Clock::TimePoint now = ctx_.clock.Now();
-    if (now - last_tick_ >= kTickInterval) {
+    Clock::Duration interval = sink_.TickInterval();
+    if (now - last_tick_ >= interval) {
       last_tick_ = now;
       PULSE_RETURN_IF_ERROR(sink_.Tick().WithContext("sink"));
+      interval = sink_.TickInterval();
     }
-    const Clock::Duration until_tick = kTickInterval - (now - last_tick_);
+    const Clock::Duration until_tick = interval - (now - last_tick_);
     bool timed_out = false;
     std::optional<T> item = queue.PopFor(ctx_.clock.WaitSlice(until_tick), &timed_out);
     if (!timed_out) return item;

@@ -27,9 +27,6 @@ class CheckpointCoordinator;
 /// the merge is stable anyway, so the order does not depend on timing.
 std::vector<KeyedResult> MergeResults(std::vector<std::vector<KeyedResult>> runs);
 
-/// How often Sink::Tick() runs, on the run's clock.
-inline constexpr std::chrono::milliseconds kTickInterval{1000};
-
 /// The sink stage of a run: the only caller of the Sink after Open (Write, OnWatermark, Tick,
 /// and through the coordinator the checkpoint calls).
 ///
@@ -38,8 +35,9 @@ inline constexpr std::chrono::milliseconds kTickInterval{1000};
 /// records sorted by their input position, counted as late and appended to `late_output`, the
 /// results run through the operators after the key, then Sink::Write (if any), OnWatermark
 /// with the batch's watermark, and the barrier's checkpoint committed (Finish). Sink::Tick runs
-/// whenever kTickInterval has passed on ctx.clock since the last one (initially: since the
-/// construction), also while the stage waits for a batch (it waits Clock::WaitSlice at a time).
+/// whenever Sink::TickInterval() has passed on ctx.clock since the last one (initially: since
+/// the construction), also while the stage waits for a batch (it waits Clock::WaitSlice at a
+/// time).
 /// Ends after the batch marked last, or when its queues close.
 /// Thread: Run() on the sink thread; the object is used by that thread only.
 /// Publishes: ctx.state.sink_watermark, in_flight (plain). Errors: the sink's (context "sink"),

@@ -12,17 +12,28 @@
 #include <unordered_set>
 
 #include "pulse/core/status.h"
+#include "pulse/core/time.h"
 #include "pulse/core/value.h"
 #include "pulse/ops/window.h"
 
 namespace pulse::ops::internal {
 
-/// What one record contributes to an aggregation, extracted once per record.
+class AggregatePlan;
+struct FieldInput;
+
+/// What one record contributes to an aggregation, extracted once per record (and added to each
+/// of its windows).
 struct AggInput {
+  // The original single aggregation (ExtractAggInput).
   bool has_number = false;
   double number = 0;
   bool has_distinct = false;
   std::string distinct_text;  // compact JSON text of the value (distinct only)
+  // The named aggregates (AggRow): their plan, the record's event time, and one input per
+  // plan field (AggregatePlan::Extract), borrowed for the call.
+  const AggregatePlan* plan = nullptr;
+  EventTime time = 0;
+  const FieldInput* fields = nullptr;
 };
 
 /// Extract `spec`'s input from a record value.

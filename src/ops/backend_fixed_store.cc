@@ -31,14 +31,17 @@ std::pair<int64_t, int64_t> ReadWindowId(std::string_view key) {
   return {end, start};
 }
 
-// A FixedWindowStore in a state backend, which it owns. One worker's; not thread-safe.
+// A FixedWindowStore in a state backend, which it owns, over accumulator A (Accumulator, or the
+// named aggregates' AggRow). One worker's; not thread-safe.
+template <typename A>
 class BackendFixedStore final : public FixedWindowStore {
  public:
+  using Acc = A;
+
   BackendFixedStore(const WindowOptions& options, const KeyedOperatorContext& ctx,
                     std::unique_ptr<state::StateBackend> backend, state::KvState kv)
       : rules_(options),
-        agg_kind_(options.agg.kind),
-        agg_name_(options.agg.OutputName()),
+        agg_(options),
         groups_(ctx.key_groups),
         backend_(std::move(backend)),
         kv_(kv),
@@ -71,10 +74,10 @@ class BackendFixedStore final : public FixedWindowStore {
         cache_bytes_ += key_.size() + kCacheEntryOverhead;
       }
       std::string& image = cached->second.image;
-      Accumulator acc;
+      Acc acc;
       if (!image.empty()) {  // an image is never empty; a new entry has none yet
         std::string_view in = image;
-        PULSE_RETURN_IF_ERROR(acc.ReadFrom(&in));
+        PULSE_RETURN_IF_ERROR(agg_.Read(&in, &acc));
       }
       acc.Add(input);
       cache_bytes_ -= image.size();
@@ -106,12 +109,11 @@ class BackendFixedStore final : public FixedWindowStore {
       const size_t first = out->results.size();
       auto emit = [&](std::string_view key, std::string_view image) {
         const std::string_view key_text = key.substr(16);
-        Accumulator acc;
+        Acc acc;
         Result<Value> key_value = ParseJson(key_text);
         if (!key_value.ok()) return Status::Corruption("window state: key is not JSON");
-        PULSE_RETURN_IF_ERROR(acc.ReadFrom(&image));
-        out->results.push_back(MakeWindowResult(start, end, key_text, *key_value, agg_name_,
-                                                acc.Result(agg_kind_)));
+        PULSE_RETURN_IF_ERROR(agg_.Read(&image, &acc));
+        out->results.push_back(MakeWindowResult(start, end, key_text, *key_value, agg_, acc));
         return Status::OK();
       };
       std::vector<std::pair<state::KeyGroup, std::string>> stored;
@@ -205,8 +207,7 @@ class BackendFixedStore final : public FixedWindowStore {
   }
 
   const WindowRules rules_;
-  const AggSpec::Kind agg_kind_;
-  const std::string_view agg_name_;  // AggSpec::OutputName(), a static string
+  const AggregationFor<Acc> agg_;
   const KeyGroupRange groups_;
   std::unique_ptr<state::StateBackend> backend_;
   state::KvState kv_;
@@ -225,8 +226,12 @@ class BackendFixedStore final : public FixedWindowStore {
 std::unique_ptr<KeyedOperator> MakeBackendFixedOperator(
     const WindowOptions& options, const KeyedOperatorContext& ctx,
     std::unique_ptr<state::StateBackend> backend, state::KvState kv) {
-  return MakeWindowOperator(
-      options, std::make_unique<BackendFixedStore>(options, ctx, std::move(backend), kv));
+  if (!options.aggregates.empty()) {
+    return MakeWindowOperator(options, std::make_unique<BackendFixedStore<AggRow>>(
+                                           options, ctx, std::move(backend), kv));
+  }
+  return MakeWindowOperator(options, std::make_unique<BackendFixedStore<Accumulator>>(
+                                         options, ctx, std::move(backend), kv));
 }
 
 }  // namespace pulse::ops::internal

@@ -21,14 +21,17 @@
 namespace pulse::ops::internal {
 namespace {
 
-// A SessionStore in a state backend, which it owns. One worker's; not thread-safe.
+// A SessionStore in a state backend, which it owns, over accumulator A (Accumulator, or the
+// named aggregates' AggRow). One worker's; not thread-safe.
+template <typename A>
 class BackendSessionStore final : public SessionStore {
  public:
+  using Acc = A;
+
   BackendSessionStore(const WindowOptions& options, const KeyedOperatorContext& ctx,
                       std::unique_ptr<state::StateBackend> backend, state::KvState kv)
       : rules_(options),
-        agg_kind_(options.agg.kind),
-        agg_name_(options.agg.OutputName()),
+        agg_(options),
         groups_(ctx.key_groups),
         backend_(std::move(backend)),
         kv_(kv),
@@ -44,7 +47,7 @@ class BackendSessionStore final : public SessionStore {
     const SessionPlacement p =
         rules_.PlaceSession(std::span<const Session>(sessions_), ts, watermark);
     if (p.late) return SessionAdd::kLate;
-    Session fresh{ts, ts, Accumulator()};
+    Session fresh{ts, ts, Acc()};
     fresh.acc.Add(input);
     Status deleted;
     const Session& merged =
@@ -87,8 +90,7 @@ class BackendSessionStore final : public SessionStore {
         }
         Result<Value> key_value = ParseJson(key_text);
         if (!key_value.ok()) return Status::Corruption("session state: key is not JSON");
-        out->results.push_back(MakeWindowResult(s->start, end, key_text, *key_value, agg_name_,
-                                                s->acc.Result(agg_kind_)));
+        out->results.push_back(MakeWindowResult(s->start, end, key_text, *key_value, agg_, s->acc));
         sessions_.erase(s);
         --open_sessions_;
         PULSE_RETURN_IF_ERROR(PutSessions(g, sessions_));
@@ -136,7 +138,7 @@ class BackendSessionStore final : public SessionStore {
   struct Session {
     EventTime start;
     EventTime last;  // latest event time in the session
-    Accumulator acc;
+    Acc acc;
   };
 
   // (clear and push_back rather than assign("k"), of which GCC 12 warns falsely: -Wrestrict.)
@@ -154,15 +156,15 @@ class BackendSessionStore final : public SessionStore {
     return index_key_;
   }
 
-  static Status DecodeSessions(std::string_view image, std::vector<Session>* sessions) {
+  Status DecodeSessions(std::string_view image, std::vector<Session>* sessions) const {
     sessions->clear();
     int64_t n = 0;
     if (!ReadOrderedInt64(&image, &n) || n <= 0) {
       return Status::Corruption("session state: bad session list");
     }
     for (int64_t i = 0; i < n; ++i) {
-      Session s{0, 0, Accumulator()};
-      PULSE_RETURN_IF_ERROR(ReadSession(&image, &s.start, &s.last, &s.acc));
+      Session s{0, 0, Acc()};
+      PULSE_RETURN_IF_ERROR(ReadSession(agg_, &image, &s.start, &s.last, &s.acc));
       sessions->push_back(std::move(s));
     }
     return Status::OK();
@@ -209,8 +211,7 @@ class BackendSessionStore final : public SessionStore {
   }
 
   const WindowRules rules_;
-  const AggSpec::Kind agg_kind_;
-  const std::string_view agg_name_;  // AggSpec::OutputName(), a static string
+  const AggregationFor<Acc> agg_;
   const KeyGroupRange groups_;
   std::unique_ptr<state::StateBackend> backend_;
   state::KvState kv_;
@@ -230,8 +231,12 @@ class BackendSessionStore final : public SessionStore {
 std::unique_ptr<KeyedOperator> MakeBackendSessionOperator(
     const WindowOptions& options, const KeyedOperatorContext& ctx,
     std::unique_ptr<state::StateBackend> backend, state::KvState kv) {
-  return MakeWindowOperator(
-      options, std::make_unique<BackendSessionStore>(options, ctx, std::move(backend), kv));
+  if (!options.aggregates.empty()) {
+    return MakeWindowOperator(options, std::make_unique<BackendSessionStore<AggRow>>(
+                                           options, ctx, std::move(backend), kv));
+  }
+  return MakeWindowOperator(options, std::make_unique<BackendSessionStore<Accumulator>>(
+                                         options, ctx, std::move(backend), kv));
 }
 
 }  // namespace pulse::ops::internal

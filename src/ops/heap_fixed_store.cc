@@ -23,7 +23,8 @@ namespace pulse::ops::internal {
 namespace {
 
 // The keys of one fixed window and their accumulators: an open-addressing table from key id to
-// a slot of 16 bytes for count, min and max (24 for sum and avg). Not thread-safe.
+// a slot of 16 bytes for count (24 for sum, avg, min and max; 32 for the named aggregates'
+// AggRow, whose states are on the heap). Not thread-safe.
 template <typename Acc>
 class WindowTable {
  public:
@@ -89,15 +90,23 @@ class WindowTable {
   int shift_ = 64;
 };
 
-// A FixedWindowStore on the heap, with the compact accumulator Acc of the aggregation. One
-// worker's; not thread-safe.
-template <typename Acc>
+// The slots of the original single aggregations stay this small (the named aggregates' AggRow
+// is 32: a vector of states on the heap).
+static_assert(sizeof(WindowTable<CountAcc>::Slot) == 16);
+static_assert(sizeof(WindowTable<SumAcc>::Slot) == 24);
+static_assert(sizeof(WindowTable<ExtremeAcc<true>>::Slot) == 24);
+static_assert(sizeof(WindowTable<AggRow>::Slot) == 32);
+
+// A FixedWindowStore on the heap, with the compact accumulator A of the aggregation (or the
+// named aggregates' AggRow). One worker's; not thread-safe.
+template <typename A>
 class HeapFixedStore final : public FixedWindowStore {
  public:
+  using Acc = A;
+
   HeapFixedStore(const WindowOptions& options, const KeyedOperatorContext& ctx)
       : rules_(options),
-        agg_kind_(options.agg.kind),
-        agg_name_(options.agg.OutputName()),
+        agg_(options),
         size_(rules_.size()),
         slide_(rules_.slide()),
         mirror_(options, ctx) {}
@@ -149,8 +158,8 @@ class HeapFixedStore final : public FixedWindowStore {
         const SortItem& item = order[i];
         const Slot* slot = item.slot;
         const std::string_view key_text = keys_.text(slot->key);
-        out->results.push_back(MakeWindowResult(start, end, key_text, KeyValueFromText(key_text),
-                                                agg_name_, slot->acc.Result(agg_kind_)));
+        out->results.push_back(
+            MakeWindowResult(start, end, key_text, KeyValueFromText(key_text), agg_, slot->acc));
         if ((slot->flags & Table::kPersisted) != 0) {
           Deletion& d = deletions_.emplace_back();
           d.group = state::KeyGroupForKey(key_text);
@@ -203,7 +212,7 @@ class HeapFixedStore final : public FixedWindowStore {
       if (end != start + size_) return CorruptWindowState("window of another size");
       if (!ParseJson(key).ok()) return CorruptWindowState("key is not JSON");
       Acc acc;
-      PULSE_RETURN_IF_ERROR(acc.ReadFrom(&value));
+      PULSE_RETURN_IF_ERROR(agg_.Read(&value, &acc));
       const uint32_t id = keys_.Intern(key, HashText(key));
       bool added = false;
       Slot& slot = TableFor(start, FloorDiv(start, slide_)).FindOrAdd(id, &added);
@@ -271,8 +280,7 @@ class HeapFixedStore final : public FixedWindowStore {
   }
 
   const WindowRules rules_;
-  const AggSpec::Kind agg_kind_;
-  const std::string_view agg_name_;  // AggSpec::OutputName(), a static string
+  const AggregationFor<Acc> agg_;
   const DurationMs size_;
   const DurationMs slide_;
   std::map<int64_t, Table> windows_;  // by start
@@ -293,6 +301,7 @@ std::unique_ptr<KeyedOperator> OperatorOver(const WindowOptions& options,
 
 std::unique_ptr<KeyedOperator> MakeHeapFixedOperator(const WindowOptions& options,
                                                      const KeyedOperatorContext& ctx) {
+  if (!options.aggregates.empty()) return OperatorOver<AggRow>(options, ctx);
   switch (options.agg.kind) {
     case AggSpec::Kind::kCount:
       return OperatorOver<CountAcc>(options, ctx);

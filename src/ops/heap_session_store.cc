@@ -21,14 +21,15 @@
 namespace pulse::ops::internal {
 namespace {
 
-// A SessionStore on the heap. One worker's; not thread-safe.
+// A SessionStore on the heap over accumulator A (Accumulator, or the named aggregates' AggRow).
+// One worker's; not thread-safe.
+template <typename A>
 class HeapSessionStore final : public SessionStore {
  public:
+  using Acc = A;
+
   HeapSessionStore(const WindowOptions& options, const KeyedOperatorContext& ctx)
-      : rules_(options),
-        agg_kind_(options.agg.kind),
-        agg_name_(options.agg.OutputName()),
-        mirror_(options, ctx) {}
+      : rules_(options), agg_(options), mirror_(options, ctx) {}
 
   Result<SessionAdd> Add(std::string_view key_text, EventTime ts, EventTime watermark,
                          const AggInput& input) override {
@@ -45,7 +46,7 @@ class HeapSessionStore final : public SessionStore {
     }
     KeySessions& ks = sessions_[key];
     ks.dirty = true;
-    Session fresh{ts, ts, 0, Accumulator()};
+    Session fresh{ts, ts, 0, Acc()};
     fresh.acc.Add(input);
     // A merged session keeps the earliest queue entry of its parts (at most its end); Release
     // moves the entry on to its current end. So the queue holds one entry per session.
@@ -87,8 +88,8 @@ class HeapSessionStore final : public SessionStore {
         continue;
       }
       const std::string_view key_text = keys_.text(key);
-      out->results.push_back(MakeWindowResult(s->start, end, key_text, KeyValueFromText(key_text),
-                                              agg_name_, s->acc.Result(agg_kind_)));
+      out->results.push_back(
+          MakeWindowResult(s->start, end, key_text, KeyValueFromText(key_text), agg_, s->acc));
       sessions.erase(s);
       --open_sessions_;
       ks.dirty = true;
@@ -145,8 +146,9 @@ class HeapSessionStore final : public SessionStore {
       const uint32_t id = keys_.Intern(key, HashText(key));
       keys_.Ref(id);
       for (int64_t i = 0; i < n; ++i) {
-        Session session{0, 0, 0, Accumulator()};
-        PULSE_RETURN_IF_ERROR(ReadSession(&value, &session.start, &session.last, &session.acc));
+        Session session{0, 0, 0, Acc()};
+        PULSE_RETURN_IF_ERROR(
+            ReadSession(agg_, &value, &session.start, &session.last, &session.acc));
         session.queued_end = rules_.SessionEnd(session.last);
         release_queue_.emplace(session.queued_end, id);
         ks.sessions.push_back(std::move(session));
@@ -165,7 +167,7 @@ class HeapSessionStore final : public SessionStore {
     EventTime start;
     EventTime last;        // latest event time in the session
     EventTime queued_end;  // the end of its entry in the release queue (≤ its end)
-    Accumulator acc;
+    Acc acc;
   };
   struct KeySessions {
     std::vector<Session> sessions;  // disjoint, sorted by start; empty for a free key id
@@ -175,8 +177,7 @@ class HeapSessionStore final : public SessionStore {
   using QueueEntry = std::pair<EventTime, uint32_t>;  // (end, key id)
 
   const WindowRules rules_;
-  const AggSpec::Kind agg_kind_;
-  const std::string_view agg_name_;  // AggSpec::OutputName(), a static string
+  const AggregationFor<Acc> agg_;
   KeyInterner keys_;
   std::vector<KeySessions> sessions_;  // by key id
   std::priority_queue<QueueEntry, std::vector<QueueEntry>, std::greater<>> release_queue_;
@@ -189,7 +190,11 @@ class HeapSessionStore final : public SessionStore {
 
 std::unique_ptr<KeyedOperator> MakeHeapSessionOperator(const WindowOptions& options,
                                                        const KeyedOperatorContext& ctx) {
-  return MakeWindowOperator(options, std::make_unique<HeapSessionStore>(options, ctx));
+  if (!options.aggregates.empty()) {
+    return MakeWindowOperator(options, std::make_unique<HeapSessionStore<AggRow>>(options, ctx));
+  }
+  return MakeWindowOperator(options,
+                            std::make_unique<HeapSessionStore<Accumulator>>(options, ctx));
 }
 
 }  // namespace pulse::ops::internal

@@ -6,6 +6,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,15 +33,23 @@ class WindowedAggregateFactory final : public KeyedOperatorFactory {
   std::string name() const override { return "window"; }
 
   std::string Describe() const override {
-    std::string s = options_.window.Describe() + ", " + std::string(options_.agg.OutputName());
-    if (!options_.agg.field.empty()) s += " of '" + options_.agg.field + "'";
-    s += ", allowed lateness " + FormatDuration(options_.allowed_lateness_ms);
-    return s;
+    return options_.window.Describe() + ", " + options_.DescribeAggregation() +
+           ", allowed lateness " + FormatDuration(options_.allowed_lateness_ms);
   }
 
   std::vector<std::string> InputFields() const override {
-    if (options_.agg.kind == AggSpec::Kind::kCount) return {};
-    return {options_.agg.field};
+    std::vector<std::string> fields;
+    if (options_.aggregates.empty()) {
+      if (options_.agg.kind != AggSpec::Kind::kCount) fields.push_back(options_.agg.field);
+      return fields;
+    }
+    for (const Aggregate& a : options_.aggregates) {
+      if (!a.field.empty() &&
+          std::find(fields.begin(), fields.end(), a.field) == fields.end()) {
+        fields.push_back(a.field);
+      }
+    }
+    return fields;
   }
 
   Status Validate() const override { return options_.Validate(); }
@@ -115,9 +126,96 @@ Status AggSpec::Validate() const {
   return Status::InvalidArgument("unknown aggregation kind");
 }
 
+// Function names by Aggregate::Kind.
+constexpr std::array<std::string_view, 16> kFunctionNames = {
+    "count",    "sum",  "avg",  "min",   "max",    "distinct",   "approx_distinct", "quantile",
+    "quantiles", "first", "last", "top_k", "stddev", "stddev_pop", "variance",        "variance_pop"};
+
+std::string_view Aggregate::FunctionName(Kind kind) {
+  const auto i = static_cast<size_t>(kind);
+  return i < kFunctionNames.size() ? kFunctionNames[i] : std::string_view("unknown");
+}
+
+std::optional<Aggregate::Kind> Aggregate::KindNamed(std::string_view name) {
+  for (size_t i = 0; i < kFunctionNames.size(); ++i) {
+    if (kFunctionNames[i] == name) return static_cast<Kind>(i);
+  }
+  return std::nullopt;
+}
+
+std::string Aggregate::Describe() const {
+  std::string s(FunctionName(kind));
+  s += '(';
+  s += field.empty() && kind == Kind::kCount ? std::string("*") : field;
+  if (kind == Kind::kQuantile || kind == Kind::kQuantiles) {
+    for (double q : quantiles) s += fmt::format(", {}", q);
+  }
+  if (kind == Kind::kTopK) s += fmt::format(", {}", k);
+  s += ')';
+  return s;
+}
+
+Status Aggregate::Validate() const {
+  auto bad = [&](std::string_view what) {
+    return Status::InvalidArgument(fmt::format("aggregate '{}': {}", name, what));
+  };
+  if (name.empty()) return Status::InvalidArgument("an aggregate needs a name");
+  if (static_cast<size_t>(kind) >= kFunctionNames.size()) return bad("unknown aggregate kind");
+  const std::string_view function = FunctionName(kind);
+  if (field.empty() && kind != Kind::kCount) {
+    return bad(fmt::format("{} needs a field", function));
+  }
+  const bool takes_q = kind == Kind::kQuantile || kind == Kind::kQuantiles;
+  if (!takes_q && !quantiles.empty()) {
+    return bad(fmt::format("{} takes no quantile", function));
+  }
+  if (kind == Kind::kQuantile && quantiles.size() != 1) {
+    return bad("quantile takes exactly one q (quantiles takes several)");
+  }
+  if (kind == Kind::kQuantiles && quantiles.empty()) return bad("quantiles needs at least one q");
+  for (double q : quantiles) {
+    if (!(q >= 0 && q <= 1)) return bad(fmt::format("q must be between 0 and 1, not {}", q));
+  }
+  if (kind == Kind::kTopK) {
+    if (k < 1 || k > kMaxTopK) {
+      return bad(fmt::format("k must be between 1 and {}, not {}", kMaxTopK, k));
+    }
+  } else if (k != 0) {
+    return bad(fmt::format("{} takes no k", function));
+  }
+  return Status::OK();
+}
+
+std::string WindowOptions::DescribeAggregation() const {
+  if (aggregates.empty()) {
+    std::string s(agg.OutputName());
+    if (!agg.field.empty()) s += " of '" + agg.field + "'";
+    return s;
+  }
+  std::string s;
+  for (const Aggregate& a : aggregates) {
+    if (!s.empty()) s += ", ";
+    s += a.name + " = " + a.Describe();
+  }
+  return s;
+}
+
 Status WindowOptions::Validate() const {
   PULSE_RETURN_IF_ERROR(window.Validate());
-  PULSE_RETURN_IF_ERROR(agg.Validate());
+  if (aggregates.empty()) {
+    PULSE_RETURN_IF_ERROR(agg.Validate());
+  } else {
+    std::set<std::string_view> names = {"window_start_ms", "window_end_ms", "key"};
+    for (const Aggregate& a : aggregates) {
+      PULSE_RETURN_IF_ERROR(a.Validate());
+      if (!names.insert(a.name).second) {
+        return Status::InvalidArgument(
+            a.name == "window_start_ms" || a.name == "window_end_ms" || a.name == "key"
+                ? fmt::format("aggregate '{}': the name is taken by the window's result", a.name)
+                : fmt::format("aggregate '{}' is named twice", a.name));
+      }
+    }
+  }
   if (allowed_lateness_ms < 0) {
     return Status::InvalidArgument("allowed_lateness must not be negative");
   }

@@ -43,6 +43,7 @@ std::vector<Record> Input() {
     Object o;
     o.emplace_back("k", Value(std::string("k").append(std::to_string(rng() % 61))));
     o.emplace_back("x", Value(static_cast<double>(rng() % 1000) / 7));
+    o.emplace_back("n", Value(static_cast<int64_t>(rng() % 5000)));  // for named aggregates
     in.push_back(Record{i * 10 - static_cast<EventTime>(rng() % 2000), Value(std::move(o))});
   }
   return in;
@@ -107,13 +108,31 @@ struct Param {
   bool rocksdb;
   bool live = false;  // the windows live in the backend (state_in_backend): RocksDB or memory
   size_t cache_bytes = WindowOptions().state_cache_bytes;  // live tumbling/sliding windows
+  bool named = false;  // named aggregates (with sketches) instead of avg
 };
+
+// Named aggregates whose state grows (sketches, sets) beside plain ones.
+std::vector<Aggregate> NamedAggregates() {
+  using Kind = Aggregate::Kind;
+  return {Aggregate::Count("count"),
+          Aggregate::Of("sum", Kind::kSum, "n"),
+          Aggregate::Quantiles("q", "x", {0.5, 0.99}),
+          Aggregate::Of("users", Kind::kApproxDistinct, "n"),
+          Aggregate::Of("distinct", Kind::kDistinct, "n"),
+          Aggregate::Of("first", Kind::kFirst, "x"),
+          Aggregate::Of("last", Kind::kLast, "n"),
+          Aggregate::TopK("top", "n", 2),
+          Aggregate::Of("sd", Kind::kStddev, "x")};
+}
+
+const size_t kCache = WindowOptions().state_cache_bytes;  // the default
 
 class WindowCheckpoint : public ::testing::TestWithParam<Param> {};
 
 TEST_P(WindowCheckpoint, CrashesAndRestartsGiveTheUninterruptedOutput) {
   TempDir dir;
   WindowOptions options = Options(GetParam().window, AggSpec::Avg("x"), 300);
+  if (GetParam().named) options.aggregates = NamedAggregates();
   if (!GetParam().rocksdb && GetParam().live) {
     options = InStore(options, WindowStoreKind::kMemoryBackend, "");
   }
@@ -156,7 +175,15 @@ INSTANTIATE_TEST_SUITE_P(
                       Param{WindowSpec::Sliding(1000, 250), false, true},
                       Param{WindowSpec::Session(30), false, true},
                       // A write-back cache of a few entries, written back every few records.
-                      Param{WindowSpec::Sliding(1000, 250), true, true, 1000}),
+                      Param{WindowSpec::Sliding(1000, 250), true, true, 1000},
+                      // Named aggregates in each store.
+                      Param{WindowSpec::Tumbling(1000), false, false, kCache, true},
+                      Param{WindowSpec::Session(30), false, false, kCache, true},
+                      Param{WindowSpec::Sliding(1000, 250), false, true, kCache, true},
+                      Param{WindowSpec::Session(30), false, true, kCache, true},
+                      Param{WindowSpec::Tumbling(1000), true, false, kCache, true},
+                      Param{WindowSpec::Sliding(1000, 250), true, true, 1000, true},
+                      Param{WindowSpec::Session(30), true, true, kCache, true}),
     [](const ::testing::TestParamInfo<Param>& info) {
       std::string kind = info.param.window.kind == WindowSpec::Kind::kTumbling  ? "Tumbling"
                          : info.param.window.kind == WindowSpec::Kind::kSliding ? "Sliding"
@@ -166,7 +193,7 @@ INSTANTIATE_TEST_SUITE_P(
                               : "";
       const std::string store = info.param.rocksdb ? (info.param.live ? "RocksDbLive" : "RocksDb")
                                                    : (info.param.live ? "MemoryLive" : "Memory");
-      return kind + store + cache;
+      return kind + store + cache + (info.param.named ? "Named" : "");
     });
 
 #if PULSE_HAVE_ROCKSDB

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "ops/aggregate.h"
+#include "ops/aggregation.h"
 #include "ops/window_rules.h"
 #include "ops/window_store.h"
 #include "pulse/core/operator.h"
@@ -19,7 +20,8 @@
 namespace pulse::ops::internal {
 
 /// One worker's window operator over `Store`, a final FixedWindowStore (tumbling and sliding
-/// windows) or SessionStore (sessions). Every call first releases what its watermark closes,
+/// windows) or SessionStore (sessions), whose accumulators are `Store::Acc` (InputExtractor<Acc>
+/// takes each record's input: the original single aggregation's, or the named aggregates'). Every call first releases what its watermark closes,
 /// so that results do not depend on how records are batched; then a record goes to each of its
 /// windows that is still open, or comes back as late when none is (WindowRules). The operator
 /// keeps the watermark at which the next open window closes; the store keeps the windows.
@@ -33,7 +35,7 @@ class WindowOperator final : public KeyedOperator {
 
  public:
   WindowOperator(const WindowOptions& options, std::unique_ptr<Store> store)
-      : rules_(options), agg_(options.agg), store_(std::move(store)) {}
+      : rules_(options), inputs_(options), store_(std::move(store)) {}
 
   std::string name() const override { return "window"; }
 
@@ -45,12 +47,11 @@ class WindowOperator final : public KeyedOperator {
         out->late.push_back(std::move(rec));
         return Status::OK();
       }
-      PULSE_RETURN_IF_ERROR(
-          store_->Add(rec.key, ExtractAggInput(agg_, rec.record.value), windows));
+      PULSE_RETURN_IF_ERROR(store_->Add(rec.key, inputs_.Extract(rec.record), windows));
     } else {
       PULSE_ASSIGN_OR_RETURN(const SessionAdd added,
                              store_->Add(rec.key, rec.record.time, rec.watermark,
-                                         ExtractAggInput(agg_, rec.record.value)));
+                                         inputs_.Extract(rec.record)));
       if (added == SessionAdd::kLate) {
         out->late.push_back(std::move(rec));
         return Status::OK();
@@ -87,7 +88,7 @@ class WindowOperator final : public KeyedOperator {
   }
 
   const WindowRules rules_;
-  const AggSpec agg_;
+  InputExtractor<typename Store::Acc> inputs_;
   std::unique_ptr<Store> store_;
   // The first watermark that closes an open window (kMaxWatermark: none is open).
   EventTime next_release_ = kMaxWatermark;

@@ -15,14 +15,7 @@ Status CorruptWindowState(std::string_view what) {
   return Status::Corruption(fmt::format("window state: {}", what));
 }
 
-KeyedResult MakeWindowResult(int64_t start, int64_t end, std::string_view key_text,
-                             const Value& key_value, std::string_view agg_name, Value agg_value) {
-  Object obj;
-  obj.reserve(4);
-  obj.emplace_back("window_start_ms", Value(start));
-  obj.emplace_back("window_end_ms", Value(end));
-  obj.emplace_back("key", key_value);
-  obj.emplace_back(std::string(agg_name), std::move(agg_value));
+KeyedResult WindowResult(int64_t start, int64_t end, std::string_view key_text, Object obj) {
   KeyedResult r;
   r.order_a = end;
   r.order_b = start;
@@ -62,18 +55,4 @@ bool ReadOrderedInt64(std::string_view* in, int64_t* v) {
   *v = static_cast<int64_t>(u ^ (uint64_t{1} << 63));
   return true;
 }
-
-void AppendSession(int64_t start, int64_t last, const Accumulator& acc, std::string* out) {
-  AppendOrderedInt64(start, out);
-  AppendOrderedInt64(last, out);
-  acc.AppendTo(out);
-}
-
-Status ReadSession(std::string_view* in, int64_t* start, int64_t* last, Accumulator* acc) {
-  if (!ReadOrderedInt64(in, start) || !ReadOrderedInt64(in, last)) {
-    return CorruptWindowState("short session");
-  }
-  return acc->ReadFrom(in);
-}
-
 }  // namespace pulse::ops::internal

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "ops/aggregate.h"
 #include "pulse/core/operator.h"
@@ -20,10 +21,25 @@ inline constexpr std::string_view kWindowNamespace = "window";
 /// Corruption "window state: <what>".
 Status CorruptWindowState(std::string_view what);
 
-/// The result record {"window_start_ms","window_end_ms","key","<agg>"} for window [start, end)
-/// of a key, at event time end − 1, ordered by (end, start, key text).
+/// The result of window [start, end) of the key `key_text`: the record `object` at event time
+/// end − 1, ordered by (end, start, key text).
+KeyedResult WindowResult(int64_t start, int64_t end, std::string_view key_text, Object object);
+
+/// The result record of `acc` for window [start, end) of a key:
+/// {"window_start_ms":start,"window_end_ms":end,"key":key_value} and then the aggregation's
+/// members (aggregation.AppendResults(acc)).
+template <typename Aggregation, typename Acc>
 KeyedResult MakeWindowResult(int64_t start, int64_t end, std::string_view key_text,
-                             const Value& key_value, std::string_view agg_name, Value agg_value);
+                             const Value& key_value, const Aggregation& aggregation,
+                             const Acc& acc) {
+  Object obj;
+  obj.reserve(3 + aggregation.result_members());
+  obj.emplace_back("window_start_ms", Value(start));
+  obj.emplace_back("window_end_ms", Value(end));
+  obj.emplace_back("key", key_value);
+  aggregation.AppendResults(acc, &obj);
+  return WindowResult(start, end, key_text, std::move(obj));
+}
 
 /// The key value a result carries, rebuilt from its JSON text (which the executor wrote with
 /// AppendJson, so it reads back as the same value): plain strings and integers directly, the
@@ -38,10 +54,23 @@ bool ReadOrderedInt64(std::string_view* in, int64_t* v);
 
 /// One session in a key's session list, as both session stores keep it: its start and
 /// last event time (ordered int64s), then its accumulator's image.
-void AppendSession(int64_t start, int64_t last, const Accumulator& acc, std::string* out);
+template <typename Acc>
+void AppendSession(int64_t start, int64_t last, const Acc& acc, std::string* out) {
+  AppendOrderedInt64(start, out);
+  AppendOrderedInt64(last, out);
+  acc.AppendTo(out);
+}
 
-/// Read what AppendSession wrote from the front of `*in`, consuming it. Errors: Corruption
-/// "window state: short session", or the accumulator's own.
-Status ReadSession(std::string_view* in, int64_t* start, int64_t* last, Accumulator* acc);
+/// Read what AppendSession wrote from the front of `*in`, consuming it, the accumulator with
+/// `aggregation` (AggregationFor<Acc>). Errors: Corruption "window state: short session", or
+/// the accumulator's own.
+template <typename Aggregation, typename Acc>
+Status ReadSession(const Aggregation& aggregation, std::string_view* in, int64_t* start,
+                   int64_t* last, Acc* acc) {
+  if (!ReadOrderedInt64(in, start) || !ReadOrderedInt64(in, last)) {
+    return CorruptWindowState("short session");
+  }
+  return aggregation.Read(in, acc);
+}
 
 }  // namespace pulse::ops::internal

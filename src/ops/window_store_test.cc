@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The window operator over each store, driven directly (no executor, no threads): snapshots
-// taken by one worker count restore into any other with the output of an uninterrupted run;
+// taken by one worker count restore into any other with the output of an uninterrupted run
+// (the original single aggregation and every named aggregate);
 // and WindowedAggregate reports bad options as InvalidArgument instead of failing later.
 #include <gtest/gtest.h>
 
@@ -41,6 +42,13 @@ std::vector<KeyedRecord> Input() {
     r.key_value = Value(key);
     Object o;
     o.emplace_back("x", Value(static_cast<double>(rng() % 1000) / 8));
+    // For the named aggregates: an integer now and then null, a string of a few values.
+    if (rng() % 7 != 0) {
+      o.emplace_back("n", Value(static_cast<int64_t>(rng() % 100) - 50));
+    } else {
+      o.emplace_back("n", Value());
+    }
+    o.emplace_back("s", Value(std::string("s").append(std::to_string(rng() % 40))));
     r.record.value = Value(std::move(o));
     r.watermark = max_time == kMinWatermark ? kMinWatermark : max_time - kBound;
     max_time = std::max(max_time, r.record.time);
@@ -120,11 +128,39 @@ class Workers {
   std::vector<std::unique_ptr<KeyedOperator>> ops_;
 };
 
-class WindowStoreTest : public ::testing::TestWithParam<std::tuple<WindowSpec, WindowStoreKind>> {
+// Every named aggregate, over every kind of field.
+std::vector<Aggregate> EveryAggregate() {
+  using Kind = Aggregate::Kind;
+  return {Aggregate::Count("count"),
+          Aggregate::Of("count_n", Kind::kCount, "n"),
+          Aggregate::Of("sum_n", Kind::kSum, "n"),
+          Aggregate::Of("avg_x", Kind::kAvg, "x"),
+          Aggregate::Of("min_x", Kind::kMin, "x"),
+          Aggregate::Of("max_n", Kind::kMax, "n"),
+          Aggregate::Of("distinct_s", Kind::kDistinct, "s"),
+          Aggregate::Of("approx_s", Kind::kApproxDistinct, "s"),
+          Aggregate::Quantiles("q_x", "x", {0.5, 0.9}),
+          Aggregate::Of("first_s", Kind::kFirst, "s"),
+          Aggregate::Of("last_n", Kind::kLast, "n"),
+          Aggregate::TopK("top_s", "s", 3),
+          Aggregate::Of("sd_x", Kind::kStddev, "x"),
+          Aggregate::Of("varp_n", Kind::kVariancePop, "n")};
+}
+
+// The options of the test's window, with the original single aggregation (avg of x) or every
+// named aggregate.
+WindowOptions WithAggregation(WindowSpec window, bool named) {
+  WindowOptions options = Options(window, AggSpec::Avg("x"), 250);
+  if (named) options.aggregates = EveryAggregate();
+  return options;
+}
+
+class WindowStoreTest
+    : public ::testing::TestWithParam<std::tuple<WindowSpec, WindowStoreKind, bool>> {
  protected:
   WindowOptions Stored() {
-    const auto [window, store] = GetParam();
-    return InStore(Options(window, AggSpec::Avg("x"), 250), store,
+    const auto [window, store, named] = GetParam();
+    return InStore(WithAggregation(window, named), store,
                    dir_.file("db-" + std::to_string(runs_++)));
   }
 
@@ -138,7 +174,7 @@ TEST_P(WindowStoreTest, SnapshotsRestoreAtAnyWorkerCount) {
   const std::vector<KeyedRecord> in = Input();
   // The reference: one worker, windows on the heap, no snapshot.
   Output expected;
-  Workers(Options(std::get<0>(GetParam()), AggSpec::Avg("x"), 250), 1)
+  Workers(WithAggregation(std::get<0>(GetParam()), std::get<2>(GetParam())), 1)
       .Run(in, 0, in.size(), &expected);
   ASSERT_GT(expected.results.size(), 500u);
   ASSERT_GT(expected.late.size(), 0u);
@@ -176,13 +212,14 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Combine(::testing::Values(WindowSpec::Tumbling(1000),
                                          WindowSpec::Sliding(1000, 300),
                                          WindowSpec::Session(60)),
-                       ::testing::ValuesIn(AllWindowStores())),
-    [](const ::testing::TestParamInfo<std::tuple<WindowSpec, WindowStoreKind>>& info) {
+                       ::testing::ValuesIn(AllWindowStores()), ::testing::Bool()),
+    [](const ::testing::TestParamInfo<std::tuple<WindowSpec, WindowStoreKind, bool>>& info) {
       const WindowSpec::Kind kind = std::get<0>(info.param).kind;
       const std::string name = kind == WindowSpec::Kind::kTumbling  ? "Tumbling"
                                : kind == WindowSpec::Kind::kSliding ? "Sliding"
                                                                     : "Session";
-      return name + StoreName(std::get<1>(info.param));
+      return name + StoreName(std::get<1>(info.param)) +
+             (std::get<2>(info.param) ? "Named" : "");
     });
 
 // A bad option through the C++ API: the factory describes itself, and making the operator (as

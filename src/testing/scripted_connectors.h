@@ -101,6 +101,7 @@ struct SinkScript {
   uint64_t block_on_write = 0;  // the Write with this number waits for SinkTrace::Release()
   uint64_t fail_on_commit = 0;  // Commit of the checkpoint with this id fails (IOError)
   bool fail_on_close = false;   // Close fails (IOError)
+  std::chrono::milliseconds tick_interval{1000};  // what TickInterval() returns
   /// Called in PrepareCommit and in Close, on the sink thread (e.g. to advance a ManualClock).
   std::function<void(uint64_t checkpoint_id)> on_prepare_commit;
   std::function<void()> on_close;
@@ -202,6 +203,7 @@ class TracingSink : public Sink, public CheckpointedSink {
     trace_->Add("tick");
     return Status::OK();
   }
+  std::chrono::milliseconds TickInterval() const override { return script_.tick_interval; }
   Status Close() override {
     trace_->Add("close");
     if (script_.on_close) script_.on_close();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <optional>
@@ -41,7 +42,7 @@ struct SourceContext {
   int parallelism = 1;
   /// The pipeline's bounded out-of-orderness (WatermarkOptions), for a source that
   /// GeneratesWatermarks() and applies it itself (e.g. per Kafka partition).
-  std::optional<DurationMs> max_out_of_orderness;
+  std::optional<DurationMs> max_out_of_orderness{};
   /// The pipeline's idleness (Pipeline::Idleness), for a source that
   /// GeneratesWatermarks() and applies it itself: once it is caught up (nothing left to read
   /// for now) and no record has arrived for this long, it declares watermarks that advance with
@@ -169,7 +170,7 @@ struct SinkContext {
   metrics::Registry* metrics = nullptr;
   /// Receives warnings worth a user's attention (e.g. a recovery that had to redo work); may
   /// be empty.
-  std::function<void(std::string_view)> on_warning;
+  std::function<void(std::string_view)> on_warning{};
   /// Processing time and files (file age, flush timeouts). Null means Env::Default() (a sink
   /// opened outside a run); the executor always sets it.
   Env* env = nullptr;
@@ -194,9 +195,14 @@ class Sink {
     return Status::OK();
   }
 
-  /// Called on the sink thread about once a second, whatever the data rate, so
+  /// Called on the sink thread about every TickInterval(), whatever the data rate, so
   /// that a sink can act on processing time, e.g. roll files by age. Default: nothing.
   virtual Status Tick() { return Status::OK(); }
+
+  /// How long the sink may wait for its next Tick(); asked after each Write and Tick. A sink
+  /// with work pending on time (e.g. delivery reports still to collect) asks for a short one.
+  /// Default: a second.
+  virtual std::chrono::milliseconds TickInterval() const { return std::chrono::seconds(1); }
 
   /// Flush and make the output visible (e.g. rename temporary files into place).
   virtual Status Close() = 0;

@@ -36,6 +36,9 @@ constexpr DurationMs kTransactionSlackMs = 10'000;
 constexpr DurationMs kDefaultTransactionTimeoutMs = 60'000;  // librdkafka's default
 // How long Recover waits to read the probe message of the checkpoint's transaction.
 constexpr int kProbeTimeoutMs = 30'000;
+// How often the sink serves delivery reports while messages are in flight (the producer's
+// linger.ms is 5 ms).
+constexpr std::chrono::milliseconds kInFlightTickInterval{5};
 
 // Exactly-once messages carry this header, whose value is the transactional.id, so that
 // Recover can tell this pipeline's messages from others' in the output topic.
@@ -110,6 +113,15 @@ class KafkaSinkImpl final : public Sink, public CheckpointedSink {
     rd_kafka_poll(producer_.get(), 0);
     UpdateInFlight();
     return CheckErrors();
+  }
+
+  // Delivery reports are served by rd_kafka_poll: while messages are in flight, poll often so
+  // that the delivered count (and what waits on it) is current within a few milliseconds.
+  std::chrono::milliseconds TickInterval() const override {
+    if (producer_ != nullptr && rd_kafka_outq_len(producer_.get()) > 0) {
+      return kInFlightTickInterval;
+    }
+    return std::chrono::seconds(1);
   }
 
   Status Close() override {

@@ -34,6 +34,9 @@ constexpr int kOffsetsTimeoutMs = 10'000;
 constexpr int kCloseCommitTimeoutMs = 5'000;
 // Messages taken from librdkafka per Read() at most (Read's max_records may be larger).
 constexpr size_t kMaxBatch = 4096;
+// The prefetch budget of a source, over all its partitions (PrefetchSettings).
+constexpr int64_t kPrefetchMessages = 2'000'000;
+constexpr int64_t kPrefetchKBytes = 256 * 1024;
 // Dead-letter lines keep at most this much of a bad payload.
 constexpr size_t kMaxRawBytes = 64 * 1024;
 
@@ -230,6 +233,20 @@ class KafkaSourceImpl final : public Source, public CheckpointedSource {
   }
 
  private:
+  // librdkafka 2.0 stops fetching a partition once its local queue holds queued.min.messages
+  // (default 100,000) or queued.max.messages.kbytes, and looks at it again only when its broker
+  // thread next wakes, up to a second later: with the defaults, a source reading a backlog
+  // spent most of its time waiting. The prefetch is sized from a budget for the whole source
+  // (kPrefetchMessages, kPrefetchKBytes) shared by its partitions, never below librdkafka's
+  // defaults per partition. [source.properties] overrides both (docs/kafka.md).
+  static KafkaProperties PrefetchSettings(size_t partitions) {
+    const int64_t n = static_cast<int64_t>(std::max<size_t>(partitions, 1));
+    const int64_t messages = std::clamp<int64_t>(kPrefetchMessages / n, 100'000, 1'000'000);
+    const int64_t kbytes = std::clamp<int64_t>(kPrefetchKBytes / n, 16 * 1024, 64 * 1024);
+    return {{"queued.min.messages", std::to_string(messages)},
+            {"queued.max.messages.kbytes", std::to_string(kbytes)}};
+  }
+
   Status OpenConsumer() {
     const KafkaProperties settings = {
         {"bootstrap.servers", options_.bootstrap_servers},
@@ -242,22 +259,32 @@ class KafkaSourceImpl final : public Source, public CheckpointedSource {
         {"isolation.level", "read_committed"},
         {"auto.offset.reset", options_.auto_offset_reset},
     };
+    // The partitions first, from a client without prefetch settings: they size the prefetch.
+    KafkaPartitionList list(rd_kafka_topic_partition_list_new(16));
+    {
+      PULSE_ASSIGN_OR_RETURN(internal::KafkaConf conf,
+                             internal::MakeKafkaConf(settings, options_.properties));
+      PULSE_ASSIGN_OR_RETURN(internal::KafkaHandle metadata,
+                             internal::MakeKafkaClient(RD_KAFKA_CONSUMER, std::move(conf)));
+      for (const std::string& topic : options_.topics) {
+        PULSE_ASSIGN_OR_RETURN(std::vector<int32_t> ids,
+                               internal::TopicPartitions(*clock_, metadata.get(), topic,
+                                                         kMetadataTimeoutMs));
+        for (int32_t id : ids) {
+          rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), id)->offset =
+              RD_KAFKA_OFFSET_INVALID;
+        }
+      }
+    }
+    KafkaProperties tuned = settings;
+    for (auto& setting : PrefetchSettings(static_cast<size_t>(list->cnt))) {
+      tuned.push_back(std::move(setting));
+    }
     PULSE_ASSIGN_OR_RETURN(internal::KafkaConf conf,
-                           internal::MakeKafkaConf(settings, options_.properties));
+                           internal::MakeKafkaConf(tuned, options_.properties));
     PULSE_ASSIGN_OR_RETURN(consumer_,
                            internal::MakeKafkaClient(RD_KAFKA_CONSUMER, std::move(conf)));
     PULSE_RETURN_IF_ERROR(KafkaStatus(rd_kafka_poll_set_consumer(consumer_.get()), "poll set"));
-
-    KafkaPartitionList list(rd_kafka_topic_partition_list_new(16));
-    for (const std::string& topic : options_.topics) {
-      PULSE_ASSIGN_OR_RETURN(std::vector<int32_t> ids,
-                             internal::TopicPartitions(*clock_, consumer_.get(), topic,
-                                                       kMetadataTimeoutMs));
-      for (int32_t id : ids) {
-        rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), id)->offset =
-            RD_KAFKA_OFFSET_INVALID;
-      }
-    }
     // Start offsets: the checkpoint's, else the group's committed ones, else auto_offset_reset.
     // They are resolved here (not left to librdkafka) so that Position() is exact from the
     // start, also for partitions that deliver nothing.

@@ -897,7 +897,9 @@ void LivePipelineMatchesFile(KafkaTest& test, const std::string& brokers, int pa
       produced.ok() ? kt::ReadTopic(brokers, out, true, expected.size(), 60'000)
                     : Result<std::vector<kt::InMessage>>(produced);
   const bool still_running = !returned.load();
-  if (manual) EXPECT_EQ(gauge("pulse_kafka_partition_idle", 2), 1);
+  if (manual) {
+    EXPECT_EQ(gauge("pulse_kafka_partition_idle", 2), 1);
+  }
   stop.store(true);
   runner.join();
   ASSERT_OK(produced);
