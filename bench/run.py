@@ -90,6 +90,18 @@ def pipeline(path, window, agg, sink, watermark=True):
     return "\n".join(lines) + "\n"
 
 
+def plan_pipeline(path, sink):
+    """Issue 17's benchmark pipeline: a filter, two keys (a field and an expression) and four
+    named aggregates, one of them a quantile and one an approximate distinct count."""
+    lines = ["[source]", 'kind = "file"', f'path = "{path}"', "[time]",
+             f'max_out_of_orderness = "{DISORDER_MS}ms"', "[window]", 'type = "tumbling"',
+             'size = "60s"', "[ops]", 'where = "value >= 100"',
+             'key = ["key", "value % 4 as bucket"]', "[ops.aggregates]", 'n = "count(*)"',
+             'total = "sum(value)"', 'p99 = "quantile(value, 0.99)"',
+             'values = "approx_distinct(value)"', "[sink]", *sink]
+    return "\n".join(lines) + "\n"
+
+
 def rss_profile(samples):
     """RSS (MiB) at 25%, 50%, 75% and 95% of a run's samples, or None for a short run."""
     if len(samples) < 8:
@@ -169,6 +181,13 @@ def main():
         # 10M (window, key) pairs at the end), the memory-bound worst case.
         ("tumbling_1m_nowm_w1", "tumbling 60s count, 1M keys, no watermark until the end",
          t1m, size_1m, pipeline(t1m, tumbling, count, jsonl_sink, watermark=False), 1),
+    ]
+    # Issue 17: where + two keys + four named aggregates against the single count above.
+    scenarios += [
+        ("plan_1k_w1", "tumbling 60s, where + 2 keys + count, sum, quantile, approx_distinct, "
+         "1K keys", t1k, size_1k, plan_pipeline(t1k, jsonl_sink), 1),
+        ("plan_1k_w2", "tumbling 60s, where + 2 keys + count, sum, quantile, approx_distinct, "
+         "1K keys", t1k, size_1k, plan_pipeline(t1k, jsonl_sink), 2),
     ]
     # Checkpoints every second (issue 5): the cost against the same scenario without them.
     def checkpointed(path, backend):
@@ -395,6 +414,8 @@ def write_report(args, r, has_parquet, micro=(), peers=()):
         ratio(r, "session_1k_w1", "tumbling_1k_w1", invert=True), lambda x: x >= 0.5)
     row("1M keys ≥ 50% of 1K-key throughput",
         ratio(r, "tumbling_1m_w1", "tumbling_1k_w1", invert=True), lambda x: x >= 0.5)
+    row("where + 2 keys + 4 aggregates (quantile, approx_distinct) at most 1.5 × the single "
+        "count's time (1 worker)", ratio(r, "plan_1k_w1", "tumbling_1k_w1"), lambda x: x <= 1.5)
     row("Parquet out at most 20% slower than JSONL out (time ratio ≤ 1.2)",
         ratio(r, "parquet_1k_w1", "tumbling_1k_w1") if has_parquet else None,
         lambda x: x <= 1.2)

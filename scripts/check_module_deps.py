@@ -24,17 +24,19 @@ import sys
 DEPS = {
     "metrics": [],
     "core": ["metrics"],
+    "expr": ["core"],
     "state": ["core"],
     "state_rocksdb": ["state"],
     "ops": ["state"],
+    "plan": ["expr", "ops"],
     "io": ["core"],
     "io_parquet": ["io"],
     "io_kafka": ["io"],
     "metrics_http": ["metrics", "core"],
     "golden": ["io"],
-    "cli": ["golden", "ops", "io_parquet", "io_kafka", "state_rocksdb", "metrics_http"],
+    "cli": ["golden", "plan", "io_parquet", "io_kafka", "state_rocksdb", "metrics_http"],
     "testing": ["core"],
-    "umbrella": ["core", "io", "ops"],  # include/pulse/pulse.h
+    "umbrella": ["core", "io", "ops", "expr", "plan"],  # include/pulse/pulse.h
     "build_config": [],  # include/pulse/config.h, generated: build facts anyone may read
 }
 
@@ -71,8 +73,10 @@ SRC_MODULES = [
     ("state/rocksdb", "state_rocksdb"),
     ("metrics", "metrics"),
     ("core", "core"),
+    ("expr", "expr"),
     ("state", "state"),
     ("ops", "ops"),
+    ("plan", "plan"),
     ("io", "io"),
     ("golden", "golden"),
     ("cli", "cli"),
@@ -85,8 +89,10 @@ PUBLIC_MODULES = [
     ("pulse/state/rocksdb_backend.h", "state_rocksdb"),
     ("pulse/metrics/", "metrics"),
     ("pulse/core/", "core"),
+    ("pulse/expr/", "expr"),
     ("pulse/state/", "state"),
     ("pulse/ops/", "ops"),
+    ("pulse/plan/", "plan"),
     ("pulse/io/", "io"),
     ("pulse/pulse.h", "umbrella"),
     ("pulse/config.h", "build_config"),

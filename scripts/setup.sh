@@ -18,6 +18,7 @@ readonly PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libsimdjson-dev libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libre2-dev  # the regular expressions of expressions (docs/expressions.md)
   libcpp-httplib-dev librocksdb-dev librdkafka-dev
   python3 python3-venv
   libxml2-utils  # xmllint: the tests validate `pulse test --junit` output against a schema

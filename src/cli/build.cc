@@ -12,7 +12,9 @@
 
 #include "cli/config.h"
 #include "cli/connectors.h"
+#include "pulse/expr/expr.h"
 #include "pulse/ops/window.h"
+#include "pulse/plan/plan.h"
 
 namespace pulse::cli {
 namespace {
@@ -41,6 +43,16 @@ ops::AggSpec MakeAggSpec(const OpsConfig& o) {
 }
 
 std::string Quoted(std::string_view s) { return fmt::format("\"{}\"", s); }
+
+// A field name as an expression names it whatever it holds: "a.b" is the field "a.b".
+std::string QuotedName(std::string_view name) {
+  std::string out = "\"";
+  for (char ch : name) {
+    if (ch == '"') out += '"';
+    out += ch;
+  }
+  return out + "\"";
+}
 
 ConnectorBuildContext BuildContext(const PipelineConfig& c) {
   ConnectorBuildContext context;
@@ -157,41 +169,109 @@ std::vector<std::string> TimeWarnings(const PipelineConfig& c, bool unbounded) {
   return warnings;
 }
 
-Result<Pipeline> BuildPipeline(const PipelineConfig& c) {
+namespace {
+
+plan::LogicalPlan LogicalPlanWith(const PipelineConfig& c, ops::WindowOptions window) {
+  const OpsConfig& o = c.ops;
+  plan::LogicalPlan p;
+  p.Window(std::move(window));
+  if (o.where) p.Where(*o.where);
+  for (const auto& f : o.fields) p.Field(f.name, f.source);
+  if (!o.plan_form()) {
+    // The original form: one key field, one aggregation, the original output.
+    const std::string key = o.count_by.value;
+    p.Key(key, expr::Field(QuotedName(key)));
+    const ops::AggSpec agg = MakeAggSpec(o);
+    std::vector<expr::Expr> args;
+    if (agg.kind == ops::AggSpec::Kind::kCount) {
+      args.push_back(expr::Star());
+    } else {
+      args.push_back(expr::Field(QuotedName(agg.field)));
+    }
+    p.Aggregate(std::string(agg.OutputName()),
+                expr::Call(std::string(AggKindName(agg.kind)), std::move(args)));
+    p.OriginalOutput();
+    return p;
+  }
+  for (const plan::ExprSource& k : o.key) p.Key(k);
+  for (const auto& a : o.aggregates) p.Aggregate(a.name, a.source);
+  if (o.having) p.Having(*o.having);
+  return p;
+}
+
+Result<plan::CompiledPlan> CompilePlan(const PipelineConfig& c, const plan::LogicalPlan& p) {
+  Result<plan::CompiledPlan> compiled = plan::CompiledPlan::Make(p);
+  if (compiled.ok()) return compiled;
+  // Expression errors already name the file, line and column; others get the [ops] line.
+  const std::string& message = compiled.status().message();
+  if (message.rfind(c.name + ":", 0) == 0) return compiled.status();
+  return ErrorAt(c, c.ops.line, "ops: " + message);
+}
+
+}  // namespace
+
+Result<plan::LogicalPlan> MakeLogicalPlan(const PipelineConfig& c) {
+  PULSE_ASSIGN_OR_RETURN(ops::WindowOptions window, MakeWindowOptions(c));
+  return LogicalPlanWith(c, std::move(window));
+}
+
+Result<plan::CompiledPlan> MakeCompiledPlan(const PipelineConfig& c) {
+  PULSE_ASSIGN_OR_RETURN(plan::LogicalPlan p, MakeLogicalPlan(c));
+  return CompilePlan(c, p);
+}
+
+Status CheckExpressions(const PipelineConfig& c) {
+  ops::WindowOptions window;
+  window.window = MakeWindowSpec(c.window);
+  window.allowed_lateness_ms = c.time.allowed_lateness.value;
+  return CompilePlan(c, LogicalPlanWith(c, std::move(window))).status();
+}
+
+namespace {
+
+// The stages of `config` between `source` and `sink`, with its plan's field check.
+Result<BuiltPipeline> Assemble(const PipelineConfig& c, std::unique_ptr<Source> source,
+                               std::unique_ptr<Sink> sink, std::string dead_letter_path) {
+  PULSE_ASSIGN_OR_RETURN(plan::CompiledPlan compiled, MakeCompiledPlan(c));
+  BuiltPipeline built;
+  Pipeline& pipeline = built.pipeline;
+  // Idleness only for an input that pauses rather than ends (TimeWarnings says so otherwise).
+  const bool idle = c.time.idle_timeout.value && source->Unbounded();
+  pipeline.From(std::move(source));
+  if (Status st = compiled.AddTo(pipeline); !st.ok()) return ErrorAt(c, c.ops.line, st.message());
+  pipeline.To(std::move(sink));
+  pipeline.Watermarks(WatermarkOptions{c.time.max_out_of_orderness.value});
+  if (idle) pipeline.Idleness(*c.time.idle_timeout.value);
+  pipeline.BadRecords(BadRecordHandler::Options{SourceOnError(c), std::move(dead_letter_path)});
+  if (Status st = pipeline.Validate(); !st.ok()) return ErrorAt(c, 0, st.message());
+  built.field_check = compiled.field_check();
+  return built;
+}
+
+}  // namespace
+
+Result<BuiltPipeline> BuildRun(const PipelineConfig& c) {
   const ConnectorBuildContext context = BuildContext(c);
   PULSE_ASSIGN_OR_RETURN(std::unique_ptr<Source> source,
                          Connectors().MakeSource(c.source, context));
-  PULSE_ASSIGN_OR_RETURN(ops::WindowOptions window, MakeWindowOptions(c));
+  PULSE_RETURN_IF_ERROR(MakeWindowOptions(c).status());
   PULSE_ASSIGN_OR_RETURN(std::unique_ptr<Sink> sink, Connectors().MakeSink(c.sink, context));
+  PULSE_ASSIGN_OR_RETURN(BuiltPipeline built, Assemble(c, std::move(source), std::move(sink),
+                                                       c.dead_letter.path.value));
+  if (!c.late_output.path.value.empty()) built.pipeline.LateOutput(c.late_output.path.value);
+  return built;
+}
 
-  const bool unbounded = source->Unbounded();
-  Pipeline pipeline;
-  pipeline.From(std::move(source))
-      .KeyBy(c.ops.count_by.value)
-      .Apply(ops::WindowedAggregate(std::move(window)))
-      .To(std::move(sink));
-  // Idleness only for an input that pauses rather than ends (TimeWarnings says so otherwise).
-  const bool idle = c.time.idle_timeout.value && unbounded;
-  pipeline.Watermarks(WatermarkOptions{c.time.max_out_of_orderness.value});
-  if (idle) pipeline.Idleness(*c.time.idle_timeout.value);
-  pipeline.BadRecords(BadRecordHandler::Options{SourceOnError(c), c.dead_letter.path.value});
-  if (!c.late_output.path.value.empty()) pipeline.LateOutput(c.late_output.path.value);
-  if (Status st = pipeline.Validate(); !st.ok()) return ErrorAt(c, 0, st.message());
-  return Result<Pipeline>(std::move(pipeline));
+Result<Pipeline> BuildPipeline(const PipelineConfig& c) {
+  PULSE_ASSIGN_OR_RETURN(BuiltPipeline built, BuildRun(c));
+  return Result<Pipeline>(std::move(built.pipeline));
 }
 
 Result<Pipeline> BuildPipelineWith(const PipelineConfig& c, std::unique_ptr<Source> source,
                                    std::unique_ptr<Sink> sink) {
-  PULSE_ASSIGN_OR_RETURN(ops::WindowOptions window, MakeWindowOptions(c));
-  Pipeline pipeline;
-  pipeline.From(std::move(source))
-      .KeyBy(c.ops.count_by.value)
-      .Apply(ops::WindowedAggregate(std::move(window)))
-      .To(std::move(sink));
-  pipeline.Watermarks(WatermarkOptions{c.time.max_out_of_orderness.value});
-  pipeline.BadRecords(BadRecordHandler::Options{SourceOnError(c), ""});
-  if (Status st = pipeline.Validate(); !st.ok()) return ErrorAt(c, 0, st.message());
-  return Result<Pipeline>(std::move(pipeline));
+  PULSE_ASSIGN_OR_RETURN(BuiltPipeline built,
+                         Assemble(c, std::move(source), std::move(sink), ""));
+  return Result<Pipeline>(std::move(built.pipeline));
 }
 
 CheckpointOptions MakeCheckpointOptions(const PipelineConfig& c) {
@@ -206,13 +286,30 @@ CheckpointOptions MakeCheckpointOptions(const PipelineConfig& c) {
   auto& parts = options.fingerprint;
   parts.emplace_back("source", fingerprint(c.source));
   parts.emplace_back("time field", c.source.String("time_field"));
-  parts.emplace_back("key", c.ops.count_by.value);
+  const OpsConfig& o = c.ops;
+  if (o.plan_form()) {
+    std::vector<std::string> keys;
+    for (const plan::ExprSource& k : o.key) keys.push_back(k.text);
+    parts.emplace_back("key", fmt::format("[{}]", fmt::join(keys, ", ")));
+  } else {
+    parts.emplace_back("key", o.count_by.value);
+  }
+  // The original form's parts are as they always were, so that its checkpoints resume.
+  if (o.where) parts.emplace_back("where", o.where->text);
+  for (const auto& f : o.fields) parts.emplace_back("field " + f.name, f.source.text);
   parts.emplace_back("window", MakeWindowSpec(c.window).Describe());
-  const ops::AggSpec agg = MakeAggSpec(c.ops);
-  parts.emplace_back("aggregation",
-                     agg.kind == ops::AggSpec::Kind::kCount
-                         ? std::string("count")
-                         : fmt::format("{} of {}", AggKindName(agg.kind), agg.field));
+  if (o.plan_form()) {
+    std::vector<std::string> aggregates;
+    for (const auto& a : o.aggregates) aggregates.push_back(a.name + " = " + a.source.text);
+    parts.emplace_back("aggregation", fmt::format("{}", fmt::join(aggregates, ", ")));
+    if (o.having) parts.emplace_back("having", o.having->text);
+  } else {
+    const ops::AggSpec agg = MakeAggSpec(o);
+    parts.emplace_back("aggregation",
+                       agg.kind == ops::AggSpec::Kind::kCount
+                           ? std::string("count")
+                           : fmt::format("{} of {}", AggKindName(agg.kind), agg.field));
+  }
   parts.emplace_back("allowed lateness", FormatDuration(c.time.allowed_lateness.value));
   parts.emplace_back("max out of orderness",
                      c.time.max_out_of_orderness.value
@@ -267,29 +364,32 @@ std::string DescribePlan(const PipelineConfig& c) {
                               unbounded));
   }
 
-  const WindowConfig& w = c.window;
-  switch (w.type.value) {
-    case ops::WindowSpec::Kind::kTumbling:
-      line("window:", "tumbling " + FormatDuration(w.size.value));
-      break;
-    case ops::WindowSpec::Kind::kSliding:
-      line("window:", fmt::format("sliding {} every {}", FormatDuration(w.size.value),
-                                  FormatDuration(w.slide.value)));
-      break;
-    case ops::WindowSpec::Kind::kSession:
-      line("window:", "session with gap " + FormatDuration(w.gap.value));
-      break;
-  }
-  line("key:", "field " + Quoted(c.ops.count_by.value));
-  ops::AggSpec agg = MakeAggSpec(c.ops);
-  if (agg.kind == ops::AggSpec::Kind::kCount) {
-    line("aggregation:", "count");
-  } else {
-    line("aggregation:", fmt::format("{} of field {}", AggKindName(agg.kind), Quoted(agg.field)));
+  const OpsConfig& o = c.ops;
+  if (!o.plan_form() && !o.where && o.fields.empty()) {
+    // The original form, described as the original Pulse did.
+    line("window:", MakeWindowSpec(c.window).Describe());
+    line("key:", "field " + Quoted(o.count_by.value));
+    ops::AggSpec agg = MakeAggSpec(o);
+    if (agg.kind == ops::AggSpec::Kind::kCount) {
+      line("aggregation:", "count");
+    } else {
+      line("aggregation:",
+           fmt::format("{} of field {}", AggKindName(agg.kind), Quoted(agg.field)));
+    }
+  } else if (Result<plan::CompiledPlan> compiled = MakeCompiledPlan(c); compiled.ok()) {
+    for (const plan::CompiledPlan::Line& l : compiled->Lines()) {
+      if (l.label != "output:") line(l.label, l.text);
+    }
   }
   std::string lateness = FormatDuration(c.time.allowed_lateness.value);
   line("lateness:", fmt::format("{} (a window [s, e) is emitted when the watermark reaches e + {})",
                                 lateness, lateness));
+  if (o.plan_form() || o.where || !o.fields.empty()) {
+    if (Result<plan::CompiledPlan> compiled = MakeCompiledPlan(c); compiled.ok()) {
+      line("output:", fmt::format("one JSON line per window and key: {}",
+                                  fmt::join(compiled->OutputColumns(), ", ")));
+    }
+  }
 
   DescribeConnector(c.sink, "sink:", line);
   line("dead letter:", c.dead_letter.path.value.empty()

@@ -19,6 +19,7 @@
 #include <toml++/toml.h>
 
 #include "cli/connectors.h"
+#include "cli/ops_config.h"
 #include "cli/toml_util.h"
 
 namespace pulse::cli {
@@ -113,8 +114,10 @@ constexpr ConfigKey kWindowKeys[] = {
 };
 constexpr ConfigKey kOpsKeys[] = {
     {.name = "count_by",
-     .doc = "the key field (missing → `null`); keys keep their JSON type",
-     .required = true},
+     .doc = "the original form's key field (missing → `null`; keys keep their JSON type); "
+            "results carry `key` and the aggregation's own name",
+     .required = true,
+     .unless_set = "key"},
     {.name = "agg",
      .type = ConfigType::kChoice,
      .doc = "the aggregation of each window and key",
@@ -123,6 +126,30 @@ constexpr ConfigKey kOpsKeys[] = {
     {.name = "agg_field",
      .doc = "the aggregated field; required for all but `count`",
      .default_doc = "—"},
+    {.name = "key",
+     .type = ConfigType::kStringList,
+     .doc = "the key: one or more expressions (a string or an array), each a field (named by "
+            "its path) or `<expression> as <name>`; results carry each under its name, in this "
+            "order; `[]`: one group ([expressions](expressions.md))",
+     .default_doc = "—"},
+    {.name = "where",
+     .doc = "keep only the records for which this condition is true ([expressions](expressions.md))",
+     .default_doc = "none"},
+    {.name = "having",
+     .doc = "keep only the results for which this condition on keys and aggregates is true "
+            "(with `key`)",
+     .default_doc = "none"},
+    {.name = "fields",
+     .type = ConfigType::kProperties,
+     .doc = "`[ops.fields]`: computed fields, `name = \"expression\"`, usable by name in where, "
+            "key, aggregates and the fields below them",
+     .default_doc = "none"},
+    {.name = "aggregates",
+     .type = ConfigType::kProperties,
+     .doc = "`[ops.aggregates]`: `name = \"aggregate call\"` (`count(*)`, `sum(bytes)`, "
+            "`quantile(latency_s, 0.99)`, ...); results carry them in the order written "
+            "(with `key`)",
+     .default_doc = "none"},
 };
 constexpr ConfigKey kDeadLetterKeys[] = {
     {.name = "path",
@@ -191,7 +218,9 @@ constexpr ConfigTable kConfigTables[] = {
      .keys = kWindowKeys},
     {.name = "ops",
      .required = true,
-     .summary = "The key and the aggregation.",
+     .summary = "What is computed: filter, computed fields, key, aggregates and having "
+                "([expressions](expressions.md)), or the original one-field form (`count_by`, "
+                "`agg`).",
      .keys = kOpsKeys},
     {.name = "sink",
      .required = true,
@@ -274,7 +303,7 @@ struct TableView {
 // Reads one document; collects warnings; stops at the first error.
 class Loader {
  public:
-  explicit Loader(std::string name) : name_(std::move(name)) {}
+  Loader(std::string name, std::string_view text) : name_(std::move(name)), text_(text) {}
 
   Result<PipelineConfig> Load(const toml::table& root) {
     PULSE_RETURN_IF_ERROR(CheckTopLevel(root));
@@ -293,6 +322,8 @@ class Loader {
     PULSE_ASSIGN_OR_RETURN(config.state, LoadState(View(root, "state")));
     PULSE_ASSIGN_OR_RETURN(config.checkpoint, LoadCheckpoint(View(root, "checkpoint")));
     PULSE_RETURN_IF_ERROR(CheckDistinctFiles(config));
+    // Every expression is parsed and checked now, so that a bad one is a config error.
+    PULSE_RETURN_IF_ERROR(CheckExpressions(config));
     config.warnings = std::move(warnings_);
     return config;
   }
@@ -788,10 +819,40 @@ class Loader {
     OpsConfig c;
     c.line = t.line;
     PULSE_RETURN_IF_ERROR(CheckKeys(t, KeyNames(kOpsKeys), KeyNames(kOpsKeys)));
+    if (t.table != nullptr) {
+      PULSE_RETURN_IF_ERROR(internal::LoadOpsExpressions(*t.table, text_, name_, &c));
+    }
     PULSE_ASSIGN_OR_RETURN(c.count_by, GetString(t, "count_by", c.count_by));
-    PULSE_RETURN_IF_ERROR(Require(t, c.count_by, "ops.count_by must be set (e.g., word field)"));
     PULSE_ASSIGN_OR_RETURN(c.agg, GetChoice(t, "agg", c.agg, kAggKinds));
     PULSE_ASSIGN_OR_RETURN(c.agg_field, GetString(t, "agg_field", c.agg_field));
+    if (c.plan_form()) {
+      // The plan form: key and [ops.aggregates] (docs/expressions.md).
+      if (c.count_by.is_set()) {
+        return Error(c.count_by.line,
+                     "ops.count_by and ops.key are two forms of the key: use key = [...] with "
+                     "[ops.aggregates], or count_by with agg");
+      }
+      for (const Setting<std::string>* s : {&c.agg_field}) {
+        if (s->is_set()) {
+          return Error(s->line, "ops.agg_field belongs to the count_by form; with ops.key, "
+                                "write aggregates in [ops.aggregates], e.g. total = \"sum(x)\"");
+        }
+      }
+      if (c.agg.is_set()) {
+        return Error(c.agg.line, "ops.agg belongs to the count_by form; with ops.key, write "
+                                 "aggregates in [ops.aggregates], e.g. total = \"sum(x)\"");
+      }
+      if (c.aggregates_line == 0) {
+        return Error(c.key_line, "ops.key needs [ops.aggregates], e.g. requests = "
+                                 "\"count(*)\"");
+      }
+      return c;
+    }
+    PULSE_RETURN_IF_ERROR(Require(t, c.count_by, "ops.count_by must be set (e.g., word field)"));
+    if (c.having.has_value()) {
+      return Error(c.having->origin.line,
+                   "ops.having needs the plan form: key = [...] with [ops.aggregates]");
+    }
     if (c.agg.value != ops::AggSpec::Kind::kCount) {
       PULSE_RETURN_IF_ERROR(Require(
           t, c.agg_field, "ops.agg_field must be set when ops.agg is sum|avg|distinct|min|max"));
@@ -864,6 +925,7 @@ class Loader {
   }
 
   std::string name_;
+  std::string_view text_;  // the config file's text, for the positions of expressions
   std::vector<std::string> warnings_;
 };
 
@@ -873,7 +935,7 @@ std::span<const ConfigTable> ConfigTables() { return kConfigTables; }
 
 Result<PipelineConfig> LoadConfigString(std::string_view text, const std::string& display_name) {
   PULSE_ASSIGN_OR_RETURN(toml::table root, internal::ParseToml(text, display_name));
-  return Loader(display_name).Load(root);
+  return Loader(display_name, text).Load(root);
 }
 
 Result<PipelineConfig> LoadConfig(const std::string& path) {

@@ -227,7 +227,8 @@ TEST(ConfigHostileTest, TablesOfTheWrongShape) {
             0u)
       << unknown;
   EXPECT_EQ(LoadError(std::string(kFileEverything) + "\n[ops.extra]\nx = 1\n"),
-            "pipeline.toml:34: unknown key 'extra' in [ops]; allowed: count_by, agg, agg_field");
+            "pipeline.toml:34: unknown key 'extra' in [ops]; allowed: count_by, agg, agg_field, key, "
+            "where, having, fields, aggregates");
 }
 
 TEST(ConfigHostileTest, EmptyAndBinaryFiles) {

@@ -421,6 +421,8 @@ TEST(ConfigTest, Defaults) {
   EXPECT_FALSE(c.source.IsSet("time_field"));
   EXPECT_EQ(c.source.String("format"), "jsonl");
   EXPECT_FALSE(c.source.Bool("follow"));
+  EXPECT_EQ(c.source.Duration("poll_interval"), 100);
+  EXPECT_EQ(c.source.Duration("rotate_wait"), 10'000);
   EXPECT_EQ(c.source.Int("max_line_bytes"), 16 << 20);
   EXPECT_EQ(c.source.String("on_error"), "skip");
   EXPECT_EQ(c.time.line, 0);
@@ -540,7 +542,9 @@ path = "late.jsonl"
   EXPECT_TRUE(c.warnings.empty());
   ASSERT_OK_AND_ASSIGN(Pipeline p, BuildPipeline(c));
   EXPECT_OK(p.Validate());
-  EXPECT_EQ(p.parts().key_field, std::optional<std::string>("user"));
+  // The key is the plan's (a selector reading the field "user", so that sources may project).
+  EXPECT_TRUE(p.parts().key_selector != nullptr);
+  EXPECT_EQ(p.parts().key_selector_fields, (std::vector<std::string>{"user"}));
   EXPECT_EQ(p.parts().watermarks.max_out_of_orderness, std::optional<DurationMs>(500));
   EXPECT_EQ(p.parts().bad_records.on_error, OnError::kFail);
   EXPECT_EQ(p.parts().bad_records.dead_letter_path, "bad.jsonl");
@@ -581,16 +585,17 @@ TEST(ConfigErrorTest, UnknownKeySuggestsTheNearestOne) {
             "type, size, slide, gap");
   EXPECT_EQ(LoadError(Replace(kMinimal, "count_by", "countby")),
             "pipeline.toml:10: unknown key 'countby' in [ops] (did you mean 'count_by'?); "
-            "allowed: count_by, agg, agg_field");
+            "allowed: count_by, agg, agg_field, key, where, having, fields, aggregates");
   EXPECT_EQ(LoadError(Replace(kMinimal, "count_by = \"word\"",
                               "count_by = \"word\"\ncolour = \"red\"")),
-            "pipeline.toml:11: unknown key 'colour' in [ops]; allowed: count_by, agg, agg_field");
+            "pipeline.toml:11: unknown key 'colour' in [ops]; allowed: count_by, agg, agg_field, "
+            "key, where, having, fields, aggregates");
   // The first unknown key in the file is reported, whatever the table's key order.
   EXPECT_EQ(LoadError(Replace(kMinimal, "path = \"input.jsonl\"",
                               "zpath = \"input.jsonl\"\napath = 1")),
             "pipeline.toml:3: unknown key 'zpath' in [source] (did you mean 'path'?); allowed: "
-            "kind, path, time_field, format, follow, max_line_bytes, on_error, "
-            "decode_threads");
+            "kind, path, time_field, format, follow, poll_interval, rotate_wait, "
+            "max_line_bytes, on_error, decode_threads");
 }
 
 TEST(ConfigErrorTest, UnknownKeyListsTheKeysOfTheKind) {
@@ -879,9 +884,9 @@ TEST(ConfigTest, WarningsForKeysWithNoEffect) {
 }
 
 TEST(ConfigTest, BuildRejectsWhatTheFileSourceRejects) {
-  std::string follow_glob = Replace(kMinimal, "path = \"input.jsonl\"",
-                                    "path = \"logs/*.jsonl\"\nfollow = true");
-  std::string message = BuildError(follow_glob);
+  std::string follow_stdin =
+      Replace(kMinimal, "path = \"input.jsonl\"", "path = \"-\"\nfollow = true");
+  std::string message = BuildError(follow_stdin);
   EXPECT_EQ(message.rfind("pipeline.toml:1: ", 0), 0u) << message;
   EXPECT_NE(message.find("follow"), std::string::npos) << message;
 }

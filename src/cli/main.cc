@@ -234,8 +234,9 @@ int RunCommand(const RunFlags& flags) {
   if (flags.fresh && config->checkpoint.dir.value.empty()) {
     return Fail(kExitUsage, "--fresh needs checkpoints: set [checkpoint] dir or --checkpoint-dir");
   }
-  pulse::Result<pulse::Pipeline> pipeline = pulse::cli::BuildPipeline(*config);
-  if (!pipeline.ok()) return Fail(kExitUsage, pipeline.status().message());
+  pulse::Result<pulse::cli::BuiltPipeline> built = pulse::cli::BuildRun(*config);
+  if (!built.ok()) return Fail(kExitUsage, built.status().message());
+  pulse::Pipeline* pipeline = &built->pipeline;
   // The built source knows whether its input ends (standard input: a file or a pipe).
   for (std::string& warning :
        pulse::cli::TimeWarnings(*config, pipeline->parts().source->Unbounded())) {
@@ -261,6 +262,15 @@ int RunCommand(const RunFlags& flags) {
 
   pulse::RunOptions options;
   options.metrics = &(*observability)->registry();
+  // Fields the plan reads that the data does not have: a warning each, a metric, the summary.
+  const std::shared_ptr<pulse::plan::FieldCheck> field_check = built->field_check;
+  if (field_check != nullptr) {
+    field_check->OnWarning([](std::string_view w) { spdlog::warn("{}", w); });
+    field_check->CountIn(&options.metrics->GetCounter(
+        "pulse_plan_missing_fields_total",
+        "Fields that the pipeline reads (where, key, aggregates) and that none of the first "
+        "10000 records has"));
+  }
   options.history = (*observability)->history();
   if (spdlog::should_log(spdlog::level::debug)) options.on_span = pulse::cli::LogSpan;
   options.workers = flags.workers;
@@ -282,7 +292,7 @@ int RunCommand(const RunFlags& flags) {
                 flags.workers == 0 ? std::string("one per core") : std::to_string(flags.workers),
                 flags.batch_size);
 
-  pulse::Result<pulse::RunProgress> result = pulse::Run(std::move(pipeline).value(), options);
+  pulse::Result<pulse::RunProgress> result = pulse::Run(std::move(*pipeline), options);
   progress_line.Clear();
   const pulse::Status report = (*observability)->WriteReport(result);
   if (!report.ok() && !result.ok()) spdlog::error("{}", report.message());
@@ -300,7 +310,12 @@ int RunCommand(const RunFlags& flags) {
     return Fail(code, message);
   }
   // The summary, then what a stop did, then the config's warnings again (probable mistakes).
-  std::vector<std::string> lines = {pulse::cli::FormatSummary(*result)};
+  std::string summary = pulse::cli::FormatSummary(*result);
+  if (field_check != nullptr) {
+    field_check->Finish();
+    summary += pulse::cli::FormatMissingFields(field_check->missing());
+  }
+  std::vector<std::string> lines = {summary};
   const int signo = g_stop_signal.load();
   if (result->cancelled) lines.push_back(pulse::cli::FormatStop(*result, SignalName(signo)));
   for (const std::string& warning : config->warnings) {

@@ -85,4 +85,17 @@ std::string FormatProgress(const RunProgress& p) {
                      p.idle ? " (input idle)" : "");
 }
 
+std::string FormatMissingFields(const std::vector<plan::FieldCheck::Missing>& missing) {
+  if (missing.empty()) return "";
+  std::string out = missing.size() == 1 ? "; missing field " : "; missing fields ";
+  for (size_t i = 0; i < missing.size(); ++i) {
+    const plan::FieldCheck::Missing& m = missing[i];
+    if (i > 0) out += ", ";
+    out += fmt::format("'{}' ({}", m.field, m.used_in);
+    if (!m.suggestion.empty()) out += fmt::format("; did you mean '{}'?", m.suggestion);
+    out += ")";
+  }
+  return out;
+}
+
 }  // namespace pulse::cli

@@ -6,7 +6,10 @@
 #include <string>
 #include <string_view>
 
+#include <vector>
+
 #include "pulse/core/executor.h"
+#include "pulse/plan/plan.h"
 
 namespace pulse::cli {
 
@@ -24,6 +27,10 @@ std::string FormatSummary(const RunProgress& progress);
 /// "pulse: stopped by SIGTERM: the final checkpoint keeps 9 open windows; the output stays in
 /// progress and the next run continues it". `signal` names the signal ("SIGINT").
 std::string FormatStop(const RunProgress& progress, std::string_view signal);
+
+/// What the summary adds for fields the pipeline reads but the data never had: "" when none,
+/// else e.g. "; missing field 'stauts' (ops.where; did you mean 'status'?)".
+std::string FormatMissingFields(const std::vector<plan::FieldCheck::Missing>& missing);
 
 /// The progress line (no carriage return or newline), e.g.
 /// "pulse: 1200000 records, 45.3 MB/s, 12 results, watermark 2024-01-01T00:00:40.000Z".

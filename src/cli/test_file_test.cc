@@ -118,7 +118,7 @@ tolerance = 2
                        file.pipeline.build(std::make_unique<testing::VectorSource>(
                                                std::vector<Record>()),
                                            std::make_unique<testing::CollectingSink>(&results)));
-  EXPECT_EQ(pipeline.parts().key_field, std::optional<std::string>("k"));
+  EXPECT_EQ(pipeline.parts().key_selector_fields, (std::vector<std::string>{"k"}));
   ASSERT_EQ(file.cases.size(), 2u);
   const TestCase& c = file.cases[0];
   EXPECT_EQ(c.name, "one");
@@ -265,8 +265,8 @@ TEST_F(TestFileTest, PipelineErrorsNameThePipelineFile) {
   WriteFile(dir_.file("bad.toml"), config);
   EXPECT_EQ(LoadError("pipeline = \"bad.toml\"\n"),
             "bad.toml:3: unknown key 'pth' in [source] (did you mean 'path'?); allowed: kind, "
-            "path, time_field, format, follow, max_line_bytes, on_error, "
-            "decode_threads");
+            "path, time_field, format, follow, poll_interval, rotate_wait, max_line_bytes, "
+            "on_error, decode_threads");
 }
 
 TEST_F(TestFileTest, CaseKeyErrors) {

@@ -219,8 +219,9 @@ class Execution {
     source_ctx_.env = env_;
     Status open = parts_.source->Open(source_ctx_);
     if (!open.ok()) return open.WithContext("source");
-    open = parts_.sink->Open(
-        SinkContext{&state_.sink_counters, &registry, options_.checkpoint.on_warning, env_});
+    open = parts_.sink->Open(SinkContext{&state_.sink_counters, &registry,
+                                         options_.checkpoint.on_warning, env_,
+                                         parts_.source->Unbounded(), checkpoints_ != nullptr});
     if (!open.ok()) {
       (void)parts_.source->Close();
       return open.WithContext("sink");

@@ -233,7 +233,13 @@ Value FromSimdjsonObject(simdjson::dom::object obj, const std::vector<std::strin
 }
 
 Result<Value> ParseJson(std::string_view text) {
-  simdjson::dom::parser parser;
+  // Small documents (window keys, inline data) reuse one parser per thread: a parser allocates
+  // its buffers on first use, which would otherwise dominate. Large ones get their own, so that
+  // no thread keeps a large buffer.
+  constexpr size_t kReusedParserBytes = 64 * 1024;
+  thread_local simdjson::dom::parser reused;
+  simdjson::dom::parser own;
+  simdjson::dom::parser& parser = text.size() <= kReusedParserBytes ? reused : own;
   simdjson::dom::element root;
   // parse() copies the text into a padded buffer of its own.
   const simdjson::error_code error = parser.parse(text.data(), text.size()).get(root);

@@ -23,10 +23,11 @@ constexpr int kCreateAttempts = 8;
 }  // namespace
 
 OutputFile::OutputFile(Env* env, std::string final_path, std::string temp_path,
-                       std::unique_ptr<WritableFile> file)
+                       std::unique_ptr<WritableFile> file, OutputVisibility visibility)
     : env_(env),
       final_path_(std::move(final_path)),
       temp_path_(std::move(temp_path)),
+      visibility_(visibility),
       file_(std::move(file)) {
   buffer_.reserve(kBufferBytes);
 }
@@ -35,7 +36,8 @@ OutputFile::~OutputFile() {
   if (!done_) Abort();
 }
 
-Result<std::unique_ptr<OutputFile>> OutputFile::Create(std::string final_path, Env& env) {
+Result<std::unique_ptr<OutputFile>> OutputFile::Create(std::string final_path, Env& env,
+                                                       OutputVisibility visibility) {
   if (final_path.empty()) return Status::InvalidArgument("output path is empty");
   std::filesystem::path final_fs(final_path);
   std::filesystem::path dir = final_fs.parent_path();
@@ -49,6 +51,28 @@ Result<std::unique_ptr<OutputFile>> OutputFile::Create(std::string final_path, E
   if (name.empty()) {
     return Status::InvalidArgument(fmt::format("output path '{}' names a directory", final_path));
   }
+  if (visibility != OutputVisibility::kAtCommit) {
+    if (Result<FileInfo> there = env.Stat(final_path);
+        there.ok() && there->type == FileType::kDirectory) {
+      return Status::InvalidArgument(
+          fmt::format("output path '{}' names a directory", final_path));
+    }
+    // kAsWrittenRecoverable keeps what is there for Recover: open it, or create it.
+    Result<std::unique_ptr<WritableFile>> file =
+        env.OpenWritable(final_path, visibility == OutputVisibility::kAsWritten
+                                         ? WriteMode::kTruncate
+                                         : WriteMode::kExisting);
+    if (!file.ok() && file.status().code() == StatusCode::kNotFound) {
+      file = env.OpenWritable(final_path, WriteMode::kTruncate);
+    }
+    if (!file.ok()) {
+      return Status::IOError(
+          fmt::format("cannot create '{}': {}", final_path, file.status().message()));
+    }
+    std::string path = final_path;
+    return std::unique_ptr<OutputFile>(new OutputFile(
+        &env, std::move(final_path), std::move(path), std::move(file).value(), visibility));
+  }
   Status last;
   for (int attempt = 0; attempt < kCreateAttempts; ++attempt) {
     std::string temp =
@@ -57,7 +81,8 @@ Result<std::unique_ptr<OutputFile>> OutputFile::Create(std::string final_path, E
     Result<std::unique_ptr<WritableFile>> file = env.OpenWritable(temp, WriteMode::kCreateNew);
     if (file.ok()) {
       return std::unique_ptr<OutputFile>(new OutputFile(&env, std::move(final_path),
-                                                        std::move(temp), std::move(file).value()));
+                                                        std::move(temp), std::move(file).value(),
+                                                        visibility));
     }
     last = file.status();
     if (!env.Stat(temp).ok()) break;  // not a clash with an existing name: trying again is futile
@@ -66,7 +91,8 @@ Result<std::unique_ptr<OutputFile>> OutputFile::Create(std::string final_path, E
 }
 
 std::unique_ptr<OutputFile> OutputFile::Stdout() {
-  return std::unique_ptr<OutputFile>(new OutputFile(nullptr, "-", "", internal::NewStdoutFile()));
+  return std::unique_ptr<OutputFile>(new OutputFile(nullptr, "-", "", internal::NewStdoutFile(),
+                                                    OutputVisibility::kAsWritten));
 }
 
 Status OutputFile::Error(std::string_view what, const Status& cause) const {
@@ -75,7 +101,12 @@ Status OutputFile::Error(std::string_view what, const Status& cause) const {
 
 Status OutputFile::WriteAll(std::string_view data) {
   Status st = file_->Append(data);
-  return st.ok() ? st : Error("write", st);
+  if (!st.ok()) {
+    torn_ = true;
+    return Error("write", st);
+  }
+  bytes_flushed_ += data.size();
+  return st;
 }
 
 Status OutputFile::Flush() {
@@ -120,11 +151,12 @@ Status OutputFile::Commit() {
   }
   if (Status closed = file_->Close(); !closed.ok() && st.ok()) st = Error("close", closed);
   file_.reset();
+  done_ = true;
+  if (in_place()) return st;
   if (st.ok()) {
     st = RenameDurably(*env_, temp_path_, final_path_,
                        fmt::format("cannot rename into '{}'", final_path_));
   }
-  done_ = true;
   if (!st.ok()) (void)env_->Remove(temp_path_);  // gone already if the rename happened
   return st;
 }
@@ -134,7 +166,16 @@ void OutputFile::Abort() {
   done_ = true;
   buffer_.clear();
   if (env_ == nullptr) return;
-  Discard();
+  if (!in_place()) {
+    Discard();
+    return;
+  }
+  if (file_ != nullptr) {
+    // A write that failed half way may have left part of its data: cut it off.
+    if (torn_) (void)file_->Truncate(bytes_flushed_);
+    (void)file_->Close();
+    file_.reset();
+  }
 }
 
 void OutputFile::Discard() {
@@ -156,7 +197,9 @@ Result<Value> OutputFile::PrepareCommit() {
   if (done_) return Status::Internal(fmt::format("output '{}' already closed", final_path_));
   PULSE_RETURN_IF_ERROR(Flush());
   if (Status synced = file_->Sync(); !synced.ok()) return Error("fsync", synced);
-  return Value(Object{{"temp", Value(std::filesystem::path(temp_path_).filename().string())},
+  // The final file itself ("file") in place, else the temporary one ("temp").
+  return Value(Object{{in_place() ? "file" : "temp",
+                       Value(std::filesystem::path(temp_path_).filename().string())},
                       {"length", Value(static_cast<int64_t>(bytes_written_))}});
 }
 
@@ -171,13 +214,19 @@ Status OutputFile::Recover(const Value* info) {
   const std::string prefix = "." + final_fs.filename().string() + ".inprogress-";
   std::string keep;
   bool committed = false;
+  bool in_final = false;  // the checkpoint covers the final file itself (kAsWritten)
   uint64_t length = 0;
   if (info != nullptr) {
     const std::string document = fmt::format("checkpoint entry for output '{}'", final_path_);
     PULSE_ASSIGN_OR_RETURN(JsonObjectReader r, JsonObjectReader::Make(*info, document));
     PULSE_ASSIGN_OR_RETURN(std::optional<bool> done, r.OptionalBool("committed"));
     committed = done.value_or(false);
-    if (!committed) {
+    PULSE_ASSIGN_OR_RETURN(std::optional<std::string> file, r.OptionalString("file"));
+    in_final = file.has_value();
+    if (in_final) {
+      if (*file != final_fs.filename().string()) return r.Invalid("file", "is not this output");
+      PULSE_ASSIGN_OR_RETURN(length, r.Uint("length"));
+    } else if (!committed) {
       PULSE_ASSIGN_OR_RETURN(keep, r.String("temp"));
       PULSE_ASSIGN_OR_RETURN(length, r.Uint("length"));
       if (!keep.starts_with(prefix) || keep.find('/') != std::string::npos) {
@@ -194,35 +243,106 @@ Status OutputFile::Recover(const Value* info) {
       }
     }
   }
-  if (info == nullptr) return Status::OK();
-  const std::string resumed = (dir / keep).string();
-  Result<std::unique_ptr<WritableFile>> file =
-      keep.empty() ? Result<std::unique_ptr<WritableFile>>(Status::NotFound("no file"))
-                   : env_->OpenWritable(resumed, WriteMode::kExisting);
+  if (in_final) return ContinueFinal(length);
+  if (info == nullptr) {
+    if (visibility_ != OutputVisibility::kAsWrittenRecoverable) return Status::OK();
+    // A fresh start replaces what an earlier run left in the final file.
+    if (Status cut = file_->Truncate(0); !cut.ok()) return Error("empty", cut);
+    return Status::OK();
+  }
+  if (committed) {
+    if (env_->Stat(final_path_).ok()) return MarkCommitted();
+    return Status::Corruption(fmt::format(
+        "cannot continue output '{}': the checkpoint says it was completed, but it is gone",
+        final_path_));
+  }
+  return ContinueTemp(keep, length);
+}
+
+// The output was completed by an earlier run: leave it as it is.
+Status OutputFile::MarkCommitted() {
+  if (in_place()) {  // the final file was opened as it is: close it untouched
+    (void)file_->Close();
+    file_.reset();
+    done_ = true;
+  } else {
+    Abort();  // our fresh temporary file
+  }
+  already_committed_ = true;
+  return Status::OK();
+}
+
+// Continue the in-progress temporary file `name` (kAtCommit's checkpoint) at `length`; with
+// kAsWritten it is renamed into place first, replacing the final file opened by Create.
+Status OutputFile::ContinueTemp(const std::string& name, uint64_t length) {
+  const std::filesystem::path final_fs(final_path_);
+  const std::filesystem::path dir =
+      final_fs.parent_path().empty() ? std::filesystem::path(".") : final_fs.parent_path();
+  const std::string resumed = (dir / name).string();
+  Result<std::unique_ptr<WritableFile>> file = env_->OpenWritable(resumed, WriteMode::kExisting);
   if (!file.ok()) {
-    if ((committed || file.status().code() == StatusCode::kNotFound) &&
-        env_->Stat(final_path_).ok()) {
-      Abort();  // our fresh temporary file
-      already_committed_ = true;
-      return Status::OK();
+    // Gone because that run renamed it into place (Create left a final file untouched).
+    Result<FileInfo> final_file = env_->Stat(final_path_);
+    if (file.status().code() == StatusCode::kNotFound && final_file.ok() &&
+        (!in_place() || final_file->size >= length)) {
+      return MarkCommitted();
     }
     return Status::Corruption(fmt::format(
         "cannot continue output '{}': its in-progress file '{}' named by the checkpoint is "
         "missing and the output was never completed",
-        final_path_, keep));
+        final_path_, name));
   }
   Result<FileInfo> found = env_->Stat(resumed);
   if (!found.ok() || found->size < length) {
     return Status::Corruption(fmt::format(
         "cannot continue output '{}': '{}' is shorter than the {} bytes the checkpoint covers",
-        final_path_, keep, length));
+        final_path_, name, length));
   }
   if (Status cut = (*file)->Truncate(length); !cut.ok()) return Error("cut back", cut);
-  Abort();  // our fresh temporary file
-  done_ = false;
+  if (in_place()) {
+    (void)file_->Close();
+    file_.reset();
+    (*file).reset();
+    PULSE_RETURN_IF_ERROR(RenameDurably(*env_, resumed, final_path_,
+                                        fmt::format("cannot rename into '{}'", final_path_)));
+    file = env_->OpenWritable(final_path_, WriteMode::kExisting);
+    if (!file.ok()) return Error("reopen", file.status());
+  } else {
+    Abort();  // our fresh temporary file
+    done_ = false;
+    temp_path_ = resumed;
+  }
   file_ = std::move(file).value();
-  temp_path_ = resumed;
-  bytes_written_ = length;
+  bytes_written_ = bytes_flushed_ = length;
+  return Status::OK();
+}
+
+// Continue the final file (kAsWritten's checkpoint) at `length`; with kAtCommit the output
+// stays in place from now on, as the run that began it made it visible.
+Status OutputFile::ContinueFinal(uint64_t length) {
+  if (!in_place()) {
+    Result<std::unique_ptr<WritableFile>> file =
+        env_->OpenWritable(final_path_, WriteMode::kExisting);
+    if (!file.ok()) {
+      return Status::Corruption(fmt::format(
+          "cannot continue output '{}': the checkpoint covers {} bytes of it, but it is gone",
+          final_path_, length));
+    }
+    Abort();  // our fresh temporary file
+    done_ = false;
+    temp_path_ = final_path_;
+    visibility_ = OutputVisibility::kAsWrittenRecoverable;
+    file_ = std::move(file).value();
+  }
+  Result<FileInfo> found = env_->Stat(final_path_);
+  if (!found.ok() || found->size < length) {
+    return Status::Corruption(fmt::format(
+        "cannot continue output '{}': it is shorter than the {} bytes the checkpoint covers "
+        "(was it truncated or replaced?)",
+        final_path_, length));
+  }
+  if (Status cut = file_->Truncate(length); !cut.ok()) return Error("cut back", cut);
+  bytes_written_ = bytes_flushed_ = length;
   return Status::OK();
 }
 

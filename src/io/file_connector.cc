@@ -36,7 +36,21 @@ constexpr ConfigKey kFileSourceKeys[] = {
      .choices = kFormats},
     {.name = "follow",
      .type = ConfigType::kBool,
-     .doc = "keep reading a growing file until Ctrl-C"},
+     .doc = "keep reading the file (every file of a glob) by name as it grows, across log "
+            "rotation and new files, until the run is stopped (see running-continuously.md)"},
+    {.name = "poll_interval",
+     .type = ConfigType::kDuration,
+     .doc = "with `follow`: how often the names are looked at for rotated, removed and new "
+            "files (appended lines are read within 10 ms); standard input: how long a read "
+            "waits for input before the run sees time pass",
+     .default_number = 100,
+     .min = 1},
+    {.name = "rotate_wait",
+     .type = ConfigType::kDuration,
+     .doc = "with `follow`: a file that rotation renamed or removed is read until it has not "
+            "grown for this long",
+     .default_number = 10'000,
+     .min = 0},
     {.name = "max_line_bytes",
      .type = ConfigType::kInt,
      .doc = "longer lines (CSV records) are bad records (`line_too_long`)",
@@ -77,8 +91,9 @@ std::string FileSourceUnbounded(const ConnectorConfig& c) {
 
 constexpr ConfigKey kFileSinkKeys[] = {
     {.name = "path",
-     .doc = "the output file (JSON lines), written under a temporary name and renamed when "
-            "complete",
+     .doc = "the output file (JSON lines): written under a temporary name and renamed when "
+            "complete; in a run that does not end by itself (follow, a pipe on stdin, Kafka "
+            "without `stop_at`) appended to and flushed as windows close",
      .default_doc = "standard output",
      .path = ConfigPath::kOutputFile},
     {.name = "out_dir",
@@ -130,6 +145,8 @@ Result<std::unique_ptr<Source>> MakeFileSource(const ConnectorConfig& config,
   options.format = config.String("format") == "csv" ? FileFormat::kCsv : FileFormat::kJsonl;
   options.time_field = config.String("time_field");
   options.follow = config.Bool("follow");
+  options.poll_interval_ms = config.Duration("poll_interval");
+  options.rotate_wait_ms = config.Duration("rotate_wait");
   options.max_line_bytes = static_cast<size_t>(config.Int("max_line_bytes"));
   // 0..kMaxDecodeThreads: the key's declared range.
   options.decode_threads = static_cast<int>(config.Int("decode_threads"));

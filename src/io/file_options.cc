@@ -4,7 +4,6 @@
 
 #include <fmt/format.h>
 
-#include "io/file_paths.h"
 #include "pulse/io/file.h"
 
 namespace pulse::io {
@@ -32,9 +31,14 @@ Status FileSourceOptions::Validate() const {
         fmt::format("file source: decode_threads must be between 0 and {}, got {}",
                     kMaxDecodeThreads, decode_threads));
   }
-  if (follow && (path == "-" || internal::IsGlob(path))) {
-    const std::string what = path == "-" ? "stdin ('-')" : fmt::format("a glob ('{}')", path);
-    return Status::InvalidArgument("file source: follow needs a single file, not " + what);
+  if (rotate_wait_ms < 0) {
+    return Status::InvalidArgument(
+        fmt::format("file source: rotate_wait_ms must not be negative, got {}", rotate_wait_ms));
+  }
+  if (follow && path == "-") {
+    return Status::InvalidArgument(
+        "file source: follow needs files, not stdin ('-'); standard input is read as it "
+        "arrives without it");
   }
   return Status::OK();
 }

@@ -18,4 +18,8 @@ bool IsGlob(std::string_view path);
 /// Errors: NotFound "no input file matches '<path>'"; IOError if the glob cannot be read.
 Result<std::vector<std::string>> ResolveInputPaths(const std::string& path);
 
+/// The regular files `path` (a plain path or a glob) names now, in sorted (bytewise) order;
+/// empty when there are none. Errors: IOError if the glob cannot be read.
+Result<std::vector<std::string>> MatchingFiles(const std::string& path);
+
 }  // namespace pulse::io::internal

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// File sink: compact JSON lines into an OutputFile (renamed into place on Close) or stdout.
+// File sink: compact JSON lines into an OutputFile (renamed into place on Close, or appended
+// to in place in an unbounded run) or stdout.
 #include <utility>
 
 #include <fmt/format.h>
@@ -23,8 +24,15 @@ class FileSinkImpl final : public Sink, public CheckpointedSink {
       file_ = OutputFile::Stdout();
       return Status::OK();
     }
+    // A run that lasts until it is stopped writes the final file itself, so that each result
+    // is visible as soon as it is written (docs/running-continuously.md).
+    const OutputVisibility visibility = !ctx.unbounded ? OutputVisibility::kAtCommit
+                                        : ctx.checkpoints
+                                            ? OutputVisibility::kAsWrittenRecoverable
+                                            : OutputVisibility::kAsWritten;
     PULSE_ASSIGN_OR_RETURN(
-        file_, OutputFile::Create(options_.path, ctx.env != nullptr ? *ctx.env : Env::Default()));
+        file_, OutputFile::Create(options_.path, ctx.env != nullptr ? *ctx.env : Env::Default(),
+                                  visibility));
     return Status::OK();
   }
 
@@ -36,9 +44,11 @@ class FileSinkImpl final : public Sink, public CheckpointedSink {
       buffer_.push_back('\n');
     }
     PULSE_RETURN_IF_ERROR(file_->Append(buffer_));
-    // On stdout each batch is shown at once (e.g. while following a file); a file is only
-    // visible after Close anyway.
-    if (options_.path.empty()) PULSE_RETURN_IF_ERROR(file_->Flush());
+    // Written in place (stdout, or a file of an unbounded run), each batch is shown at once;
+    // a temporary file is only visible after Close anyway.
+    if (file_->visibility() != OutputVisibility::kAtCommit) {
+      PULSE_RETURN_IF_ERROR(file_->Flush());
+    }
     counters_->records.fetch_add(records.size(), std::memory_order_relaxed);
     counters_->bytes.fetch_add(buffer_.size(), std::memory_order_relaxed);
     return Status::OK();
@@ -48,6 +58,14 @@ class FileSinkImpl final : public Sink, public CheckpointedSink {
     if (file_ == nullptr) return Status::OK();
     std::unique_ptr<OutputFile> file = std::move(file_);
     return file->Commit();
+  }
+
+  // Batches are flushed as they are written; this catches anything left in the buffer.
+  Status Tick() override {
+    if (file_ == nullptr || file_->visibility() == OutputVisibility::kAtCommit) {
+      return Status::OK();
+    }
+    return file_->Flush();
   }
 
   void Abort() override {
@@ -64,8 +82,8 @@ class FileSinkImpl final : public Sink, public CheckpointedSink {
   // What standard output printed cannot be taken back after a crash.
   CheckpointedSink* AsCheckpointed() override { return options_.path.empty() ? nullptr : this; }
 
-  // CheckpointedSink: the OutputFile's protocol ({temp, length}); the file is published by
-  // Close, so Commit has nothing to do.
+  // CheckpointedSink: the OutputFile's protocol ({temp, length}, or {file, length} when written
+  // in place); a temporary file is published by Close, so Commit has nothing to do.
   Status Recover(const Value* info) override { return file_->Recover(info); }
 
   Result<Value> PrepareCommit(uint64_t checkpoint_id) override {

@@ -163,6 +163,161 @@ TEST(FileSinkTest, WritesThroughTheRunsEnv) {
   EXPECT_EQ(env.calls(pulse::testing::FaultOp::kSync), 1);
 }
 
+// An unbounded run's sink context (issue 22): the source never ends by itself.
+SinkContext UnboundedContext(SinkCounters* counters, bool checkpoints) {
+  SinkContext ctx;
+  ctx.counters = counters;
+  ctx.unbounded = true;
+  ctx.checkpoints = checkpoints;
+  return ctx;
+}
+
+// In an unbounded run each batch is in the final file as soon as Write returns; a fresh run
+// replaces an older file; Close leaves no other file behind.
+TEST(FileSinkUnboundedTest, EachBatchIsVisibleInTheFinalFileAtOnce) {
+  TempDir dir;
+  const std::string path = dir.file("out/results.jsonl");
+  std::filesystem::create_directories(dir.path() / "out");
+  pulse::testing::WriteFile(path, "{\"old\":true}\n");
+  std::unique_ptr<Sink> sink = FileSink({path});
+  SinkCounters counters;
+  ASSERT_OK(sink->Open(UnboundedContext(&counters, false)));
+  EXPECT_EQ(ReadFile(path), "");  // replaced at once
+  std::vector<Record> records = SomeRecords();
+  ASSERT_OK(sink->Write(std::span<const Record>(records).subspan(0, 1)));
+  EXPECT_EQ(ReadFile(path), "{\"a\":1}\n");
+  ASSERT_OK(sink->Write(std::span<const Record>(records).subspan(1, 2)));
+  EXPECT_EQ(ReadFile(path), "{\"a\":1}\n{\"b\":2.0,\"s\":\"x\\\"y\"}\n[null,true]\n");
+  ASSERT_OK(sink->Tick());
+  ASSERT_OK(sink->Close());
+  EXPECT_EQ(ReadFile(path), "{\"a\":1}\n{\"b\":2.0,\"s\":\"x\\\"y\"}\n[null,true]\n");
+  EXPECT_EQ(DirEntries(dir.path() / "out"), (std::vector<std::string>{"results.jsonl"}));
+  EXPECT_EQ(counters.records.load(), 3u);
+}
+
+// A failure of an unbounded run without checkpoints keeps the results already shown.
+TEST(FileSinkUnboundedTest, AbortKeepsWhatWasWritten) {
+  TempDir dir;
+  const std::string path = dir.file("results.jsonl");
+  std::unique_ptr<Sink> sink = FileSink({path});
+  SinkCounters counters;
+  ASSERT_OK(sink->Open(UnboundedContext(&counters, false)));
+  ASSERT_OK(sink->Write(SomeRecords()));
+  sink->Abort();
+  EXPECT_EQ(ReadFile(path), "{\"a\":1}\n{\"b\":2.0,\"s\":\"x\\\"y\"}\n[null,true]\n");
+  EXPECT_EQ(DirEntries(dir.path()), (std::vector<std::string>{"results.jsonl"}));
+}
+
+// With checkpoints the committed length is part of the checkpoint: a run killed after writing
+// more than its last checkpoint covered is cut back to it by the next run, which continues
+// exactly there; Open alone leaves the file for Recover.
+TEST(FileSinkUnboundedTest, RecoverCutsTheFinalFileBackToTheCheckpoint) {
+  TempDir dir;
+  const std::string path = dir.file("results.jsonl");
+  std::vector<Record> records = SomeRecords();
+  Value info;
+  {
+    std::unique_ptr<Sink> sink = FileSink({path});
+    SinkCounters counters;
+    ASSERT_OK(sink->Open(UnboundedContext(&counters, true)));
+    ASSERT_OK(sink->AsCheckpointed()->Recover(nullptr));
+    ASSERT_OK(sink->Write(std::span<const Record>(records).subspan(0, 1)));
+    ASSERT_OK_AND_ASSIGN(info, sink->AsCheckpointed()->PrepareCommit(1));
+    ASSERT_OK(sink->AsCheckpointed()->Commit(1));
+    ASSERT_OK(sink->Write(std::span<const Record>(records).subspan(1, 1)));  // not covered
+    EXPECT_EQ(ReadFile(path), "{\"a\":1}\n{\"b\":2.0,\"s\":\"x\\\"y\"}\n");
+    ASSERT_OK(sink->AsCheckpointed()->Suspend());  // what a kill -9 leaves, flushed
+  }
+  EXPECT_EQ(info.ToJson(), "{\"file\":\"results.jsonl\",\"length\":8}");
+  std::unique_ptr<Sink> sink = FileSink({path});
+  SinkCounters counters;
+  ASSERT_OK(sink->Open(UnboundedContext(&counters, true)));
+  EXPECT_EQ(ReadFile(path), "{\"a\":1}\n{\"b\":2.0,\"s\":\"x\\\"y\"}\n");  // kept for Recover
+  ASSERT_OK(sink->AsCheckpointed()->Recover(&info));
+  EXPECT_EQ(ReadFile(path), "{\"a\":1}\n");
+  ASSERT_OK(sink->Write(std::span<const Record>(records).subspan(1, 2)));
+  ASSERT_OK(sink->Close());
+  EXPECT_EQ(ReadFile(path), "{\"a\":1}\n{\"b\":2.0,\"s\":\"x\\\"y\"}\n[null,true]\n");
+  EXPECT_EQ(DirEntries(dir.path()), (std::vector<std::string>{"results.jsonl"}));
+}
+
+TEST(FileSinkUnboundedTest, FreshStartWithCheckpointsReplacesTheFile) {
+  TempDir dir;
+  const std::string path = dir.file("results.jsonl");
+  pulse::testing::WriteFile(path, "{\"old\":true}\n");
+  pulse::testing::WriteFile(dir.file(".results.jsonl.inprogress-1-00"), "left by a crash");
+  std::unique_ptr<Sink> sink = FileSink({path});
+  SinkCounters counters;
+  ASSERT_OK(sink->Open(UnboundedContext(&counters, true)));
+  ASSERT_OK(sink->AsCheckpointed()->Recover(nullptr));
+  EXPECT_EQ(ReadFile(path), "");
+  EXPECT_EQ(DirEntries(dir.path()), (std::vector<std::string>{"results.jsonl"}));
+  ASSERT_OK(sink->Close());
+}
+
+TEST(FileSinkUnboundedTest, RecoverRefusesAFileShorterThanTheCheckpoint) {
+  TempDir dir;
+  const std::string path = dir.file("results.jsonl");
+  pulse::testing::WriteFile(path, "{\"a\":1}\n");
+  std::unique_ptr<Sink> sink = FileSink({path});
+  SinkCounters counters;
+  ASSERT_OK(sink->Open(UnboundedContext(&counters, true)));
+  const Value info(Object{{"file", Value("results.jsonl")}, {"length", Value(100)}});
+  Status st = sink->AsCheckpointed()->Recover(&info);
+  EXPECT_EQ(st.code(), StatusCode::kCorruption);
+  EXPECT_EQ(st.message(), "cannot continue output '" + path +
+                              "': it is shorter than the 100 bytes the checkpoint covers (was "
+                              "it truncated or replaced?)");
+  ASSERT_OK(sink->AsCheckpointed()->Suspend());
+  EXPECT_EQ(ReadFile(path), "{\"a\":1}\n");  // left as it was
+}
+
+// A checkpoint of a bounded run resumed by an unbounded one (follow turned on): the temporary
+// file is cut back and renamed into place; and the other way round, the final file continues
+// in place.
+TEST(FileSinkUnboundedTest, CheckpointsCarryAcrossBoundedAndUnboundedRuns) {
+  TempDir dir;
+  const std::string path = dir.file("results.jsonl");
+  std::vector<Record> records = SomeRecords();
+  Value info;
+  {
+    std::unique_ptr<Sink> sink = FileSink({path});
+    SinkCounters counters;
+    SinkContext ctx;
+    ctx.counters = &counters;
+    ctx.checkpoints = true;
+    ASSERT_OK(sink->Open(ctx));
+    ASSERT_OK(sink->AsCheckpointed()->Recover(nullptr));
+    ASSERT_OK(sink->Write(std::span<const Record>(records).subspan(0, 1)));
+    ASSERT_OK_AND_ASSIGN(info, sink->AsCheckpointed()->PrepareCommit(1));
+    ASSERT_OK(sink->Write(std::span<const Record>(records).subspan(1, 1)));
+    ASSERT_OK(sink->AsCheckpointed()->Suspend());
+  }
+  EXPECT_FALSE(std::filesystem::exists(path));
+  {
+    std::unique_ptr<Sink> sink = FileSink({path});
+    SinkCounters counters;
+    ASSERT_OK(sink->Open(UnboundedContext(&counters, true)));
+    ASSERT_OK(sink->AsCheckpointed()->Recover(&info));
+    EXPECT_EQ(ReadFile(path), "{\"a\":1}\n");
+    EXPECT_EQ(DirEntries(dir.path()), (std::vector<std::string>{"results.jsonl"}));
+    ASSERT_OK(sink->Write(std::span<const Record>(records).subspan(1, 1)));
+    ASSERT_OK_AND_ASSIGN(info, sink->AsCheckpointed()->PrepareCommit(2));
+    ASSERT_OK(sink->AsCheckpointed()->Suspend());
+  }
+  std::unique_ptr<Sink> sink = FileSink({path});
+  SinkCounters counters;
+  SinkContext ctx;
+  ctx.counters = &counters;
+  ctx.checkpoints = true;
+  ASSERT_OK(sink->Open(ctx));
+  ASSERT_OK(sink->AsCheckpointed()->Recover(&info));
+  ASSERT_OK(sink->Write(std::span<const Record>(records).subspan(2, 1)));
+  ASSERT_OK(sink->Close());
+  EXPECT_EQ(ReadFile(path), "{\"a\":1}\n{\"b\":2.0,\"s\":\"x\\\"y\"}\n[null,true]\n");
+  EXPECT_EQ(DirEntries(dir.path()), (std::vector<std::string>{"results.jsonl"}));
+}
+
 TEST(OutputFileTest, LargeAppendsAreWrittenInOrder) {
   TempDir dir;
   const std::string path = dir.file("big.txt");

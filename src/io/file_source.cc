@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// File source: JSON lines (parsed in place with simdjson) or CSV, from files, globs or stdin,
-// optionally following a growing file.
+// File source: JSON lines (parsed in place with simdjson) or CSV, from files, globs or stdin
+// (read as it arrives), or following files by name as they grow and rotate (file_follow.h).
 #include <fcntl.h>
+#include <poll.h>
 #include <simdjson.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 #include "core/blocking_queue.h"
 #include "core/json_dom.h"
 #include "io/csv_reader.h"
+#include "io/file_follow.h"
 #include "io/file_paths.h"
 #include "io/file_source_internal.h"
 #include "io/json_record.h"
@@ -44,8 +46,13 @@ constexpr size_t kInitialParserCapacity = 64u << 10;
 // A chunk handed to a decode thread ends after this many bytes or lines.
 constexpr size_t kChunkBytes = 1u << 20;
 constexpr size_t kChunkLines = 8192;
-// Longest sleep between checks of the stop flag while following a file.
+// Longest wait between checks of the stop flag while a stream has nothing to read.
 constexpr DurationMs kMaxStopCheckMs = 20;
+// How often followed files are read again while they have nothing new (their names are looked
+// at every poll interval): what a line written to one waits at most before it is read.
+constexpr DurationMs kGrowthCheckMs = 10;
+// Read size of each followed file (a glob may follow many).
+constexpr size_t kFollowBlockBytes = 256u << 10;
 
 bool IsJsonWhitespace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
@@ -249,8 +256,8 @@ class FileSourceImpl final : public Source, public CheckpointedSource {
   explicit FileSourceImpl(FileSourceOptions options,
                           size_t block_bytes = internal::LineReader::kDefaultBlockBytes)
       : options_(std::move(options)),
-        reader_(options_.format == FileFormat::kCsv ? Framing::kCsv : Framing::kLines,
-                options_.max_line_bytes, block_bytes),
+        block_bytes_(block_bytes),
+        reader_(InputFraming(), options_.max_line_bytes, block_bytes),
         decoder_(options_, projection_) {}
 
   ~FileSourceImpl() override {
@@ -262,59 +269,20 @@ class FileSourceImpl final : public Source, public CheckpointedSource {
 
   Status Open(const SourceContext& ctx) override {
     ctx_ = ctx;
-    PULSE_ASSIGN_OR_RETURN(files_, internal::ResolveInputPaths(options_.path));
     next_file_ = 0;
     finished_ = false;
     draining_ = false;
+    if (options_.follow) return OpenFollowing();
+    PULSE_ASSIGN_OR_RETURN(files_, internal::ResolveInputPaths(options_.path));
     const int threads = options_.decode_threads > 0 ? options_.decode_threads
                         : ctx.parallelism >= 2  ? ctx.parallelism
                                                 : 0;
-    if (threads > 0 && !options_.follow) {
+    if (threads > 0) {
       pool_ = std::make_unique<DecodePool>(threads, options_, projection_);
       max_in_flight_ = static_cast<size_t>(threads) * 2 + 2;
     }
     if (resume_) return OpenResumed(*resume_);
     return OpenNextFile();
-  }
-
-  // Standard input cannot be read again after a restart.
-  CheckpointedSource* AsCheckpointed() override { return options_.path != "-" ? this : nullptr; }
-
-  Result<Value> Position() override {
-    return Value(Object{{"file", Value(position_.file)},
-                        {"file_index", Value(static_cast<int64_t>(position_.file_index))},
-                        {"offset", Value(static_cast<int64_t>(position_.offset))},
-                        {"line", Value(static_cast<int64_t>(position_.next_line))}});
-  }
-
-  Status Seek(const Value& position) override {
-    PULSE_ASSIGN_OR_RETURN(
-        JsonObjectReader r,
-        JsonObjectReader::Make(position, "file source position", StatusCode::kInvalidArgument));
-    ReadPosition pos;
-    PULSE_ASSIGN_OR_RETURN(pos.file, r.String("file"));
-    PULSE_ASSIGN_OR_RETURN(uint64_t index, r.Uint("file_index"));
-    pos.file_index = static_cast<size_t>(index);
-    PULSE_ASSIGN_OR_RETURN(pos.offset, r.Uint("offset"));
-    PULSE_ASSIGN_OR_RETURN(int64_t line, r.IntAtLeast("line", 1));
-    pos.next_line = static_cast<uint64_t>(line);
-    resume_ = std::move(pos);
-    return Status::OK();
-  }
-
-  Result<bool> Read(size_t max_records, std::vector<Record>* out) override {
-    const size_t before = out->size();
-    Result<bool> more = pool_ ? ReadParallel(max_records, out) : ReadInto(max_records, out);
-    ctx_.counters->records.fetch_add(out->size() - before, std::memory_order_relaxed);
-    return more;
-  }
-
-  Status Close() override {
-    pool_.reset();
-    in_flight_.clear();
-    CloseFile();
-    finished_ = true;
-    return Status::OK();
   }
 
   // A followed file, and a pipe, socket or terminal on standard input, never end by
@@ -327,6 +295,68 @@ class FileSourceImpl final : public Source, public CheckpointedSource {
     return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || ::isatty(STDIN_FILENO) == 1;
   }
 
+  // Standard input cannot be read again after a restart.
+  CheckpointedSource* AsCheckpointed() override { return options_.path != "-" ? this : nullptr; }
+
+  Result<Value> Position() override {
+    if (follower_ != nullptr) return internal::FollowPositionsToJson(follower_->Positions());
+    return Value(Object{{"file", Value(position_.file)},
+                        {"file_index", Value(static_cast<int64_t>(position_.file_index))},
+                        {"offset", Value(static_cast<int64_t>(position_.offset))},
+                        {"line", Value(static_cast<int64_t>(position_.next_line))}});
+  }
+
+  // Takes both forms: a following source's {"files": [...]} and the other's single position,
+  // so that a checkpoint survives turning `follow` on; the reverse is refused.
+  Status Seek(const Value& position) override {
+    if (position.Find("files") != nullptr) {
+      if (!options_.follow) {
+        return Status::InvalidArgument(
+            "cannot resume the file source: the checkpoint was taken while following its files "
+            "(follow = true); set follow = true again, or start over with --fresh");
+      }
+      PULSE_ASSIGN_OR_RETURN(resume_follow_, internal::FollowPositionsFromJson(position));
+      return Status::OK();
+    }
+    PULSE_ASSIGN_OR_RETURN(
+        JsonObjectReader r,
+        JsonObjectReader::Make(position, "file source position", StatusCode::kInvalidArgument));
+    ReadPosition pos;
+    PULSE_ASSIGN_OR_RETURN(pos.file, r.String("file"));
+    PULSE_ASSIGN_OR_RETURN(uint64_t index, r.Uint("file_index"));
+    pos.file_index = static_cast<size_t>(index);
+    PULSE_ASSIGN_OR_RETURN(pos.offset, r.Uint("offset"));
+    PULSE_ASSIGN_OR_RETURN(int64_t line, r.IntAtLeast("line", 1));
+    pos.next_line = static_cast<uint64_t>(line);
+    if (options_.follow) {
+      internal::FollowPosition follow;
+      follow.file = pos.file;
+      follow.offset = pos.offset;
+      follow.next_line = pos.next_line;
+      resume_follow_ = {std::move(follow)};
+    }
+    resume_ = std::move(pos);
+    return Status::OK();
+  }
+
+  Result<bool> Read(size_t max_records, std::vector<Record>* out) override {
+    const size_t before = out->size();
+    Result<bool> more = follower_ ? ReadFollowing(max_records, out)
+                        : pool_   ? ReadParallel(max_records, out)
+                                  : ReadInto(max_records, out);
+    ctx_.counters->records.fetch_add(out->size() - before, std::memory_order_relaxed);
+    return more;
+  }
+
+  Status Close() override {
+    pool_.reset();
+    in_flight_.clear();
+    follower_.reset();
+    CloseFile();
+    finished_ = true;
+    return Status::OK();
+  }
+
   std::string Describe() const override {
     return fmt::format("file source {} '{}' (time field '{}'{})",
                        options_.format == FileFormat::kCsv ? "csv" : "jsonl", options_.path,
@@ -334,9 +364,15 @@ class FileSourceImpl final : public Source, public CheckpointedSource {
   }
 
  private:
+  Framing InputFraming() const {
+    return options_.format == FileFormat::kCsv ? Framing::kCsv : Framing::kLines;
+  }
+
   bool StopRequested() const {
     return ctx_.stop != nullptr && ctx_.stop->load(std::memory_order_relaxed);
   }
+
+  Clock& RunClock() const { return ctx_.env != nullptr ? ctx_.env->clock() : Env::Default().clock(); }
 
   // The position after the last record or bad line handed over: what Position() reports.
   struct ReadPosition {
@@ -370,7 +406,9 @@ class FileSourceImpl final : public Source, public CheckpointedSource {
           "cannot resume the file source: '{}' is shorter than the checkpoint's offset {}",
           pos.file, pos.offset));
     }
-    if (options_.format == FileFormat::kCsv) PULSE_RETURN_IF_ERROR(RereadCsvHeader(pos.offset));
+    if (options_.format == FileFormat::kCsv) {
+      PULSE_ASSIGN_OR_RETURN(csv_schema_, RereadCsvHeader(fd_, pos.offset));
+    }
     if (::lseek(fd_, static_cast<off_t>(pos.offset), SEEK_SET) < 0) {
       return Status::IOError(fmt::format("cannot seek '{}': {}", pos.file, std::strerror(errno)));
     }
@@ -379,19 +417,19 @@ class FileSourceImpl final : public Source, public CheckpointedSource {
     return Status::OK();
   }
 
-  // Find the header of the current CSV file again, if it ends before `offset` (else the
-  // normal flow takes it after the seek). Bad header lines were reported by the earlier run.
-  Status RereadCsvHeader(uint64_t offset) {
+  // The header of the CSV file `fd` (read from its current position, its start), if it ends
+  // before `offset` (else the normal flow takes it after the seek); null if none does. Bad
+  // header lines were reported by the earlier run.
+  Result<std::shared_ptr<const internal::CsvSchema>> RereadCsvHeader(int fd, uint64_t offset) {
     internal::LineReader header_reader(Framing::kCsv, options_.max_line_bytes);
-    header_reader.Reset(fd_, ctx_.stop, nullptr);
+    header_reader.Reset(fd, ctx_.stop, nullptr);
     Line line;
     while (true) {
       PULSE_ASSIGN_OR_RETURN(bool got, header_reader.Next(AtEnd::kEmit, &line));
-      if (!got || line.end_offset > offset) return Status::OK();
+      if (!got || line.end_offset > offset) return std::shared_ptr<const internal::CsvSchema>();
       if (line.text.empty() && !line.too_long) continue;
       if (decoder_.CheckCsv(line)) continue;
-      csv_schema_ = decoder_.MakeSchema(line);
-      return Status::OK();
+      return decoder_.MakeSchema(line);
     }
   }
 
@@ -416,12 +454,15 @@ class FileSourceImpl final : public Source, public CheckpointedSource {
                                                : Status::IOError(std::move(msg));
       }
       owns_fd_ = true;
-      struct stat st {};
-      if (::fstat(fd_, &st) == 0 && S_ISDIR(st.st_mode)) {
-        CloseFile();
-        return Status::IOError(fmt::format("cannot read '{}': it is a directory", *origin_));
-      }
     }
+    struct stat st {};
+    if (::fstat(fd_, &st) == 0 && S_ISDIR(st.st_mode)) {
+      const std::string name = *origin_;
+      CloseFile();
+      return Status::IOError(fmt::format("cannot read '{}': it is a directory", name));
+    }
+    // A pipe, terminal or socket: records move as they arrive (AtEnd::kAvailable).
+    stream_ = ::fstat(fd_, &st) == 0 && !S_ISREG(st.st_mode);
     reader_.Reset(fd_, ctx_.stop, &ctx_.counters->bytes);
     csv_schema_.reset();
     return Status::OK();
@@ -431,6 +472,7 @@ class FileSourceImpl final : public Source, public CheckpointedSource {
     if (fd_ >= 0 && owns_fd_) ::close(fd_);
     fd_ = -1;
     owns_fd_ = false;
+    stream_ = false;
   }
 
   Result<bool> ReadInto(size_t max_records, std::vector<Record>* out) {
@@ -438,88 +480,118 @@ class FileSourceImpl final : public Source, public CheckpointedSource {
     const size_t limit = before + max_records;
     while (out->size() < limit) {
       if (finished_) return false;
-      if (StopRequested() && !draining_) {
-        // A followed file may hold a partial last line: it becomes the final record.
-        if (!options_.follow || fd_ < 0) {
-          finished_ = true;
-          return false;
-        }
-        draining_ = true;
+      if (StopRequested()) {
+        finished_ = true;
+        return false;
       }
       if (fd_ < 0) {
         PULSE_RETURN_IF_ERROR(OpenNextFile());
         continue;
       }
-      const AtEnd at_end =
-          draining_ ? AtEnd::kDrain : (options_.follow ? AtEnd::kHold : AtEnd::kEmit);
       Line line;
-      Result<bool> got = reader_.Next(at_end, &line);
+      Result<bool> got = reader_.Next(stream_ ? AtEnd::kAvailable : AtEnd::kEmit, &line);
       if (!got.ok()) return got.status().WithContext(fmt::format("reading '{}'", *origin_));
       if (*got) {
         const size_t records_before = out->size();
         const uint64_t bad_before = reported_;
-        PULSE_RETURN_IF_ERROR(HandleLine(line, out));
+        PULSE_RETURN_IF_ERROR(HandleLine(line, *origin_, &csv_schema_, out));
         if (out->size() != records_before || reported_ != bad_before) {
           Delivered(file_index_of_origin_, *origin_, line);
         }
         continue;
       }
-      if (draining_ || !options_.follow) {
-        PULSE_RETURN_IF_ERROR(OpenNextFile());
+      if (stream_ && !reader_.at_eof()) {
+        // Nothing more has arrived: hand over what we have, or wait for more.
+        if (out->size() > before) return true;
+        PULSE_ASSIGN_OR_RETURN(const bool ready, WaitReadable());
+        if (!ready) return true;
         continue;
       }
-      // Following: hand over what we have, or wait for the file to grow.
-      if (out->size() == before) PULSE_RETURN_IF_ERROR(WaitForData());
-      return true;
+      PULSE_RETURN_IF_ERROR(OpenNextFile());
     }
     return true;
   }
 
-  // Decode one line on this thread.
-  Status HandleLine(const Line& line, std::vector<Record>* out) {
+  // Wait until the current input (a stream) has bytes or its end to read, for at most one
+  // poll interval of the run's clock. Returns false if none came, or on stop.
+  Result<bool> WaitReadable() {
+    Clock& clock = RunClock();
+    const Clock::TimePoint deadline =
+        clock.Now() + std::chrono::milliseconds(options_.poll_interval_ms);
+    while (!StopRequested()) {
+      const Clock::Duration left = deadline - clock.Now();
+      if (left <= Clock::Duration::zero()) return false;
+      const Clock::Duration slice = clock.WaitSlice(
+          std::min<Clock::Duration>(left, std::chrono::milliseconds(kMaxStopCheckMs)));
+      const auto timeout_ms = std::max<int64_t>(
+          1, std::chrono::ceil<std::chrono::milliseconds>(slice).count());
+      pollfd ready{fd_, POLLIN, 0};
+      const int rc = ::poll(&ready, 1, static_cast<int>(timeout_ms));
+      if (rc > 0) return true;
+      if (rc < 0 && errno != EINTR) {
+        return Status::IOError(
+            fmt::format("cannot wait for '{}': {}", *origin_, std::strerror(errno)));
+      }
+    }
+    return false;
+  }
+
+  // Decode one line on this thread; `schema` is its file's CSV header (taken here).
+  Status HandleLine(const Line& line, const std::string& origin,
+                    std::shared_ptr<const internal::CsvSchema>* schema, std::vector<Record>* out) {
     if (options_.format == FileFormat::kCsv) {
       if (line.text.empty() && !line.too_long) return Status::OK();  // blank line
-      if (!csv_schema_) return TakeHeader(line);
-      return Report(line, decoder_.DecodeCsvRow(line, *csv_schema_, out));
+      if (!*schema) return TakeHeader(line, origin, schema);
+      return Report(line, origin, decoder_.DecodeCsvRow(line, **schema, out));
     }
     PULSE_ASSIGN_OR_RETURN(std::optional<Problem> problem, decoder_.DecodeJson(line, out));
-    return Report(line, std::move(problem));
+    return Report(line, origin, std::move(problem));
   }
 
   // The first non-blank line of a CSV file is its header; a bad one is reported and the next
   // line is tried.
-  Status TakeHeader(const Line& line) {
+  Status TakeHeader(const Line& line, const std::string& origin,
+                    std::shared_ptr<const internal::CsvSchema>* schema) {
     if (std::optional<Problem> problem = decoder_.CheckCsv(line)) {
-      return Report(line, std::move(problem));
+      return Report(line, origin, std::move(problem));
     }
-    csv_schema_ = decoder_.MakeSchema(line);
+    *schema = decoder_.MakeSchema(line);
     return Status::OK();
   }
 
-  Status Report(const Line& line, std::optional<Problem> problem) {
+  Status Report(const Line& line, const std::string& origin, std::optional<Problem> problem) {
     if (!problem) return Status::OK();
     ++reported_;
     return ctx_.bad_records->Report(
-        BadRecord{problem->reason, *origin_, line.number, line.text, problem->error});
+        BadRecord{problem->reason, origin, line.number, line.text, problem->error});
   }
 
   // Parallel decoding: keep up to max_in_flight_ chunks in the pool and deliver their
   // records and bad lines in input order.
   Result<bool> ReadParallel(size_t max_records, std::vector<Record>* out) {
-    const size_t limit = out->size() + max_records;
+    const size_t before = out->size();
+    const size_t limit = before + max_records;
     while (out->size() < limit) {
       if (StopRequested()) {
         finished_ = true;
         in_flight_.clear();
         return false;
       }
+      would_block_ = false;
       while (in_flight_.size() < max_in_flight_ && !finished_) {
         PULSE_ASSIGN_OR_RETURN(std::shared_ptr<Chunk> chunk, NextChunk());
         if (!chunk) break;
         in_flight_.push_back(chunk);
         pool_->Submit(std::move(chunk));
       }
-      if (in_flight_.empty()) return false;
+      if (in_flight_.empty()) {
+        if (!would_block_) return false;
+        // A stream with nothing more for now: hand over what we have, or wait for more.
+        if (out->size() > before) return true;
+        PULSE_ASSIGN_OR_RETURN(const bool ready, WaitReadable());
+        if (!ready) return true;
+        continue;
+      }
       Chunk& chunk = *in_flight_.front();
       pool_->Wait(chunk);
       PULSE_RETURN_IF_ERROR(chunk.status);
@@ -549,7 +621,8 @@ class FileSourceImpl final : public Source, public CheckpointedSource {
   }
 
   // Read the next chunk of lines of the current file (CSV headers are taken here, in order).
-  // Returns null at the end of the input.
+  // Returns null at the end of the input, or (setting would_block_) when a stream has no
+  // complete line ready.
   Result<std::shared_ptr<Chunk>> NextChunk() {
     auto chunk = std::make_shared<Chunk>();
     while (!finished_) {
@@ -558,17 +631,21 @@ class FileSourceImpl final : public Source, public CheckpointedSource {
         continue;
       }
       Line line;
-      Result<bool> got = reader_.Next(AtEnd::kEmit, &line);
+      Result<bool> got = reader_.Next(stream_ ? AtEnd::kAvailable : AtEnd::kEmit, &line);
       if (!got.ok()) return got.status().WithContext(fmt::format("reading '{}'", *origin_));
       if (!*got) {
         if (!chunk->lines.empty()) break;  // finish this file's chunk first
+        if (stream_ && !reader_.at_eof()) {
+          would_block_ = true;
+          return std::shared_ptr<Chunk>();
+        }
         PULSE_RETURN_IF_ERROR(OpenNextFile());
         continue;
       }
       if (options_.format == FileFormat::kCsv && !csv_schema_) {
         if (line.text.empty() && !line.too_long) continue;
         if (!chunk->lines.empty()) return Seal(std::move(chunk));  // keep report order
-        PULSE_RETURN_IF_ERROR(TakeHeader(line));
+        PULSE_RETURN_IF_ERROR(TakeHeader(line, *origin_, &csv_schema_));
         continue;
       }
       chunk->lines.push_back({chunk->bytes.size(), line});
@@ -592,32 +669,64 @@ class FileSourceImpl final : public Source, public CheckpointedSource {
     return chunk;
   }
 
-  // Wait one poll interval of the run's clock (waking early on stop), then restart if the file
-  // shrank.
-  Status WaitForData() {
-    Clock& clock = ctx_.env != nullptr ? ctx_.env->clock() : Env::Default().clock();
+  // --- follow = true: the files come from a FileFollower (file_follow.h).
+
+  Status OpenFollowing() {
+    internal::FileFollower::Options o;
+    o.path = options_.path;
+    o.framing = InputFraming();
+    o.max_line_bytes = options_.max_line_bytes;
+    o.block_bytes = std::min(block_bytes_, kFollowBlockBytes);
+    o.poll_interval_ms = options_.poll_interval_ms;
+    o.rotate_wait_ms = options_.rotate_wait_ms;
+    follower_ = std::make_unique<internal::FileFollower>(std::move(o));
+    internal::FileFollower::ContinueHook reread_header;
+    if (options_.format == FileFormat::kCsv) {
+      reread_header = [this](internal::FollowedFile& file) -> Status {
+        PULSE_ASSIGN_OR_RETURN(file.csv_schema, RereadCsvHeader(file.fd, file.offset));
+        return Status::OK();
+      };
+    }
+    return follower_->Open(RunClock(), ctx_.stop, &ctx_.counters->bytes,
+                           resume_follow_.value_or(std::vector<internal::FollowPosition>{}),
+                           std::move(reread_header));
+  }
+
+  // Hand over the lines of the followed files as they come: return as soon as there are
+  // records and nothing more is ready, or after a poll interval of the run's clock without
+  // any, looking for more every kGrowthCheckMs. On stop, the lines still buffered (and each
+  // file's partial last line) become the final records.
+  Result<bool> ReadFollowing(size_t max_records, std::vector<Record>* out) {
+    const size_t before = out->size();
+    const size_t limit = before + max_records;
+    Clock& clock = RunClock();
     const Clock::TimePoint deadline =
         clock.Now() + std::chrono::milliseconds(options_.poll_interval_ms);
-    while (!StopRequested()) {
-      const Clock::Duration left = deadline - clock.Now();
-      if (left <= Clock::Duration::zero()) break;
-      clock.SleepFor(std::min<Clock::Duration>(left, std::chrono::milliseconds(kMaxStopCheckMs)));
-    }
-    struct stat st {};
-    if (::fstat(fd_, &st) != 0) {
-      return Status::IOError(fmt::format("cannot stat '{}': {}", *origin_, std::strerror(errno)));
-    }
-    if (static_cast<uint64_t>(st.st_size) < reader_.offset()) {  // truncated: read it again
-      if (::lseek(fd_, 0, SEEK_SET) < 0) {
-        return Status::IOError(
-            fmt::format("cannot seek '{}': {}", *origin_, std::strerror(errno)));
+    while (out->size() < limit) {
+      if (finished_) return false;
+      if (StopRequested()) draining_ = true;
+      Line line;
+      internal::FollowedFile* file = nullptr;
+      PULSE_ASSIGN_OR_RETURN(const bool got, follower_->Next(draining_, &line, &file));
+      if (got) {
+        PULSE_RETURN_IF_ERROR(HandleLine(line, *file->name, &file->csv_schema, out));
+        continue;
       }
-      reader_.Reset(fd_, ctx_.stop, &ctx_.counters->bytes);
+      if (draining_) {
+        finished_ = true;
+        return false;
+      }
+      if (out->size() > before) return true;
+      const Clock::Duration left = deadline - clock.Now();
+      if (left <= Clock::Duration::zero()) return true;
+      clock.SleepFor(std::min<Clock::Duration>(
+          left, std::chrono::milliseconds(std::min(kGrowthCheckMs, options_.poll_interval_ms))));
     }
-    return Status::OK();
+    return true;
   }
 
   const FileSourceOptions options_;
+  const size_t block_bytes_;
   std::vector<std::string> projection_;
   SourceContext ctx_;
 
@@ -626,10 +735,12 @@ class FileSourceImpl final : public Source, public CheckpointedSource {
   std::shared_ptr<const std::string> origin_;  // the current input, as dead letters name it
   size_t file_index_of_origin_ = 0;
   std::optional<ReadPosition> resume_;  // set by Seek
+  std::optional<std::vector<internal::FollowPosition>> resume_follow_;  // set by Seek (follow)
   ReadPosition position_;
   uint64_t reported_ = 0;  // bad lines reported on this thread
   int fd_ = -1;
   bool owns_fd_ = false;
+  bool stream_ = false;  // the current input is not a regular file (a pipe, a terminal)
   bool finished_ = false;
   bool draining_ = false;  // stop seen while following: emit what is buffered, then end
   internal::LineReader reader_;
@@ -641,6 +752,9 @@ class FileSourceImpl final : public Source, public CheckpointedSource {
   std::deque<std::shared_ptr<Chunk>> in_flight_;
   size_t next_record_ = 0;  // delivery position in in_flight_.front()
   size_t next_bad_ = 0;
+  bool would_block_ = false;  // NextChunk found a stream with nothing ready
+
+  std::unique_ptr<internal::FileFollower> follower_;  // follow = true
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 // LineReader: block reads, line/CSV-record framing, bounded skipping of over-long lines.
 #include "io/line_reader.h"
 
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -39,6 +40,7 @@ void LineReader::Reset(int fd, const std::atomic<bool>* stop, std::atomic<uint64
   inner_newlines_ = 0;
   csv_state_ = CsvState::kFieldStart;
   at_input_start_ = start_offset == 0;
+  eof_ = false;
   skipping_ = false;
   skipped_prefix_.clear();
   skipped_line_ = 0;
@@ -131,7 +133,7 @@ void LineReader::SkipByteOrderMark() {
   }
 }
 
-Result<size_t> LineReader::Fill() {
+Result<size_t> LineReader::Fill(AtEnd at_end) {
   if (begin_ > 0) {
     const size_t pending = end_ - begin_;
     if (pending > 0) std::memmove(buf_.get(), buf_.get() + begin_, pending);
@@ -152,6 +154,17 @@ Result<size_t> LineReader::Fill() {
     buf_ = std::move(grown);
     capacity_ = new_capacity;
   }
+  if (at_end == AtEnd::kAvailable) {
+    pollfd ready{fd_, POLLIN, 0};
+    int rc;
+    do {
+      rc = ::poll(&ready, 1, 0);
+    } while (rc < 0 && errno == EINTR && !(stop_ != nullptr && stop_->load()));
+    if (rc < 0 && errno != EINTR) {
+      return Status::IOError(fmt::format("poll failed: {}", std::strerror(errno)));
+    }
+    if (rc <= 0) return size_t{0};  // nothing ready now (POLLHUP counts as ready: the end)
+  }
   ssize_t n;
   for (;;) {
     n = ::read(fd_, buf_.get() + end_, capacity_ - end_);
@@ -162,6 +175,7 @@ Result<size_t> LineReader::Fill() {
     if (stop_ != nullptr && stop_->load(std::memory_order_relaxed)) return size_t{0};
   }
   const size_t got = static_cast<size_t>(n);
+  if (got == 0 && at_end != AtEnd::kHold) eof_ = true;
   end_ += got;
   offset_ += got;
   if (bytes_read_ != nullptr && got > 0) bytes_read_->fetch_add(got, std::memory_order_relaxed);
@@ -234,12 +248,14 @@ Result<bool> LineReader::Next(AtEnd at_end, Line* line) {
         begin_ = scan_ = end_;
       }
     }
+    if (at_end == AtEnd::kBuffered) return false;
     size_t got = 0;
-    if (at_end != AtEnd::kDrain) {
-      PULSE_ASSIGN_OR_RETURN(got, Fill());
+    if (at_end != AtEnd::kDrain && !eof_) {
+      PULSE_ASSIGN_OR_RETURN(got, Fill(at_end));
     }
     if (got > 0) continue;
     if (at_end == AtEnd::kHold) return false;
+    if (at_end == AtEnd::kAvailable && !eof_) return false;  // more may come
     // End of input: the rest is the final line.
     if (skipping_) {
       TakeSkippedLine(line);

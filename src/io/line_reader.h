@@ -25,6 +25,13 @@ enum class AtEnd : uint8_t {
   kEmit,   // end of input: return a final line that has no '\n'
   kHold,   // the input may grow (follow mode): keep a partial line buffered and return false
   kDrain,  // stop reading: return what is buffered (complete lines, then the partial one)
+  // A stream (pipe, terminal, socket): read only bytes that are ready now (poll(2)), so that
+  // Next never blocks; when none are, keep a partial line and return false (at_eof() is
+  // false). At the end of the input (read(2) returns 0) as kEmit.
+  kAvailable,
+  // Return the complete lines already buffered, without reading; false when there are none
+  // (a caller checks the input before letting the reader read more, e.g. for truncation).
+  kBuffered,
 };
 
 /// One line (or CSV record). Views stay valid until the next call to Next() or Reset().
@@ -63,8 +70,17 @@ class LineReader {
              uint64_t start_offset = 0, uint64_t first_line = 1);
 
   /// Return true with the next line in `*line`, or false when there is none (see AtEnd).
-  /// Errors: IOError from read(2).
+  /// Once read(2) reported the end of the input with kEmit or kAvailable, the input is not
+  /// read again until Reset (a terminal's Ctrl-D is needed once). Errors: IOError from read(2)
+  /// or poll(2).
   Result<bool> Next(AtEnd at_end, Line* line);
+
+  /// True once read(2) reported the end of the input with kEmit or kAvailable (see Next).
+  bool at_eof() const { return eof_; }
+
+  /// The input offset just past the last line returned (where a reader that continues after
+  /// it would start).
+  uint64_t consumed_offset() const { return base_ + offset_ - (end_ - begin_); }
 
   /// The input offset read up to: start_offset plus the bytes read since Reset().
   uint64_t offset() const { return base_ + offset_; }
@@ -77,8 +93,9 @@ class LineReader {
 
   // Scan [scan_, end_) for the end of the current record; on success set *newline.
   bool FindEnd(size_t* newline);
-  // Read more bytes (compacting or growing the buffer first). Returns bytes read; 0 at EOF.
-  Result<size_t> Fill();
+  // Read more bytes (compacting or growing the buffer first). Returns bytes read; 0 at EOF
+  // (then eof_ is set, except with kHold) or, with kAvailable, when no byte is ready.
+  Result<size_t> Fill(AtEnd at_end);
   void SkipByteOrderMark();
   // Produce a line from [begin_, end) and move past `consumed` bytes.
   void TakeLine(size_t end, size_t next_begin, Line* line);
@@ -107,6 +124,7 @@ class LineReader {
   uint64_t inner_newlines_ = 0;  // kCsv: newlines inside quotes in the current record
   CsvState csv_state_ = CsvState::kFieldStart;
   bool at_input_start_ = true;
+  bool eof_ = false;  // read(2) returned 0 with kEmit or kAvailable
 
   bool skipping_ = false;  // discarding the rest of a too-long line
   std::string skipped_prefix_;  // start of the too-long line being skipped

@@ -4,6 +4,8 @@
 #include "io/line_reader.h"
 
 #include <fcntl.h>
+#include <stdlib.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -131,6 +133,86 @@ TEST_F(LineReaderTest, BomSplitAcrossReadsInHoldMode) {
     std::fclose(f);
   }
   EXPECT_EQ(ReadAll(&reader, AtEnd::kHold), (std::vector<std::string>{"1:x"}));
+}
+
+// A pipe (issue 22): kAvailable hands over each complete line as soon as it is there, holds a
+// partial one without blocking, and at the end emits the final partial line.
+TEST(LineReaderStreamTest, AvailableNeverBlocksOnAPipe) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  LineReader reader(Framing::kLines, 100);
+  reader.Reset(fds[0], nullptr, nullptr);
+  Line line;
+  auto write = [&](std::string_view s) {
+    ASSERT_EQ(::write(fds[1], s.data(), s.size()), static_cast<ssize_t>(s.size()));
+  };
+  ASSERT_OK_AND_ASSIGN(bool got, reader.Next(AtEnd::kAvailable, &line));
+  EXPECT_FALSE(got);  // nothing written yet: no wait
+  EXPECT_FALSE(reader.at_eof());
+  write("one\ntw");
+  ASSERT_OK_AND_ASSIGN(got, reader.Next(AtEnd::kAvailable, &line));
+  ASSERT_TRUE(got);
+  EXPECT_EQ(line.text, "one");
+  EXPECT_EQ(reader.consumed_offset(), 4u);
+  ASSERT_OK_AND_ASSIGN(got, reader.Next(AtEnd::kAvailable, &line));
+  EXPECT_FALSE(got);  // "tw" is held
+  write("o\nthree");
+  ASSERT_OK_AND_ASSIGN(got, reader.Next(AtEnd::kAvailable, &line));
+  ASSERT_TRUE(got);
+  EXPECT_EQ(line.text, "two");
+  EXPECT_EQ(line.number, 2u);
+  ::close(fds[1]);
+  ASSERT_OK_AND_ASSIGN(got, reader.Next(AtEnd::kAvailable, &line));
+  ASSERT_TRUE(got);
+  EXPECT_EQ(line.text, "three");
+  EXPECT_TRUE(reader.at_eof());
+  ASSERT_OK_AND_ASSIGN(got, reader.Next(AtEnd::kAvailable, &line));
+  EXPECT_FALSE(got);
+  ::close(fds[0]);
+}
+
+// On a terminal one Ctrl-D ends the input: once read(2) returned 0 the reader does not read
+// again (a second read would wait for another Ctrl-D, or take what was typed after it).
+TEST(LineReaderStreamTest, OneCtrlDEndsATerminal) {
+  const int master = ::posix_openpt(O_RDWR | O_NOCTTY);
+  ASSERT_GE(master, 0);
+  ASSERT_EQ(::grantpt(master), 0);
+  ASSERT_EQ(::unlockpt(master), 0);
+  const int terminal = ::open(::ptsname(master), O_RDWR | O_NOCTTY);
+  ASSERT_GE(terminal, 0);
+  termios mode{};
+  ASSERT_EQ(::tcgetattr(terminal, &mode), 0);
+  mode.c_lflag |= ICANON;
+  mode.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+  ASSERT_EQ(::tcsetattr(terminal, TCSANOW, &mode), 0);
+  const std::string typed = std::string("a\n") + static_cast<char>(mode.c_cc[VEOF]) + "b\n";
+  for (const AtEnd at_end : {AtEnd::kEmit, AtEnd::kAvailable}) {
+    SCOPED_TRACE(static_cast<int>(at_end));
+    ASSERT_EQ(::write(master, typed.data(), typed.size()), static_cast<ssize_t>(typed.size()));
+    LineReader reader(Framing::kLines, 100);
+    reader.Reset(terminal, nullptr, nullptr);
+    Line line;
+    Result<bool> got = false;
+    // kAvailable: the terminal may need a moment to pass the typed text on.
+    for (int i = 0; i < 1000; ++i) {
+      got = reader.Next(at_end, &line);
+      if (!got.ok() || *got) break;
+      ::usleep(1000);
+    }
+    ASSERT_OK(got.status());
+    ASSERT_TRUE(*got);
+    EXPECT_EQ(line.text, "a");
+    ASSERT_OK_AND_ASSIGN(const bool more, reader.Next(at_end, &line));  // the Ctrl-D
+    EXPECT_FALSE(more);
+    EXPECT_TRUE(reader.at_eof());
+    ASSERT_OK_AND_ASSIGN(const bool again, reader.Next(at_end, &line));  // not read again
+    EXPECT_FALSE(again);
+    // "b" is still there for whoever reads the terminal next.
+    char rest[8];
+    EXPECT_EQ(::read(terminal, rest, sizeof rest), 2);
+  }
+  ::close(terminal);
+  ::close(master);
 }
 
 }  // namespace

@@ -106,10 +106,13 @@ class Source {
   virtual std::string Describe() const = 0;
 
   /// True if the input does not end by itself, so that the run lasts until it is stopped: a
-  /// followed file, a pipe or terminal on standard input, Kafka without stop_at. A stop without
-  /// checkpoints then publishes what the outputs hold (the windows closed before it) instead of
-  /// aborting them (RunEnd::kStopped). Called by the executor before Open, on the thread that
-  /// calls Run(); the answer may not change afterwards. Default: false (the input ends).
+  /// followed file, a pipe or terminal on standard input, Kafka without stop_at. The one notion
+  /// of unboundedness: the executor tells the sink (SinkContext::unbounded), which then makes
+  /// each result visible as it is written (docs/running-continuously.md); a stop without
+  /// checkpoints publishes what the outputs hold (the windows closed before it) instead of
+  /// aborting them as for an input cut short (RunEnd::kStopped); time.idle_timeout applies
+  /// only to such a source. It may be called at any time (also before Open) and gives the same
+  /// answer throughout a run. Default: false (the input ends).
   virtual bool Unbounded() const { return false; }
 
   /// The source's side of checkpoints, or null if it cannot be resumed (e.g. standard input);
@@ -174,6 +177,13 @@ struct SinkContext {
   /// Processing time and files (file age, flush timeouts). Null means Env::Default() (a sink
   /// opened outside a run); the executor always sets it.
   Env* env = nullptr;
+  /// The run's source does not end by itself (Source::Unbounded()): results should become
+  /// visible soon after Write rather than at Close (the JSON-lines file sink appends to its
+  /// final path and flushes every batch; Parquet still publishes whole files).
+  bool unbounded = false;
+  /// The run takes checkpoints: CheckpointedSink::Recover follows Open, so Open must leave
+  /// what an earlier run wrote for Recover to continue or cut back.
+  bool checkpoints = false;
 };
 
 /// Consumes results in order. Lifecycle: Open → (Write | OnWatermark | Tick)… → Close, or Abort

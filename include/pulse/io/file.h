@@ -22,9 +22,17 @@ struct FileSourceOptions {
   /// The top-level field holding the event time: an RFC 3339 string or integer epoch ms
   /// (in CSV: a cell of epoch-ms digits or an RFC 3339 string).
   std::string time_field = "event_time";
-  /// Keep reading a growing file until stopped (Ctrl-C), polling every `poll_interval_ms`.
+  /// Follow the file (or every file matching the glob) by name until the run is stopped, as
+  /// `tail -F` does: appended lines are read within about 10 ms; every `poll_interval_ms` the
+  /// names are looked at again for log rotation (rename and create, copytruncate), removed
+  /// files and, with a glob, new files (docs/running-continuously.md, "Log rotation").
   bool follow = false;
+  /// Follow: how often the names are looked at. Standard input and other streams: how long a
+  /// Read waits for input before it returns with nothing (so the run sees time pass).
   DurationMs poll_interval_ms = 100;
+  /// Follow: a file that rotation moved away (or removed) is read until it has not grown for
+  /// this long, then closed (a writer may write to it until it reopens its log).
+  DurationMs rotate_wait_ms = 10'000;
   /// Lines (JSONL) or records (CSV) longer than this are bad records (`line_too_long`).
   size_t max_line_bytes = 16u << 20;
   /// Threads that decode lines in parallel (records still come out in input order).
@@ -40,8 +48,12 @@ struct FileSourceOptions {
 std::unique_ptr<Source> FileSource(FileSourceOptions options);
 
 struct FileSinkOptions {
-  /// Output file; empty means standard output. The file is written under a temporary name in
-  /// the same directory and renamed into place by Close(); a failed run leaves no file.
+  /// Output file; empty means standard output. When the run's input ends (a bounded run), the
+  /// file is written under a temporary name in the same directory and renamed into place by
+  /// Close(), so a failed run leaves no file. When it does not (SinkContext::unbounded: follow,
+  /// a pipe on stdin, Kafka without stop_at), results are appended to the file itself and
+  /// flushed with every batch, visible as their windows close; a fresh run replaces the file,
+  /// and with checkpoints a restarted run cuts it back to what the checkpoint covers.
   std::string path;
 };
 
