@@ -241,6 +241,17 @@ TEST_P(SignalTest, StopWithCheckpointsThenResumeContinuesExactly) {
                              ": the final checkpoint keeps 3 open windows"),
             std::string::npos)
       << RunStderr();
+  // The run is unbounded, so the file is written in place (docs/running-continuously.md): it
+  // holds exactly what the final checkpoint covers, the results of the windows closed before
+  // the stop, each once.
+  std::string closed;
+  std::istringstream reference(FinishedRun(first));
+  for (std::string line; std::getline(reference, line);) {
+    if (line.find("\"window_end_ms\":70000") == std::string::npos) closed += line + "\n";
+  }
+  ASSERT_FALSE(closed.empty());
+  EXPECT_EQ(ReadFile(dir_ / "out.jsonl"), closed);
+  EXPECT_FALSE(HasInProgressFile());
 
   Append("in.jsonl", second);
   Start({"--drain"});
