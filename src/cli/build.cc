@@ -143,6 +143,32 @@ OnError SourceOnError(const PipelineConfig& c) {
   return c.source.String("on_error") == "fail" ? OnError::kFail : OnError::kSkip;
 }
 
+std::string UnboundedSource(const PipelineConfig& c) {
+  const ConnectorDeclaration* d = c.source.declaration();
+  return d != nullptr && d->unbounded != nullptr ? d->unbounded(c.source) : std::string();
+}
+
+std::vector<std::string> TimeWarnings(const PipelineConfig& c, bool unbounded) {
+  std::vector<std::string> warnings;
+  const TimeConfig& time = c.time;
+  if (unbounded && !time.max_out_of_orderness.value) {
+    std::string why = UnboundedSource(c);
+    if (why.empty()) why = "its input does not end by itself";
+    warnings.push_back(fmt::format(
+        "{}:{}: the source is unbounded ({}) and time.max_out_of_orderness is not set, so no "
+        "window closes before its input ends or the run is stopped with --drain; set "
+        "time.max_out_of_orderness (and time.idle_timeout for pauses)",
+        c.name, c.source.line(), why));
+  }
+  if (!unbounded && time.idle_timeout.is_set()) {
+    warnings.push_back(fmt::format(
+        "{}:{}: time.idle_timeout has no effect: the source's input ends by itself (idleness is "
+        "for follow = true, standard input from a pipe or terminal, and Kafka without stop_at)",
+        c.name, time.idle_timeout.line));
+  }
+  return warnings;
+}
+
 namespace {
 
 plan::LogicalPlan LogicalPlanWith(const PipelineConfig& c, ops::WindowOptions window) {
@@ -209,10 +235,13 @@ Result<BuiltPipeline> Assemble(const PipelineConfig& c, std::unique_ptr<Source> 
   PULSE_ASSIGN_OR_RETURN(plan::CompiledPlan compiled, MakeCompiledPlan(c));
   BuiltPipeline built;
   Pipeline& pipeline = built.pipeline;
+  // Idleness only for an input that pauses rather than ends (TimeWarnings says so otherwise).
+  const bool idle = c.time.idle_timeout.value && source->Unbounded();
   pipeline.From(std::move(source));
   if (Status st = compiled.AddTo(pipeline); !st.ok()) return ErrorAt(c, c.ops.line, st.message());
   pipeline.To(std::move(sink));
   pipeline.Watermarks(WatermarkOptions{c.time.max_out_of_orderness.value});
+  if (idle) pipeline.Idleness(*c.time.idle_timeout.value);
   pipeline.BadRecords(BadRecordHandler::Options{SourceOnError(c), std::move(dead_letter_path)});
   if (Status st = pipeline.Validate(); !st.ok()) return ErrorAt(c, 0, st.message());
   built.field_check = compiled.field_check();
@@ -319,6 +348,20 @@ std::string DescribePlan(const PipelineConfig& c) {
                                    FormatDuration(*c.time.max_out_of_orderness.value)));
   } else {
     line("watermark:", "none until the end of input, which flushes every window");
+  }
+  const std::string unbounded = UnboundedSource(c);
+  if (!unbounded.empty()) {
+    if (c.time.idle_timeout.value) {
+      const std::string idle = FormatDuration(*c.time.idle_timeout.value);
+      line("idle:", fmt::format("after {} without a record, W = largest event time - {} + the "
+                                "time since the last record (processing time)",
+                                idle, FormatDuration(c.time.max_out_of_orderness.value.value_or(0))));
+    } else {
+      line("idle:", "none: while the input pauses, W waits for the next record");
+    }
+    line("stop:", fmt::format("unbounded input ({}): Ctrl-C/SIGTERM stop the run (--drain "
+                              "closes every window first)",
+                              unbounded));
   }
 
   const OpsConfig& o = c.ops;

@@ -82,6 +82,14 @@ constexpr ConfigKey kTimeKeys[] = {
             "input ends",
      .default_doc = "unset",
      .min = 0},
+    {.name = "idle_timeout",
+     .type = ConfigType::kDuration,
+     .doc = "T (unbounded sources; needs `max_out_of_orderness`): once no record has arrived for "
+            "T, W follows processing time from the largest event time − B, so that the windows "
+            "of the last burst close while the input pauses "
+            "([running continuously](running-continuously.md)); unset: W moves only with records",
+     .default_doc = "unset",
+     .min = 1},
 };
 constexpr ConfigKey kWindowKeys[] = {
     {.name = "type",
@@ -311,6 +319,7 @@ class Loader {
     PULSE_ASSIGN_OR_RETURN(config.source,
                            LoadConnector(View(root, "source"), ConnectorRole::kSource));
     PULSE_ASSIGN_OR_RETURN(config.time, LoadTime(View(root, "time")));
+    PULSE_RETURN_IF_ERROR(CheckTimeForSource(config));
     PULSE_ASSIGN_OR_RETURN(config.window, LoadWindow(View(root, "window")));
     PULSE_ASSIGN_OR_RETURN(config.ops, LoadOps(View(root, "ops")));
     PULSE_ASSIGN_OR_RETURN(config.sink,
@@ -759,7 +768,24 @@ class Loader {
         Setting<DurationMs> bound,
         GetDuration(t, "max_out_of_orderness", Setting<DurationMs>{}, Sign::kNonNegative));
     if (bound.is_set()) c.max_out_of_orderness = {bound.value, bound.line};
+    PULSE_ASSIGN_OR_RETURN(
+        Setting<DurationMs> idle,
+        GetDuration(t, "idle_timeout", Setting<DurationMs>{}, Sign::kPositive));
+    if (idle.is_set()) c.idle_timeout = {idle.value, idle.line};
     return c;
+  }
+
+  // Idleness needs a bound to continue from. (What an unbounded source without a bound, or
+  // idleness on a bounded one, means is for TimeWarnings: whether standard input ends is
+  // known only when the run starts.)
+  Status CheckTimeForSource(const PipelineConfig& c) {
+    const TimeConfig& time = c.time;
+    if (time.idle_timeout.is_set() && !time.max_out_of_orderness.value) {
+      return Error(time.idle_timeout.line,
+                   "time.idle_timeout needs time.max_out_of_orderness: the idle watermark "
+                   "continues from the largest event time minus that bound; set both");
+    }
+    return Status::OK();
   }
 
   Result<WindowConfig> LoadWindow(const TableView& t) {

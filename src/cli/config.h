@@ -39,6 +39,9 @@ struct TimeConfig {
   Setting<DurationMs> allowed_lateness;  // >= 0, default 0
   /// nullopt: no watermark until the end of input (the original's behaviour).
   Setting<std::optional<DurationMs>> max_out_of_orderness;
+  /// > 0; nullopt: the watermark moves only with records (Pipeline::Idleness). Requires
+  /// max_out_of_orderness; applied only to an unbounded source (UnboundedSource).
+  Setting<std::optional<DurationMs>> idle_timeout;
 };
 
 /// [window].
@@ -150,8 +153,9 @@ struct BuiltPipeline {
 
 /// Build the pipeline a config describes:
 /// source → [where, computed fields] → key → WindowedAggregate → [names, having] → sink, with
-/// its watermark strategy, bad-record policy and late output; the source and sink come from the
-/// connector registry's factories.
+/// its watermark strategy (and time.idle_timeout when the built source is unbounded),
+/// bad-record policy and late output; the source and sink come from the connector registry's
+/// factories.
 /// Errors: InvalidArgument for parts that are configured correctly but not built into this
 /// Pulse (Kafka, Parquet, RocksDB), or that a component rejects (naming the key and its line).
 Result<BuiltPipeline> BuildRun(const PipelineConfig& config);
@@ -191,6 +195,17 @@ std::span<const ConfigTable> ConfigTables();
 
 /// The source's bad-record policy (its `on_error`; "skip" for kinds without one).
 OnError SourceOnError(const PipelineConfig& config);
+
+/// Why the configured source is unbounded (its declaration's `unbounded`, e.g.
+/// "follow = true"), or "" when its input ends by itself. From the config alone: `pulse
+/// validate`'s view (a run asks the built source, Source::Unbounded).
+std::string UnboundedSource(const PipelineConfig& config);
+
+/// The probable mistakes of [time] for a source that is `unbounded` or not, as messages like
+/// the config's warnings ("<name>:<line>: ..."): an unbounded source without
+/// time.max_out_of_orderness closes no window before its input ends or a --drain stop;
+/// time.idle_timeout has no effect on a source whose input ends by itself.
+std::vector<std::string> TimeWarnings(const PipelineConfig& config, bool unbounded);
 
 /// Names used in messages and plans.
 std::string_view WindowKindName(ops::WindowSpec::Kind kind);

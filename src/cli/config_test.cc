@@ -273,6 +273,14 @@ TEST(ConfigTest, OriginalKafkaConfigLoadsAndBuilds) {
   EXPECT_EQ(c.sink.String("topic"), "results");
   EXPECT_EQ(c.sink.String("acks"), "all");
   EXPECT_TRUE(c.warnings.empty());
+  // The original's Kafka config has no bound: no window would close while it runs.
+  const std::vector<std::string> time = TimeWarnings(c, !UnboundedSource(c).empty());
+  ASSERT_EQ(time.size(), 1u);
+  EXPECT_EQ(time[0],
+            "pipeline.toml:1: the source is unbounded (a Kafka topic without stop_at) and "
+            "time.max_out_of_orderness is not set, so no window closes before its input ends "
+            "or the run is stopped with --drain; set time.max_out_of_orderness (and "
+            "time.idle_timeout for pauses)");
   EXPECT_EQ(BuildError(kKafka), KafkaBuildResult(2, "source"));
   std::string file_source =
       Replace(kKafka, "kind = \"kafka\"\npath = \"unused\"", "kind = \"file\"\npath = \"in\"");
@@ -281,6 +289,71 @@ TEST(ConfigTest, OriginalKafkaConfigLoadsAndBuilds) {
   EXPECT_EQ(f.warnings[0],
             "pipeline.toml:5: source.bootstrap_servers has no effect for a file source");
   EXPECT_EQ(BuildError(file_source), KafkaBuildResult(22, "sink"));
+}
+
+// Idleness and unbounded sources (issue 22): an input that may never end without a bound gets a
+// warning; idle_timeout needs a bound, is applied only to an unbounded source and is a warning
+// (no effect) on one that ends.
+TEST(ConfigTest, IdleTimeoutAndUnboundedSources) {
+  const std::string follow = Replace(kMinimal, "path = \"input.jsonl\"",
+                                     "path = \"input.jsonl\"\nfollow = true");
+  ASSERT_OK_AND_ASSIGN(PipelineConfig no_bound, LoadConfigString(follow, "pipeline.toml"));
+  EXPECT_TRUE(no_bound.warnings.empty());
+  EXPECT_EQ(UnboundedSource(no_bound), "follow = true");
+  EXPECT_EQ(TimeWarnings(no_bound, true),
+            std::vector<std::string>{
+                "pipeline.toml:1: the source is unbounded (follow = true) and "
+                "time.max_out_of_orderness is not set, so no window closes before its input "
+                "ends or the run is stopped with --drain; set time.max_out_of_orderness (and "
+                "time.idle_timeout for pauses)"});
+  EXPECT_TRUE(TimeWarnings(no_bound, false).empty());  // a bounded input closes all at its end
+  ASSERT_OK_AND_ASSIGN(
+      PipelineConfig stdin_config,
+      LoadConfigString(Replace(kMinimal, "\"input.jsonl\"", "\"-\""), "pipeline.toml"));
+  EXPECT_EQ(UnboundedSource(stdin_config), "standard input, when a pipe or a terminal");
+
+  const std::string idle =
+      Replace(follow, "[window]",
+              "[time]\nmax_out_of_orderness = \"2s\"\nidle_timeout = \"500ms\"\n\n[window]");
+  ASSERT_OK_AND_ASSIGN(PipelineConfig c, LoadConfigString(idle, "pipeline.toml"));
+  EXPECT_TRUE(c.warnings.empty());
+  EXPECT_TRUE(TimeWarnings(c, true).empty());
+  EXPECT_EQ(c.time.idle_timeout.value, std::optional<DurationMs>(500));
+  EXPECT_EQ(c.time.idle_timeout.line, 8);
+  ASSERT_OK_AND_ASSIGN(Pipeline p, BuildPipeline(c));
+  EXPECT_EQ(p.parts().idle_timeout, std::optional<DurationMs>(500));
+  const std::string plan = DescribePlan(c);
+  EXPECT_NE(plan.find("idle:        after 500ms without a record, W = largest event time - 2s + "
+                      "the time since the last record (processing time)\n"),
+            std::string::npos)
+      << plan;
+  EXPECT_NE(plan.find("stop:        unbounded input (follow = true)"), std::string::npos)
+      << plan;
+
+  // A file that ends: no effect, and the pipeline does not get it.
+  const std::string bounded = Replace(idle, "\nfollow = true", "");
+  ASSERT_OK_AND_ASSIGN(PipelineConfig b, LoadConfigString(bounded, "pipeline.toml"));
+  EXPECT_EQ(TimeWarnings(b, false),
+            std::vector<std::string>{
+                "pipeline.toml:7: time.idle_timeout has no effect: the source's input ends by "
+                "itself (idleness is for follow = true, standard input from a pipe or terminal, "
+                "and Kafka without stop_at)"});
+  ASSERT_OK_AND_ASSIGN(Pipeline bp, BuildPipeline(b));
+  EXPECT_FALSE(bp.parts().idle_timeout.has_value());
+  EXPECT_EQ(DescribePlan(b).find("idle:"), std::string::npos);
+
+  EXPECT_EQ(LoadError(Replace(idle, "max_out_of_orderness = \"2s\"\n", "")),
+            "pipeline.toml:7: time.idle_timeout needs time.max_out_of_orderness: the idle "
+            "watermark continues from the largest event time minus that bound; set both");
+  EXPECT_EQ(LoadError(Replace(idle, "\"500ms\"", "\"0s\"")),
+            "pipeline.toml:8: time.idle_timeout must be > 0; got \"0s\"");
+
+  // A bounded Kafka read ends like a file.
+  ASSERT_OK_AND_ASSIGN(PipelineConfig k,
+                       LoadConfigString(Replace(kKafka, "topic = \"events\"\n",
+                                                "topic = \"events\"\nstop_at = \"end\"\n"),
+                                        "pipeline.toml"));
+  EXPECT_EQ(UnboundedSource(k), "");
 }
 
 TEST(ConfigTest, KafkaKeysOfIssue6) {
@@ -650,7 +723,8 @@ TEST(ConfigErrorTest, Time) {
             "integer with a unit ms, s, m, h or d (e.g. \"500ms\", \"10s\", \"1h30m\")");
   EXPECT_EQ(LoadError(Replace(with_time, "allowed_lateness", "allowed_latenes")),
             "pipeline.toml:6: unknown key 'allowed_latenes' in [time] (did you mean "
-            "'allowed_lateness'?); allowed: allowed_lateness, max_out_of_orderness");
+            "'allowed_lateness'?); allowed: allowed_lateness, max_out_of_orderness, "
+            "idle_timeout");
   ASSERT_OK_AND_ASSIGN(PipelineConfig zero,
                        LoadConfigString(Replace(with_time, "allowed_lateness = \"5s\"",
                                                 "max_out_of_orderness = \"0s\""),

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The `pulse` program: parses flags, runs, validates or tests a pipeline config, and is the one
 // place that turns a Status into a message and an exit code (0 ok, 1 runtime failure or failed
-// test, 2 bad config or test file).
+// test, 2 bad config or test file, 130/143 a run stopped by SIGINT/SIGTERM without --drain).
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -37,9 +38,12 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitRuntimeError = 1;
 constexpr int kExitUsage = 2;
-constexpr int kExitInterrupted = 130;  // 128 + SIGINT, as shells report it
+// A run stopped by a signal exits 128 + the signal's number, as shells report a process the
+// signal ended (130 for SIGINT, 143 for SIGTERM), unless --drain made it a normal finish.
+constexpr int kExitSignalBase = 128;
 
 std::atomic<bool> g_stop{false};
+std::atomic<int> g_stop_signal{0};  // the first SIGINT or SIGTERM
 // --log-format; set once after the flags are parsed.
 pulse::cli::LogFormat g_log_format = pulse::cli::LogFormat::kText;
 
@@ -52,13 +56,17 @@ constexpr long kWakeIntervalNs = 100'000'000;
 
 extern "C" void OnWakeSignal(int /*signo*/) {}
 
+const char* SignalName(int signo) { return signo == SIGTERM ? "SIGTERM" : "SIGINT"; }
+
 // Turns SIGINT/SIGTERM into g_stop. The signals are blocked in every thread (the executor's
 // threads inherit the mask) and taken by sigtimedwait on the watcher thread, so no handler runs
-// inside engine code. The first one sets g_stop and wakes blocked threads; a second one exits
-// at once with 130.
+// inside engine code. The first one sets g_stop (and g_stop_signal), says what stopping does
+// (`stopping`, e.g. "taking a final checkpoint"), and wakes blocked threads; a second one exits
+// at once with 128 + its number, leaving the outputs as a crash would (checkpoints: the last
+// one stands; without: in-progress files unpublished).
 class StopSignals {
  public:
-  StopSignals() {
+  explicit StopSignals(std::string stopping = "") : stopping_(std::move(stopping)) {
     struct sigaction wake = {};
     wake.sa_handler = OnWakeSignal;
     sigemptyset(&wake.sa_mask);
@@ -87,12 +95,16 @@ class StopSignals {
     while (!done_.load()) {
       int signo = sigtimedwait(&stop_set_, nullptr, &interval);
       if (signo == SIGINT || signo == SIGTERM) {
-        if (++signals > 1) _exit(kExitInterrupted);
+        if (++signals > 1) _exit(kExitSignalBase + signo);
+        g_stop_signal.store(signo);
         g_stop.store(true);
+        const std::string message =
+            fmt::format("{}: stopping{}; press Ctrl-C again to quit at once", SignalName(signo),
+                        stopping_.empty() ? "" : ", " + stopping_);
         if (g_log_format == pulse::cli::LogFormat::kJson) {
-          spdlog::info("stopping; press Ctrl-C again to quit at once");
+          spdlog::info("{}", message);
         } else {
-          fmt::print(stderr, "\npulse: stopping; press Ctrl-C again to quit at once\n");
+          fmt::print(stderr, "\npulse: {}\n", message);
         }
       }
       if (g_stop.load() && !done_.load()) WakeOtherThreads();
@@ -109,6 +121,7 @@ class StopSignals {
     }
   }
 
+  const std::string stopping_;
   sigset_t stop_set_;
   std::atomic<bool> done_{false};
   std::thread watcher_;
@@ -201,6 +214,7 @@ struct RunFlags {
   std::string checkpoint_dir;       // overrides [checkpoint] dir
   std::string checkpoint_interval;  // overrides [checkpoint] interval
   bool fresh = false;
+  bool drain = false;        // a stop closes and writes every window (StopMode::kDrain)
   std::string report_path;  // --report: the run report written at the end
 };
 
@@ -212,7 +226,6 @@ int ExitCodeFor(const pulse::Status& status) {
 int RunCommand(const RunFlags& flags) {
   pulse::Result<pulse::cli::PipelineConfig> config = pulse::cli::LoadConfig(flags.config_path);
   if (!config.ok()) return Fail(kExitUsage, config.status().message());
-  for (const std::string& warning : config->warnings) spdlog::warn("{}", warning);
   if (!flags.checkpoint_dir.empty()) config->checkpoint.dir.value = flags.checkpoint_dir;
   if (!flags.checkpoint_interval.empty()) {
     pulse::Result<pulse::DurationMs> interval = pulse::ParseDuration(flags.checkpoint_interval);
@@ -233,9 +246,18 @@ int RunCommand(const RunFlags& flags) {
   pulse::Result<pulse::cli::BuiltPipeline> built = pulse::cli::BuildRun(*config);
   if (!built.ok()) return Fail(kExitUsage, built.status().message());
   pulse::Pipeline* pipeline = &built->pipeline;
+  // The built source knows whether its input ends (standard input: a file or a pipe).
+  for (std::string& warning :
+       pulse::cli::TimeWarnings(*config, pipeline->parts().source->Unbounded())) {
+    config->warnings.push_back(std::move(warning));
+  }
+  for (const std::string& warning : config->warnings) spdlog::warn("{}", warning);
 
   // Before any thread starts (the HTTP server's too), so that every thread blocks the signals.
-  StopSignals stop_signals;
+  const bool checkpoints = !config->checkpoint.dir.value.empty();
+  StopSignals stop_signals(flags.drain    ? "closing and writing every open window (--drain)"
+                           : checkpoints ? "taking a final checkpoint that keeps the open windows"
+                                         : "discarding the open windows (no checkpoints)");
   pulse::Result<std::unique_ptr<pulse::cli::RunObservability>> observability =
       pulse::cli::RunObservability::Start(flags.http, flags.config_path, *pipeline,
                                           flags.report_path);
@@ -264,6 +286,7 @@ int RunCommand(const RunFlags& flags) {
   options.batch_size = flags.batch_size;
   options.channel_bound = ChannelBoundFromEnv();
   options.stop = &g_stop;
+  options.on_stop = flags.drain ? pulse::StopMode::kDrain : pulse::StopMode::kLeaveOpen;
   options.checkpoint = pulse::cli::MakeCheckpointOptions(*config);
   options.checkpoint.fresh = flags.fresh;
   options.checkpoint.on_warning = [](std::string_view w) { spdlog::warn("{}", w); };
@@ -295,18 +318,32 @@ int RunCommand(const RunFlags& flags) {
     }
     return Fail(code, message);
   }
+  // The summary, then what a stop did, then the config's warnings again (probable mistakes).
   std::string summary = pulse::cli::FormatSummary(*result);
   if (field_check != nullptr) {
     field_check->Finish();
     summary += pulse::cli::FormatMissingFields(field_check->missing());
   }
-  if (g_log_format == pulse::cli::LogFormat::kJson) {
-    spdlog::info("{}", summary);
-  } else {
-    fmt::print(stderr, "{}\n", summary);
+  std::vector<std::string> lines = {summary};
+  const int signo = g_stop_signal.load();
+  if (result->cancelled) lines.push_back(pulse::cli::FormatStop(*result, SignalName(signo)));
+  for (const std::string& warning : config->warnings) {
+    lines.push_back("pulse: warning: " + warning);
+  }
+  for (const std::string& line : lines) {
+    if (g_log_format == pulse::cli::LogFormat::kJson) {
+      spdlog::info("{}", line);
+    } else {
+      fmt::print(stderr, "{}\n", line);
+    }
   }
   (*observability)->Finish();
   if (!report.ok()) return Fail(kExitRuntimeError, report.message());
+  // A drained run is a normal finish (as Flink's stop --drain); any other stop reports the
+  // signal.
+  if (result->cancelled && result->end != pulse::RunEnd::kDrained) {
+    return kExitSignalBase + (signo != 0 ? signo : SIGINT);
+  }
   return kExitOk;
 }
 
@@ -323,6 +360,11 @@ int ValidateCommand(const std::string& path) {
   pulse::Result<pulse::cli::PipelineConfig> config = pulse::cli::LoadConfig(path);
   if (!config.ok()) return Fail(kExitUsage, config.status().message());
   for (const std::string& warning : config->warnings) spdlog::warn("{}", warning);
+  // From the config alone: what a run would warn about if its input were unbounded.
+  for (const std::string& warning :
+       pulse::cli::TimeWarnings(*config, !pulse::cli::UnboundedSource(*config).empty())) {
+    spdlog::warn("{}", warning);
+  }
   pulse::Result<pulse::Pipeline> pipeline = pulse::cli::BuildPipeline(*config);
   if (!pipeline.ok()) return Fail(kExitUsage, pipeline.status().message());
   fmt::print("{}: OK\n{}", path, pulse::cli::DescribePlan(*config));
@@ -391,6 +433,10 @@ int main(int argc, char** argv) {
                   "Time between checkpoints, e.g. 10s ([checkpoint] interval)");
   run->add_flag("--fresh", run_flags.fresh,
                 "Ignore existing checkpoints and start over (they are replaced)");
+  run->add_flag("--drain", run_flags.drain,
+                "On Ctrl-C/SIGTERM close every open window, write it and publish the output "
+                "(exit 0), instead of keeping the windows in a final checkpoint (or discarding "
+                "them without checkpoints) and exiting 130/143");
   run->add_option("--report", run_flags.report_path,
                   "When the run ends (also when it fails or is stopped), write the status page "
                   "with the run's history to FILE as one self-contained HTML file");

@@ -46,10 +46,43 @@ std::string FormatSummary(const RunProgress& p) {
   return out;
 }
 
+std::string FormatStop(const RunProgress& p, std::string_view signal) {
+  if (!p.cancelled) return "";
+  const std::string windows =
+      fmt::format("{} open window{}", p.open_windows, p.open_windows == 1 ? "" : "s");
+  switch (p.end) {
+    case RunEnd::kSuspended:
+      return fmt::format("pulse: stopped by {}: the final checkpoint keeps {}; the output stays "
+                         "in progress and the next run continues it",
+                         signal, windows);
+    case RunEnd::kDrained:
+      return fmt::format("pulse: stopped by {} and drained: every window closed and written; "
+                         "the output is published",
+                         signal);
+    case RunEnd::kStopped:
+      return fmt::format("pulse: stopped by {} without checkpoints: {} discarded; the output "
+                         "holds the {} result{} of the windows closed before the stop (--drain "
+                         "closes and writes the open ones too, checkpoints keep them for the "
+                         "next run)",
+                         signal, windows, p.results_written, p.results_written == 1 ? "" : "s");
+    case RunEnd::kDiscarded:
+      return fmt::format("pulse: stopped by {} before the end of the input, without "
+                         "checkpoints: {} discarded and the output not published, as it would "
+                         "be partial (a file sink leaves no file; {} result{} written before "
+                         "the stop); --drain closes and publishes every window, checkpoints let "
+                         "the next run continue",
+                         signal, windows, p.results_written,
+                         p.results_written == 1 ? " was" : "s were");
+    default:
+      return fmt::format("pulse: stopped by {}", signal);
+  }
+}
+
 std::string FormatProgress(const RunProgress& p) {
   double mb_per_s = p.seconds > 0 ? static_cast<double>(p.bytes_read) / 1e6 / p.seconds : 0.0;
-  return fmt::format("pulse: {} records, {:.1f} MB/s, {} results, watermark {}", p.records_read,
-                     mb_per_s, p.results_written, FormatEventTime(p.watermark));
+  return fmt::format("pulse: {} records, {:.1f} MB/s, {} results, watermark {}{}", p.records_read,
+                     mb_per_s, p.results_written, FormatEventTime(p.watermark),
+                     p.idle ? " (input idle)" : "");
 }
 
 std::string FormatMissingFields(const std::vector<plan::FieldCheck::Missing>& missing) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include <vector>
 
@@ -20,6 +21,12 @@ std::string FormatBytes(uint64_t bytes);
 /// invalid_json 1); late 3". Bad reasons are listed in BadReason order, only when non-zero;
 /// records dropped by the channel bound and a cancelled run are noted when they happen.
 std::string FormatSummary(const RunProgress& progress);
+
+/// For a run stopped by a signal (progress.cancelled; empty otherwise), one line (no trailing
+/// newline) on what the stop did with the open windows and the outputs, by progress.end, e.g.
+/// "pulse: stopped by SIGTERM: the final checkpoint keeps 9 open windows; the output stays in
+/// progress and the next run continues it". `signal` names the signal ("SIGINT").
+std::string FormatStop(const RunProgress& progress, std::string_view signal);
 
 /// What the summary adds for fields the pipeline reads but the data never had: "" when none,
 /// else e.g. "; missing field 'stauts' (ops.where; did you mean 'status'?)".

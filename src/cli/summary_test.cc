@@ -71,6 +71,42 @@ TEST(SummaryTest, Progress) {
   p.watermark = kMinWatermark;
   p.seconds = 0;
   EXPECT_EQ(FormatProgress(p), "pulse: 1200000 records, 0.0 MB/s, 12 results, watermark -inf");
+  p.idle = true;
+  EXPECT_EQ(FormatProgress(p),
+            "pulse: 1200000 records, 0.0 MB/s, 12 results, watermark -inf (input idle)");
+}
+
+// What a stop did, by how the run ended (issue 22).
+TEST(SummaryTest, Stop) {
+  RunProgress p;
+  p.results_written = 21;
+  p.open_windows = 9;
+  EXPECT_EQ(FormatStop(p, "SIGINT"), "");  // not stopped
+  p.cancelled = true;
+  p.end = RunEnd::kSuspended;
+  EXPECT_EQ(FormatStop(p, "SIGTERM"),
+            "pulse: stopped by SIGTERM: the final checkpoint keeps 9 open windows; the output "
+            "stays in progress and the next run continues it");
+  p.end = RunEnd::kStopped;
+  EXPECT_EQ(FormatStop(p, "SIGINT"),
+            "pulse: stopped by SIGINT without checkpoints: 9 open windows discarded; the output "
+            "holds the 21 results of the windows closed before the stop (--drain closes and "
+            "writes the open ones too, checkpoints keep them for the next run)");
+  p.end = RunEnd::kDiscarded;
+  EXPECT_EQ(FormatStop(p, "SIGINT"),
+            "pulse: stopped by SIGINT before the end of the input, without checkpoints: 9 open "
+            "windows discarded and the output not published, as it would be partial (a file "
+            "sink leaves no file; 21 results were written before the stop); --drain closes "
+            "and publishes every window, checkpoints let the next run continue");
+  p.open_windows = 1;
+  p.results_written = 1;
+  EXPECT_NE(FormatStop(p, "SIGINT").find("1 open window discarded"), std::string::npos);
+  EXPECT_NE(FormatStop(p, "SIGINT").find("leaves no file; 1 result was written"), std::string::npos);
+  p.end = RunEnd::kDrained;
+  p.open_windows = 0;
+  EXPECT_EQ(FormatStop(p, "SIGINT"),
+            "pulse: stopped by SIGINT and drained: every window closed and written; the output "
+            "is published");
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -162,6 +163,7 @@ class Execution {
     if (history_ != nullptr) history_->Sample();
     PULSE_RETURN_IF_ERROR(finished);
     RunProgress final_progress = Snapshot();
+    final_progress.end = EndOf();
     if (options_.on_progress) options_.on_progress(final_progress);
     return final_progress;
   }
@@ -191,6 +193,14 @@ class Execution {
                                                          *outputs_, workers_, *env_, *registry));
       // Known at once, before the first batch.
       state_.source_watermark.store(checkpoints_->start_watermark(), std::memory_order_relaxed);
+      // A checkpoint of a finished (or drained) run closed every window: whatever this run
+      // reads can only be late.
+      if (checkpoints_->start_watermark() == kMaxWatermark && options_.checkpoint.on_warning) {
+        options_.checkpoint.on_warning(
+            "resuming from checkpoint " + std::to_string(checkpoints_->resume()->manifest.id) +
+            ", taken when the input ended or a --drain closed every window: any record read "
+            "now is late; run with --fresh to start over");
+      }
     }
     return OpenConnectors(*registry);
   }
@@ -203,6 +213,7 @@ class Execution {
     source_ctx_.parallelism = static_cast<int>(std::max<uint32_t>(workers_, 1));
     if (parts_.source->GeneratesWatermarks()) {
       source_ctx_.max_out_of_orderness = parts_.watermarks.max_out_of_orderness;
+      source_ctx_.idle_timeout = parts_.idle_timeout;
     }
     source_ctx_.metrics = &registry;
     source_ctx_.env = env_;
@@ -231,10 +242,12 @@ class Execution {
     o.batch_size = std::max<size_t>(1, options_.batch_size);
     if (!parts_.source->GeneratesWatermarks()) {
       o.max_out_of_orderness = parts_.watermarks.max_out_of_orderness;
+      o.idle_timeout = parts_.idle_timeout;
     }
     if (checkpoints_ != nullptr) o.start_watermark = checkpoints_->start_watermark();
     o.channel_bound = options_.channel_bound;
     o.end_of_input_steps = options_.end_of_input_steps;
+    o.on_stop = options_.on_stop;
     return o;
   }
 
@@ -271,16 +284,36 @@ class Execution {
     return errors_.status();
   }
 
-  // Close the source and end the outputs: published; suspended when a run with checkpoints
-  // stopped early (its final checkpoint covers everything; the next run continues); after an
-  // error, aborted, or suspended with checkpoints (the next run cuts them back to the last
-  // checkpoint). Returns `error`, or else the first error of closing.
+  // How a run that did not fail ends (RunEnd).
+  RunEnd EndOf() const {
+    if (!state_.stopped.load()) return RunEnd::kInputEnded;
+    if (options_.on_stop == StopMode::kDrain) return RunEnd::kDrained;
+    if (checkpoints_ != nullptr) return RunEnd::kSuspended;
+    return parts_.source->Unbounded() ? RunEnd::kStopped : RunEnd::kDiscarded;
+  }
+
+  // Close the source and end the outputs: published when the input ended, a stop drained it,
+  // or a stop ended an unbounded input; suspended when a run with checkpoints stopped leaving
+  // windows open (its final checkpoint covers everything; the next run continues); aborted
+  // when a run without checkpoints stopped an input that would have ended by itself (a partial
+  // output is never published). After an error: aborted, or
+  // suspended with checkpoints (the next run cuts them back to the last checkpoint). Returns
+  // `error`, or else the first error of closing.
   Status Finish(Status error) {
     Status source_close = parts_.source->Close();
     if (error.ok()) error = source_close;
     if (error.ok()) {
-      error = checkpoints_ != nullptr && state_.stopped.load() ? outputs_->Suspend()
-                                                               : outputs_->Publish();
+      switch (EndOf()) {
+        case RunEnd::kSuspended:
+          error = outputs_->Suspend();
+          break;
+        case RunEnd::kDiscarded:
+          outputs_->Abort();
+          break;
+        default:
+          error = outputs_->Publish();
+          break;
+      }
     }
     if (!error.ok()) {
       if (checkpoints_ != nullptr) {
@@ -302,6 +335,7 @@ class Execution {
     for (int i = 0; i < kNumBadReasons; ++i) s.dropped[i] = bad_->count(static_cast<BadReason>(i));
     s.in_flight = state_.in_flight.load(std::memory_order_relaxed);
     s.source_watermark = state_.source_watermark.load(std::memory_order_relaxed);
+    s.source_idle = state_.source_idle.load(std::memory_order_relaxed);
     s.sink_watermark = state_.sink_watermark.load(std::memory_order_relaxed);
     s.keyed_watermark = state_.workers.empty() ? kMinWatermark : kMaxWatermark;
     for (const internal::WorkerGauges& w : state_.workers) {
@@ -324,6 +358,7 @@ class Execution {
     for (const internal::WorkerGauges& w : state_.workers) p.open_windows += w.open_windows.load();
     p.seconds = std::chrono::duration<double>(clock_.Now() - start_).count();
     p.cancelled = state_.stopped.load();
+    p.idle = state_.source_idle.load();
     if (checkpoints_ != nullptr) {
       p.checkpoints = checkpoints_->committed();
       if (checkpoints_->resume() != nullptr) p.resumed_from = checkpoints_->resume()->manifest.id;

@@ -350,7 +350,8 @@ TEST_P(EndOfInput, WithoutStepsTheLastBatchJumpsToTheEnd) {
   EXPECT_EQ(h.trace.count("write"), 1u);
 }
 
-// A stop ends the input without raising the watermark: open windows stay open.
+// A stop ends the input without raising the watermark: open windows stay open (and, without
+// checkpoints, are discarded with the unpublished outputs).
 TEST_P(EndOfInput, AStopClosesNoOpenWindow) {
   const int workers = GetParam();
   Harness h;
@@ -364,9 +365,12 @@ TEST_P(EndOfInput, AStopClosesNoOpenWindow) {
   ASSERT_OK_AND_ASSIGN(RunProgress progress,
                        pulse::Run(h.Keyed(Input(100, 5), 10, std::move(script)), options));
   EXPECT_TRUE(progress.cancelled);
+  EXPECT_EQ(progress.end, RunEnd::kDiscarded);
   for (int w = 0; w < workers; ++w) EXPECT_EQ(h.journal.watermarks(w).back(), 290) << w;
   EXPECT_EQ(h.trace.watermarks().back(), 290);
   EXPECT_EQ(h.trace.lines().size(), 10u);  // windows ending at 100 and 200
+  EXPECT_EQ(h.trace.count("abort"), 1u);
+  EXPECT_EQ(h.trace.count("close"), 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Workers, EndOfInput, ::testing::Values(1, 3));

@@ -80,6 +80,11 @@ Pipeline& Pipeline::LateOutput(std::string path) {
   return *this;
 }
 
+Pipeline& Pipeline::Idleness(DurationMs timeout) {
+  parts_.idle_timeout = timeout;
+  return *this;
+}
+
 Status Pipeline::Validate() const {
   PULSE_RETURN_IF_ERROR(parts_.build_error);
   if (!parts_.source) return Status::InvalidArgument("pipeline has no source");
@@ -92,6 +97,16 @@ Status Pipeline::Validate() const {
       (*parts_.watermarks.max_out_of_orderness < 0 ||
        *parts_.watermarks.max_out_of_orderness > kMaxDurationMs)) {
     return Status::InvalidArgument("max_out_of_orderness must be between 0 and 100 years");
+  }
+  if (parts_.idle_timeout) {
+    if (*parts_.idle_timeout <= 0 || *parts_.idle_timeout > kMaxDurationMs) {
+      return Status::InvalidArgument("idle_timeout must be greater than 0 and at most 100 years");
+    }
+    if (!parts_.watermarks.max_out_of_orderness) {
+      return Status::InvalidArgument(
+          "idle_timeout needs max_out_of_orderness (the idle watermark continues from the "
+          "largest event time minus it)");
+    }
   }
   return Status::OK();
 }

@@ -36,6 +36,9 @@ constexpr std::string_view kSourceRecordsHelp = "Records read by a source";
 constexpr std::string_view kSourceBytesHelp = "Input bytes read by a source";
 constexpr std::string_view kSourceWatermarkHelp =
     "Current event-time watermark of a source in seconds since the epoch";
+constexpr std::string_view kSourceIdleHelp =
+    "1 while the source's input is idle (no record for idle_timeout) and the watermark follows "
+    "processing time";
 constexpr std::string_view kSinkResultsHelp = "Results written by a sink";
 
 std::string Str(std::string_view s) { return std::string(s); }
@@ -105,6 +108,7 @@ RunProbe::RunProbe(metrics::Registry& registry, std::vector<StageInfo> stages,
   registry.Declare(MetricType::kCounter, kSourceRecordsMetric, kSourceRecordsHelp, {"source"});
   registry.Declare(MetricType::kCounter, kSourceBytesMetric, kSourceBytesHelp, {"source"});
   registry.Declare(MetricType::kGauge, kSourceWatermarkMetric, kSourceWatermarkHelp, {"source"});
+  registry.Declare(MetricType::kGauge, kSourceIdleMetric, kSourceIdleHelp, {"source"});
   registry.Declare(MetricType::kCounter, kSinkResultsMetric, kSinkResultsHelp, {"sink"});
   registry.Declare(MetricType::kCounter, kSinkBytesMetric, kSinkBytesHelp, {"sink"});
 
@@ -148,6 +152,7 @@ void RunProbe::AddStageCells(size_t i) {
       source_watermark_ =
           &registry.GetGauge(kSourceWatermarkMetric, kSourceWatermarkHelp, labels);
       source_watermark_->Set(-INFINITY);
+      source_idle_ = &registry.GetGauge(kSourceIdleMetric, kSourceIdleHelp, labels);
       break;
     }
     case StageKind::kKeyBy:
@@ -218,6 +223,7 @@ void RunProbe::Apply(const Sample& s) {
 
   queue_depth_->Set(static_cast<double>(s.in_flight));
   if (source_watermark_ != nullptr) source_watermark_->Set(WatermarkSeconds(s.source_watermark));
+  if (source_idle_ != nullptr) source_idle_->Set(s.source_idle ? 1 : 0);
   // Stages on the source thread (up to the key) have the source's watermark; the keyed stage
   // its workers' lowest; the stages on the sink thread the watermark the sink has seen.
   for (size_t i = 0; i < stages_.size(); ++i) {

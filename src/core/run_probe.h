@@ -37,6 +37,7 @@ class RunProbe {
     std::array<uint64_t, kNumBadReasons> dropped{};
     uint64_t in_flight = 0;  // records between the source and the keyed workers
     EventTime source_watermark = kMinWatermark;
+    bool source_idle = false;  // the watermark follows processing time (Pipeline::Idleness)
     EventTime keyed_watermark = kMinWatermark;  // the lowest of the keyed workers'
     EventTime sink_watermark = kMinWatermark;
     uint64_t open_windows = 0;
@@ -104,6 +105,7 @@ class RunProbe {
   metrics::Counter* records_read_ = nullptr;  // null without a source stage
   metrics::Counter* bytes_read_ = nullptr;
   metrics::Gauge* source_watermark_ = nullptr;
+  metrics::Gauge* source_idle_ = nullptr;
   metrics::Counter* results_written_ = nullptr;  // null without a sink stage
   metrics::Counter* bytes_written_ = nullptr;
   std::array<metrics::Counter*, kNumBadReasons> dropped_{};

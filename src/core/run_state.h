@@ -44,6 +44,8 @@ struct RunState {
   std::atomic<EventTime> newest_event{kMinWatermark};  // the source stage: largest time read
   /// Set by the source stage at the end of the input: it ended because of the stop flag.
   std::atomic<bool> stopped{false};
+  /// The source stage: the watermark follows processing time (the input is idle).
+  std::atomic<bool> source_idle{false};
   std::vector<WorkerGauges> workers;  // one per keyed worker, each written by its worker
 };
 

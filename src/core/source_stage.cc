@@ -3,6 +3,7 @@
 #include "core/source_stage.h"
 
 #include <algorithm>
+#include <chrono>
 #include <utility>
 
 #include "core/checkpoint_coordinator.h"
@@ -28,12 +29,14 @@ SourceStage::SourceStage(Source& source, OperatorChain& before_key, const KeyExt
       checkpoints_(checkpoints),
       ctx_(ctx),
       options_(std::move(options)),
-      watermark_(options_.start_watermark) {
+      watermark_(options_.start_watermark),
+      event_watermark_(options_.start_watermark) {
   batch_.routed.resize(ctx.channels.workers());
 }
 
 Status SourceStage::Run(const std::atomic<bool>& stop) {
   bool more = true;
+  last_arrival_ = ctx_.clock.Now();  // the idle clock starts when reading does
   while (more && !ctx_.errors.failed()) {
     batch_.read.clear();
     batch_.marks.clear();
@@ -42,8 +45,16 @@ Status SourceStage::Run(const std::atomic<bool>& stop) {
     if (!r.ok()) return r.status().WithContext("source");
     more = *r;
     source_.TakeWatermarks(&batch_.marks);
+    if (!batch_.read.empty()) {
+      last_arrival_ = ctx_.clock.Now();
+      ctx_.state.source_idle.store(false, std::memory_order_relaxed);
+    }
     const bool checkpoint_due = checkpoints_ != nullptr && checkpoints_->Due(false);
-    if (batch_.read.empty() && batch_.marks.empty() && more && !checkpoint_due) continue;
+    const bool idle_advanced = batch_.read.empty() && more && AdvanceIdle();
+    if (batch_.read.empty() && batch_.marks.empty() && more && !checkpoint_due &&
+        !idle_advanced) {
+      continue;
+    }
     const Clock::TimePoint process_start = ctx_.clock.Now();
     PULSE_RETURN_IF_ERROR(Process());
     ReportBatch(process_start - read_start, ctx_.clock.Now() - process_start);
@@ -63,12 +74,15 @@ Status SourceStage::Process() {
   for (size_t index = 0; index < batch_.read.size(); ++index) {
     Record& record = batch_.read[index];
     for (; next_mark < marks.size() && marks[next_mark].index <= index; ++next_mark) {
-      watermark_ = std::max(watermark_, marks[next_mark].watermark);
+      event_watermark_ = std::max(event_watermark_, marks[next_mark].watermark);
+      watermark_ = std::max(watermark_, event_watermark_);
     }
     const EventTime before = watermark_;
     newest_event_ = std::max(newest_event_, record.time);
     if (options_.max_out_of_orderness) {
-      watermark_ = std::max(watermark_, record.time - *options_.max_out_of_orderness);
+      event_watermark_ =
+          std::max(event_watermark_, record.time - *options_.max_out_of_orderness);
+      watermark_ = std::max(watermark_, event_watermark_);
     }
     batch_.transformed.clear();
     PULSE_RETURN_IF_ERROR(before_key_.Process(std::move(record), &batch_.transformed));
@@ -76,9 +90,27 @@ Status SourceStage::Process() {
     ++sequence_;
   }
   for (; next_mark < marks.size(); ++next_mark) {
-    watermark_ = std::max(watermark_, marks[next_mark].watermark);
+    event_watermark_ = std::max(event_watermark_, marks[next_mark].watermark);
+    watermark_ = std::max(watermark_, event_watermark_);
   }
   return Status::OK();
+}
+
+// The idle rule (options_.idle_timeout): after a Read without records, raise W with the
+// processing time since the last record once that exceeds the timeout. Returns whether W rose.
+bool SourceStage::AdvanceIdle() {
+  if (!options_.idle_timeout || event_watermark_ == kMinWatermark) return false;
+  const Clock::Duration quiet = ctx_.clock.Now() - last_arrival_;
+  if (quiet < std::chrono::milliseconds(*options_.idle_timeout)) return false;
+  ctx_.state.source_idle.store(true, std::memory_order_relaxed);
+  const auto quiet_ms = std::chrono::duration_cast<std::chrono::milliseconds>(quiet).count();
+  // Saturating: W stays below +∞, which only the end of the input reaches.
+  const EventTime idle = quiet_ms >= kMaxWatermark - 1 - event_watermark_
+                             ? kMaxWatermark - 1
+                             : event_watermark_ + static_cast<EventTime>(quiet_ms);
+  if (idle <= watermark_) return false;
+  watermark_ = idle;
+  return true;
 }
 
 // One output of the operators: to the sink's batch, or keyed to its worker's.
@@ -143,14 +175,15 @@ void SourceStage::ReportBatch(Clock::Duration read_time, Clock::Duration process
 // closed (the run is ending).
 Result<bool> SourceStage::Emit(bool more, bool stopped) {
   if (!more) ctx_.state.stopped.store(stopped);
-  const EventTime batch_watermark = (!more && !stopped) ? kMaxWatermark : watermark_;
+  const bool ends = !more && (!stopped || options_.on_stop == StopMode::kDrain);
+  const EventTime batch_watermark = ends ? kMaxWatermark : watermark_;
   ctx_.state.source_watermark.store(batch_watermark, std::memory_order_relaxed);
   ctx_.state.newest_event.store(newest_event_, std::memory_order_relaxed);
   std::shared_ptr<Barrier> barrier;
   if (checkpoints_ != nullptr && checkpoints_->Due(!more)) {
     PULSE_ASSIGN_OR_RETURN(barrier, checkpoints_->Begin(batch_watermark));
   }
-  if (key_ != nullptr) return EmitKeyed(more, stopped, batch_watermark, std::move(barrier));
+  if (key_ != nullptr) return EmitKeyed(more, ends, batch_watermark, std::move(barrier));
   PlainBatch plain;
   plain.records = std::move(batch_.plain);
   batch_.plain.clear();
@@ -161,12 +194,11 @@ Result<bool> SourceStage::Emit(bool more, bool stopped) {
   return ctx_.channels.plain().Push(std::move(plain));
 }
 
-// Every worker gets the batch (maybe empty). At the end of a finite input with records routed,
-// the batch keeps W and the steps of Drain follow.
-bool SourceStage::EmitKeyed(bool more, bool stopped, EventTime batch_watermark,
+// Every worker gets the batch (maybe empty). At the end of a finite input (`ends`: W goes to
+// +∞) with records routed, the batch keeps W and the steps of Drain follow.
+bool SourceStage::EmitKeyed(bool more, bool ends, EventTime batch_watermark,
                             std::shared_ptr<Barrier> barrier) {
-  const bool drain =
-      !more && !stopped && min_time_ <= max_time_ && options_.end_of_input_steps > 0;
+  const bool drain = ends && min_time_ <= max_time_ && options_.end_of_input_steps > 0;
   for (uint32_t i = 0; i < ctx_.channels.workers(); ++i) {
     WorkerTask task;
     task.records = std::move(batch_.routed[i]);

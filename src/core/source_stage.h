@@ -14,6 +14,7 @@
 #include "core/run_state.h"
 #include "pulse/core/bad_record.h"
 #include "pulse/core/connector.h"
+#include "pulse/core/executor.h"
 #include "pulse/core/pipeline.h"
 #include "pulse/core/status.h"
 
@@ -42,6 +43,11 @@ struct SourceStageOptions {
   uint64_t channel_bound = 0;
   /// RunOptions::end_of_input_steps.
   uint32_t end_of_input_steps = 256;
+  /// Pipeline::Idleness when this stage applies it (a bound is set and the source
+  /// does not generate watermarks); nullopt: off.
+  std::optional<DurationMs> idle_timeout;
+  /// RunOptions::on_stop: kDrain ends a stopped input as a finished one (W rises to +∞).
+  StopMode on_stop = StopMode::kLeaveOpen;
 };
 
 /// The source stage of a run: the only caller of the Source after Open.
@@ -52,14 +58,20 @@ struct SourceStageOptions {
 /// group and appended to the batch of the worker that owns the group (with a key: one
 /// WorkerTask per worker per batch, possibly empty, carrying the watermark after the batch) or
 /// to the PlainBatch for the sink stage (without a key). A checkpoint barrier, when due, rides
-/// on the batch. At the end of a finite input (not a stop) W rises to +∞: with a key, in
-/// `end_of_input_steps` empty steps from the smallest to the largest event time routed, then to
-/// +∞ with the barrier of the final checkpoint, so that open windows close a slice at a time.
+/// on the batch. At the end of a finite input (and at a stop with StopMode::kDrain) W rises to
+/// +∞: with a key, in `end_of_input_steps` empty steps from the smallest to the largest event
+/// time routed, then to +∞ with the barrier of the final checkpoint, so that open windows close
+/// a slice at a time. A stop with StopMode::kLeaveOpen keeps W where it is (the final batch
+/// still carries the final checkpoint's barrier).
+/// Idleness (options.idle_timeout = T): when a Read returns no record and none has arrived
+/// for T of ctx.clock (since the last one, or since the first Read), W = max(W, E + (now − a))
+/// where a is when the last record arrived and E the watermark the records gave (W without
+/// idle advances); the new W goes out in an empty batch. W never goes back.
 /// Ends at the end of the input, when its queues close, or when ctx.errors reports a failure.
 /// Thread: Run() on the source thread; the object is used by that thread only.
-/// Publishes: ctx.state.source_watermark, newest_event, in_flight, stopped; counts
-/// channel_full records in `bad_records`. Errors: the source's Read (context "source"), an
-/// operator's, the checkpoint's Begin.
+/// Publishes: ctx.state.source_watermark, source_idle, newest_event, in_flight, stopped;
+/// counts channel_full records in `bad_records`. Errors: the source's Read (context "source"),
+/// an operator's, the checkpoint's Begin.
 class SourceStage {
  public:
   /// `key` null: a plain pipeline (records go to ctx.channels.plain()). `checkpoints` null: no
@@ -88,10 +100,11 @@ class SourceStage {
   };
 
   Status Process();
+  bool AdvanceIdle();
   void Route(Record record, EventTime before);
   void ReportBatch(Clock::Duration read_time, Clock::Duration process_time);
   Result<bool> Emit(bool more, bool stopped);
-  bool EmitKeyed(bool more, bool stopped, EventTime batch_watermark,
+  bool EmitKeyed(bool more, bool ends, EventTime batch_watermark,
                  std::shared_ptr<Barrier> barrier);
   void Drain(EventTime from, EventTime to, std::shared_ptr<Barrier> barrier);
   bool PushWatermark(EventTime watermark, bool last, const std::shared_ptr<Barrier>& barrier);
@@ -104,6 +117,8 @@ class SourceStage {
   const StageContext& ctx_;
   const SourceStageOptions options_;
   EventTime watermark_;                // W after the records processed so far
+  EventTime event_watermark_;          // W without idle advances (E of the idle rule)
+  Clock::TimePoint last_arrival_;      // when the last record arrived (or reading began)
   uint64_t sequence_ = 0;              // position of the next record in the stream
   EventTime min_time_ = kMaxWatermark;  // of the records routed to the workers
   EventTime max_time_ = kMinWatermark;

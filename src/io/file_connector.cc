@@ -84,6 +84,11 @@ std::string FileSourceFingerprint(const ConnectorConfig& c) {
   return fmt::format("file {} {}", c.String("path"), c.String("format"));
 }
 
+std::string FileSourceUnbounded(const ConnectorConfig& c) {
+  if (c.Bool("follow")) return "follow = true";
+  return c.String("path") == "-" ? "standard input, when a pipe or a terminal" : "";
+}
+
 constexpr ConfigKey kFileSinkKeys[] = {
     {.name = "path",
      .doc = "the output file (JSON lines): written under a temporary name and renamed when "
@@ -128,6 +133,7 @@ const ConnectorDeclaration& FileSourceDeclaration() {
       .keys = kFileSourceKeys,
       .describe = DescribeFileSource,
       .fingerprint = FileSourceFingerprint,
+      .unbounded = FileSourceUnbounded,
   };
   return kDeclaration;
 }

@@ -203,7 +203,7 @@ TEST(Run, ScrapedWhileFollowingAFile) {
   EXPECT_EQ(samples["pulse_queue_depth"], "0");
   ExpectPromtoolAccepts(Get(port, "/metrics"), dir.path());
 
-  EXPECT_EQ(pulse.Stop(SIGTERM), 0) << pulse.err();
+  EXPECT_EQ(pulse.Stop(SIGTERM), 143) << pulse.err();  // 128 + SIGTERM
   EXPECT_EQ(ReadFile(dir.path() / "out.jsonl"),
             "{\"window_start_ms\":1704067200000,\"window_end_ms\":1704067210000,\"key\":\"a\","
             "\"count\":2}\n"
@@ -235,7 +235,7 @@ std::string FollowRun(const fs::path& dir, const std::string& input, int records
                std::to_string(records) &&
            samples["pulse_sink_results_written_total{sink=\"sink\"}"] == std::to_string(results);
   })) << pulse.err();
-  EXPECT_EQ(pulse.Stop(SIGTERM), 0) << pulse.err();
+  EXPECT_EQ(pulse.Stop(SIGTERM), 143) << pulse.err();  // 128 + SIGTERM
   return ReadFile(dir / "out.jsonl");
 }
 
@@ -327,7 +327,7 @@ TEST(Run, StatusPageRendersInHeadlessChromium) {
   const fs::path png = dir.path() / "status.png";
   ASSERT_EQ(Shell(chromium + "--screenshot=" + png.string() + " " + url, &out), 0) << out;
   EXPECT_GT(fs::file_size(png), 20000u);
-  EXPECT_EQ(pulse.Stop(SIGTERM), 0) << pulse.err();
+  EXPECT_EQ(pulse.Stop(SIGTERM), 143) << pulse.err();  // 128 + SIGTERM
 }
 
 TEST(Run, PortInUseIsARuntimeErrorAndBadPortAUsageError) {

@@ -216,10 +216,8 @@ TEST(StatusPage, LiveChartsCheckpointsAndBadRecordsThenTheReportOffline) {
   ExpectCheckpointRows(dom, committed);
   EXPECT_NE(Tag(dom, "partitions-section").find("class=\"hidden\""), std::string::npos);
 
-  // SIGTERM: the run stops (exit 0 today; 143 once stopping by signal says so) and the report
-  // is written.
-  const int code = pulse.Stop(SIGTERM);
-  EXPECT_TRUE(code == 0 || code == 143) << code << pulse.err();
+  // SIGTERM: the run stops (exit 128 + SIGTERM) and the report is written.
+  EXPECT_EQ(pulse.Stop(SIGTERM), 143) << pulse.err();
   const fs::path report = dir.path() / "report" / "run.html";
   ASSERT_TRUE(fs::exists(report)) << pulse.err();
   EXPECT_NE(pulse.err().find("wrote the run report report/run.html"), std::string::npos);

@@ -43,6 +43,12 @@ struct SourceContext {
   /// The pipeline's bounded out-of-orderness (WatermarkOptions), for a source that
   /// GeneratesWatermarks() and applies it itself (e.g. per Kafka partition).
   std::optional<DurationMs> max_out_of_orderness{};
+  /// The pipeline's idleness (Pipeline::Idleness), for a source that
+  /// GeneratesWatermarks() and applies it itself: once it is caught up (nothing left to read
+  /// for now) and no record has arrived for this long, it declares watermarks that advance with
+  /// processing time from its own (largest event time − bound), as the executor does for other
+  /// sources. nullopt: off.
+  std::optional<DurationMs> idle_timeout = std::nullopt;
   /// Where a source may register metrics of its own (e.g. per Kafka partition); null when the
   /// caller keeps none. It outlives the run.
   metrics::Registry* metrics = nullptr;
@@ -100,10 +106,12 @@ class Source {
   virtual std::string Describe() const = 0;
 
   /// True if the input does not end by itself, so that the run lasts until it is stopped: a
-  /// followed file, a pipe or terminal on standard input, Kafka without stop_at. The executor
-  /// tells the sink (SinkContext::unbounded), which then makes each result visible as it is
-  /// written (docs/running-continuously.md). Called by the executor after Open, before the sink
-  /// opens, on the thread that calls Run(); it may be called at any time and gives the same
+  /// followed file, a pipe or terminal on standard input, Kafka without stop_at. The one notion
+  /// of unboundedness: the executor tells the sink (SinkContext::unbounded), which then makes
+  /// each result visible as it is written (docs/running-continuously.md); a stop without
+  /// checkpoints publishes what the outputs hold (the windows closed before it) instead of
+  /// aborting them as for an input cut short (RunEnd::kStopped); time.idle_timeout applies
+  /// only to such a source. It may be called at any time (also before Open) and gives the same
   /// answer throughout a run. Default: false (the input ends).
   virtual bool Unbounded() const { return false; }
 

@@ -129,6 +129,10 @@ struct ConnectorDeclaration {
   /// What of the config must stay the same for a checkpoint to be resumed, e.g.
   /// "file events.jsonl jsonl".
   std::string (*fingerprint)(const ConnectorConfig& config) = nullptr;
+  /// Sources: why a config of this kind is unbounded (its input may never end, so that a stop
+  /// is its normal end), as a phrase for messages, e.g. "follow = true"; "" when its input ends
+  /// by itself (a file, a bounded Kafka read). Null: its input always ends.
+  std::string (*unbounded)(const ConnectorConfig& config) = nullptr;
 
   /// The key named `name`, or null when this kind has none.
   const ConfigKey* Find(std::string_view name) const;

@@ -22,6 +22,25 @@ namespace pulse {
 
 class RunHistory;
 
+/// How a run ended (RunProgress::end).
+enum class RunEnd : uint8_t {
+  kRunning,     ///< not yet: a progress report during the run
+  kInputEnded,  ///< the input ended: every window closed, the outputs published
+  /// Stopped with StopMode::kDrain: every window closed and emitted, the outputs published.
+  kDrained,
+  /// Stopped with StopMode::kLeaveOpen and checkpoints: a final checkpoint keeps the open
+  /// windows and the source position, the outputs stay in progress; the next run continues.
+  kSuspended,
+  /// Stopped with StopMode::kLeaveOpen, no checkpoints, an unbounded input
+  /// (Source::Unbounded): the open windows are discarded; the outputs, which hold every window
+  /// closed before the stop, are published (only a stop ends such an input).
+  kStopped,
+  /// Stopped with StopMode::kLeaveOpen, no checkpoints, an input that would have ended by
+  /// itself: the output would be partial, so the open windows are discarded and the outputs
+  /// aborted (Sink::Abort: what a sink had not yet made visible, e.g. a JSONL file, is dropped).
+  kDiscarded,
+};
+
 /// A snapshot of a run's progress.
 struct RunProgress {
   uint64_t records_read = 0;
@@ -30,9 +49,15 @@ struct RunProgress {
   uint64_t bytes_written = 0;
   std::array<uint64_t, kNumBadReasons> bad{};  // by BadReason (late and channel_full included)
   EventTime watermark = kMinWatermark;
+  /// Windows open in the keyed workers; at the end of a stopped run, those kept by the final
+  /// checkpoint (kSuspended) or discarded (kDiscarded).
   uint64_t open_windows = 0;
   double seconds = 0;
   bool cancelled = false;  // stopped by the stop flag before the input ended
+  RunEnd end = RunEnd::kRunning;  // set in the final progress
+  /// The watermark follows processing time because the input is idle
+  /// (Pipeline::Idleness; not reported for sources that generate watermarks).
+  bool idle = false;
   uint64_t checkpoints = 0;                 // checkpoints committed by this run
   std::optional<uint64_t> resumed_from;     // the checkpoint this run continued from
 };
@@ -57,6 +82,22 @@ struct CheckpointOptions {
   std::function<void(std::string_view)> on_warning;
 };
 
+/// What a stop (RunOptions::stop) does with the windows still open.
+enum class StopMode : uint8_t {
+  /// Leave them open, as Flink's stop-with-savepoint: with checkpoints a final checkpoint keeps
+  /// them with the source position and the outputs are suspended, so that the next run
+  /// continues exactly (RunEnd::kSuspended). Without checkpoints they are discarded; the
+  /// outputs are published for an unbounded input (RunEnd::kStopped) and aborted for one cut
+  /// short, so that no partial output is published (RunEnd::kDiscarded).
+  kLeaveOpen,
+  /// Close them all, as Flink's stop --drain: the input ends where the stop found it, the
+  /// watermark rises past every window as at the end of a finite input, every result is
+  /// emitted and the outputs are published (RunEnd::kDrained). With checkpoints the final
+  /// checkpoint is an end-of-input one: a later run with the same checkpoints finds every
+  /// window closed.
+  kDrain,
+};
+
 struct RunOptions {
   /// Threads for keyed work; 0 means one per core. Output does not depend on it.
   int workers = 0;
@@ -69,9 +110,12 @@ struct RunOptions {
   /// (the original's PULSE_CHANNEL_BOUND); 0 disables it. Excess records are dropped and
   /// counted as channel_full; watermarks are never dropped.
   uint64_t channel_bound = 0;
-  /// Set (e.g. by a signal handler) to stop reading; what is complete is emitted and the run
-  /// ends cleanly with progress.cancelled = true.
+  /// Set (e.g. by a signal handler) to stop reading; the source ends its input, what is
+  /// complete is emitted, `on_stop` decides the rest, and the run ends cleanly with
+  /// progress.cancelled = true.
   const std::atomic<bool>* stop = nullptr;
+  /// What a stop does with the open windows and the outputs.
+  StopMode on_stop = StopMode::kLeaveOpen;
   /// Called every second of the run's clock from a monitor thread, and once at the end.
   std::function<void(const RunProgress&)> on_progress;
   /// Where the run's metrics go (run_metrics.h); must outlive the run. The run registers its
@@ -100,7 +144,8 @@ struct RunOptions {
   Env* env = nullptr;
 };
 
-/// Run `pipeline` to the end of its input (or until options.stop). Returns the final progress.
+/// Run `pipeline` to the end of its input (or until options.stop, then as options.on_stop
+/// says). Returns the final progress.
 /// Errors: the pipeline's Validate() errors, and the first error any stage returns (the sink
 /// is then aborted so that no partial output becomes visible; with checkpoints it is
 /// suspended instead, so that the next run continues from the last checkpoint). With

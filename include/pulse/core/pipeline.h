@@ -55,6 +55,17 @@ class Pipeline {
   Pipeline& To(std::unique_ptr<Sink> sink);
 
   Pipeline& Watermarks(WatermarkOptions options);
+  /// Let the watermark follow processing time while the input is idle, as Flink's
+  /// `withIdleness`: once no record has arrived for `timeout` (> 0) of processing time (the
+  /// run's clock), W = max(W, E + (now − a)), where a is when the last record arrived (or when
+  /// reading began) and E the watermark the records gave (largest event time − B; a resumed
+  /// run's checkpoint watermark before its first record). So the windows of the last burst
+  /// close while the input pauses. Requires WatermarkOptions::max_out_of_orderness. The one
+  /// processing-time-driven choice of a pipeline: its output then depends on when records
+  /// arrive, not only on what they are. A source that GeneratesWatermarks applies it itself
+  /// (SourceContext::idle_timeout), once it is caught up. Meant for unbounded inputs; unset (the
+  /// default): W moves only with records.
+  Pipeline& Idleness(DurationMs timeout);
   Pipeline& BadRecords(BadRecordHandler::Options options);
   /// Write records that are late for all of their windows as JSON lines to `path`.
   Pipeline& LateOutput(std::string path);
@@ -76,6 +87,7 @@ class Pipeline {
     std::vector<std::unique_ptr<Operator>> after_key;
     std::unique_ptr<Sink> sink;
     WatermarkOptions watermarks;
+    std::optional<DurationMs> idle_timeout;  // Idleness()
     BadRecordHandler::Options bad_records;
     std::string late_output_path;
     Status build_error;  // first misuse of the builder, reported by Validate

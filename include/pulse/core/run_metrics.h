@@ -72,6 +72,7 @@ inline constexpr std::string_view kStateSizeMetric = "pulse_state_size";
 inline constexpr std::string_view kSourceRecordsMetric = "pulse_source_records_read_total";
 inline constexpr std::string_view kSourceBytesMetric = "pulse_source_bytes_read_total";
 inline constexpr std::string_view kSourceWatermarkMetric = "pulse_source_watermark_seconds";
+inline constexpr std::string_view kSourceIdleMetric = "pulse_source_idle";
 inline constexpr std::string_view kSinkResultsMetric = "pulse_sink_results_written_total";
 inline constexpr std::string_view kSinkBytesMetric = "pulse_bytes_written_total";
 inline constexpr std::string_view kSinkLatencyMetric = "pulse_sink_process_latency_ms";

@@ -139,6 +139,10 @@ std::string DescribeKafkaWatermarks(const ConnectorConfig& /*config*/,
                      FormatDuration(max_out_of_orderness.value_or(0)));
 }
 
+std::string KafkaSourceUnbounded(const ConnectorConfig& c) {
+  return c.String("stop_at").empty() ? "a Kafka topic without stop_at" : "";
+}
+
 std::string KafkaSourceFingerprint(const ConnectorConfig& c) {
   std::string joined;
   for (const std::string& t : internal::KafkaTopicsOf(c)) {
@@ -205,6 +209,7 @@ const ConnectorDeclaration& KafkaSourceDeclaration() {
       .describe = DescribeKafkaSource,
       .describe_watermarks = DescribeKafkaWatermarks,
       .fingerprint = KafkaSourceFingerprint,
+      .unbounded = KafkaSourceUnbounded,
   };
   return kDeclaration;
 }

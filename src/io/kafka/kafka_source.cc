@@ -157,6 +157,7 @@ class KafkaSourceImpl final : public Source, public CheckpointedSource {
       }
       if (changed) DeclareWatermark(out->size());
     }
+    AdvanceIdle(now, out->size());
     UpdatePartitionMetrics();
     if (!checkpointed_ && options_.commit_interval_ms > 0 &&
         now - last_commit_ >= std::chrono::milliseconds(options_.commit_interval_ms)) {
@@ -538,8 +539,35 @@ class KafkaSourceImpl final : public Source, public CheckpointedSource {
   // Declare the watermark before the record at `index`, if it rose.
   void DeclareWatermark(size_t index) {
     std::optional<EventTime> w = CurrentWatermark();
-    if (!w || *w <= watermark_) return;
-    watermark_ = *w;
+    if (w) Declare(index, *w);
+  }
+
+  // The pipeline's idleness (SourceContext::idle_timeout; not for a bounded read): once every
+  // partition is caught up and no message has arrived for the timeout, the watermark follows
+  // processing time from the largest event time of all partitions minus the bound. A partition
+  // with unread backlog keeps it off, however long librdkafka pauses between fetches.
+  void AdvanceIdle(Clock::TimePoint now, size_t index) {
+    if (!ctx_.idle_timeout || options_.stop_at != KafkaStopAt::kNever) return;
+    Clock::TimePoint last{};
+    EventTime max_time = kMinWatermark;
+    for (const PartitionState& p : partitions_) {
+      if (!p.at_end && !p.done) return;
+      last = std::max(last, p.last_activity);
+      max_time = std::max(max_time, p.max_time);
+    }
+    if (max_time == kMinWatermark) return;
+    const Clock::Duration quiet = now - last;
+    if (quiet < std::chrono::milliseconds(*ctx_.idle_timeout)) return;
+    const int64_t quiet_ms = std::chrono::duration_cast<std::chrono::milliseconds>(quiet).count();
+    const EventTime from = max_time - bound_ms_;
+    // Saturating: only the end of the input reaches +∞.
+    Declare(index, quiet_ms >= kMaxWatermark - 1 - from ? kMaxWatermark - 1 : from + quiet_ms);
+  }
+
+  // Declare `w` before the record at `index`, if it is above the watermark so far.
+  void Declare(size_t index, EventTime w) {
+    if (w <= watermark_) return;
+    watermark_ = w;
     if (!marks_.empty() && marks_.back().index == index) {
       marks_.back().watermark = watermark_;
     } else {

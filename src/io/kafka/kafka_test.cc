@@ -86,9 +86,10 @@ struct OpenSource {
   std::vector<SourceWatermark> marks;  // index relative to `records`
 
   // `env` (null: the default) gives the source its clock (idle_timeout).
+  // `idle`: the pipeline's idleness (SourceContext::idle_timeout).
   Status Open(std::unique_ptr<Source> s, std::optional<DurationMs> bound,
               const std::string& dead_letter = "", metrics::Registry* registry = nullptr,
-              Env* env = nullptr) {
+              Env* env = nullptr, std::optional<DurationMs> idle = std::nullopt) {
     PULSE_ASSIGN_OR_RETURN(bad, BadRecordHandler::Open({OnError::kSkip, dead_letter}));
     source = std::move(s);
     SourceContext ctx;
@@ -98,6 +99,7 @@ struct OpenSource {
     ctx.max_out_of_orderness = bound;
     ctx.metrics = registry;
     ctx.env = env;
+    ctx.idle_timeout = idle;
     return source->Open(ctx);
   }
 
@@ -245,6 +247,40 @@ TEST_F(KafkaTest, IdlePartitionStopsHoldingTheWatermarkBackAndRejoins) {
   ASSERT_OK(kt::Produce(brokers_, topic, {{2, std::nullopt, Json(30'000, "c")}}));
   ASSERT_TRUE(s.ReadUntil([&] { return s.records.size() == 6; }));
   EXPECT_EQ(s.LastWatermark(), 30'000);
+  ASSERT_OK(s.source->Close());
+}
+
+// The pipeline's idleness (time.idle_timeout, SourceContext::idle_timeout): once every
+// partition is caught up and nothing has arrived for the timeout of the run's clock, the
+// watermark follows that clock from the largest event time of all partitions minus the bound;
+// not a millisecond earlier, and it never goes back when a partition speaks again.
+TEST_F(KafkaTest, WholeSourceIdlenessAdvancesTheWatermarkWithTheClockOnceCaughtUp) {
+  const std::string topic = NewTopic("in", 3);
+  ManualClock clock;
+  EnvWithClock env(clock);
+  OpenSource s;
+  ASSERT_OK(s.Open(KafkaSource(SourceOptions(topic)), 1000, "", nullptr, &env, 2000));
+  ASSERT_OK(kt::Produce(brokers_, topic,
+                        {{0, std::nullopt, Json(10'000, "a")},
+                         {1, std::nullopt, Json(20'000, "b")},
+                         {2, std::nullopt, Json(5'000, "c")}}));
+  ASSERT_TRUE(s.ReadUntil([&] { return s.records.size() == 3; }));
+  s.ReadFor(500ms);  // every partition reports its end: caught up
+  EXPECT_EQ(s.LastWatermark(), 4'000);  // the slowest partition, 5000 − 1000
+  clock.Advance(1999ms);
+  s.ReadFor(500ms);
+  EXPECT_EQ(s.LastWatermark(), 4'000);
+  clock.Advance(1ms);  // 2000 ms of silence: 20000 − 1000 + 2000
+  ASSERT_TRUE(s.ReadUntil([&] { return s.LastWatermark() != 4'000; }, 10s));
+  EXPECT_EQ(s.LastWatermark(), 21'000);
+  clock.Advance(500ms);
+  ASSERT_TRUE(s.ReadUntil([&] { return s.LastWatermark() == 21'500; }, 10s));
+  // A partition speaks again with an old time: the watermark stays, the silence starts over.
+  ASSERT_OK(kt::Produce(brokers_, topic, {{2, std::nullopt, Json(6'000, "c")}}));
+  ASSERT_TRUE(s.ReadUntil([&] { return s.records.size() == 4; }));
+  clock.Advance(1500ms);
+  s.ReadFor(500ms);
+  EXPECT_EQ(s.LastWatermark(), 21'500);
   ASSERT_OK(s.source->Close());
 }
 
