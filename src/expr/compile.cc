@@ -512,20 +512,6 @@ class CastNode final : public EvalNode {
 
 // ---- The checker ----
 
-std::string_view TypeName(CastType t) {
-  switch (t) {
-    case CastType::kInt:
-      return "int";
-    case CastType::kDouble:
-      return "double";
-    case CastType::kString:
-      return "string";
-    case CastType::kBool:
-      break;
-  }
-  return "boolean";
-}
-
 Types CastResult(CastType t) {
   switch (t) {
     case CastType::kInt:
@@ -623,7 +609,7 @@ class Compiler {
                                                 Types::kArray | Types::kObject));
         if (n.cast != CastType::kString && !Any(a.types & scalars)) {
           return ErrorAt(n, fmt::format("cannot cast {} to {}", DescribeTypes(a.types),
-                                        TypeName(n.cast)));
+                                        CastTypeName(n.cast)));
         }
         return CompiledCall{std::make_unique<CastNode>(n.cast, std::move(a.eval)),
                             CastResult(n.cast) | Types::kNull};

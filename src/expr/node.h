@@ -14,6 +14,21 @@
 
 namespace pulse::expr {
 
+/// The name of a cast's target type as the language spells it ("int", "double", ...).
+inline std::string_view CastTypeName(CastType t) {
+  switch (t) {
+    case CastType::kInt:
+      return "int";
+    case CastType::kDouble:
+      return "double";
+    case CastType::kString:
+      return "string";
+    case CastType::kBool:
+      break;
+  }
+  return "boolean";
+}
+
 /// The text a parsed tree came from and where that text sits in its file, shared by its nodes.
 struct SourceText {
   std::string text;

@@ -137,20 +137,6 @@ void AppendAt(const Node& child, int level, std::string* out) {
   }
 }
 
-std::string_view CastName(CastType t) {
-  switch (t) {
-    case CastType::kInt:
-      return "int";
-    case CastType::kDouble:
-      return "double";
-    case CastType::kString:
-      return "string";
-    case CastType::kBool:
-      break;
-  }
-  return "boolean";
-}
-
 void Append(const Node& n, std::string* out) {
   switch (n.kind) {
     case NodeKind::kLiteral:
@@ -229,7 +215,7 @@ void Append(const Node& n, std::string* out) {
     case NodeKind::kCast:
       *out += "cast(";
       Append(*n.args[0], out);
-      *out += fmt::format(" as {})", CastName(n.cast));
+      *out += fmt::format(" as {})", CastTypeName(n.cast));
       return;
     case NodeKind::kCall:
       *out += n.name;
